@@ -1,0 +1,149 @@
+// One recovery attempt for one replica (engine-spec §3). Mutated only through its Sender, which
+// performs the authority checks; outsiders only ever see a frozen SessionSnapshot.
+import type { BudgetTracker, CatchUpBudget } from "./budget";
+import { type RebuildSnapshot, RebuildState } from "./rebuild";
+import {
+  assert,
+  type Epoch,
+  type Lsn,
+  ProtocolError,
+  type SessionId,
+  type SessionKind,
+  type SessionPhase,
+  type TimeMs,
+} from "./types";
+
+/** Allowed `advance` transitions; completed and invalidated are terminal. */
+const PHASE_TRANSITIONS: Readonly<Record<SessionPhase, readonly SessionPhase[]>> = {
+  init: ["connecting", "invalidated"],
+  connecting: ["handshake", "invalidated"],
+  handshake: ["catchup", "completed", "invalidated"],
+  catchup: ["completed", "invalidated"],
+  completed: [],
+  invalidated: [],
+};
+
+export function canAdvancePhase(from: SessionPhase, to: SessionPhase): boolean {
+  return PHASE_TRANSITIONS[from].includes(to);
+}
+
+export function isTerminalPhase(phase: SessionPhase): boolean {
+  return phase === "completed" || phase === "invalidated";
+}
+
+export interface SessionSnapshot {
+  readonly id: SessionId;
+  readonly replicaId: string;
+  readonly epoch: Epoch;
+  readonly kind: SessionKind;
+  readonly phase: SessionPhase;
+  readonly active: boolean;
+  readonly invalidateReason: string;
+  readonly startLsn: Lsn;
+  readonly targetLsn: Lsn;
+  readonly frozenTargetLsn: Lsn;
+  readonly recoveredTo: Lsn;
+  readonly truncateRequired: boolean;
+  readonly truncateToLsn: Lsn;
+  readonly truncateRecorded: boolean;
+  readonly budget: CatchUpBudget | null;
+  readonly tracker: BudgetTracker;
+  readonly rebuild: RebuildSnapshot | null;
+}
+
+export interface SessionOptions {
+  readonly budget?: CatchUpBudget;
+}
+
+export class Session {
+  readonly id: SessionId;
+  readonly replicaId: string;
+  readonly epoch: Epoch;
+  readonly kind: SessionKind;
+  readonly budget: CatchUpBudget | null;
+  readonly rebuild: RebuildState | null;
+  phase: SessionPhase = "init";
+  invalidateReason = "";
+  startLsn: Lsn = 0n;
+  targetLsn: Lsn = 0n;
+  frozenTargetLsn: Lsn = 0n;
+  recoveredTo: Lsn = 0n;
+  truncateRequired = false;
+  truncateToLsn: Lsn = 0n;
+  truncateRecorded = false;
+  startMs: TimeMs = 0;
+  entriesReplayed = 0n;
+  lastProgressMs: TimeMs = 0;
+
+  constructor(
+    id: SessionId,
+    replicaId: string,
+    epoch: Epoch,
+    kind: SessionKind,
+    options: SessionOptions = {},
+  ) {
+    assert(id > 0, "session id must be positive");
+    this.id = id;
+    this.replicaId = replicaId;
+    this.epoch = epoch;
+    this.kind = kind;
+    this.budget = options.budget ?? null;
+    this.rebuild = kind === "rebuild" ? new RebuildState() : null;
+  }
+
+  get active(): boolean {
+    return !isTerminalPhase(this.phase);
+  }
+
+  advance(to: SessionPhase): void {
+    if (!canAdvancePhase(this.phase, to)) throw new ProtocolError("invalid_phase", `${this.phase} -> ${to}`);
+    this.phase = to;
+  }
+
+  /** The replay range; recoveredTo starts at the replica's own durable point. */
+  setRange(startLsn: Lsn, targetLsn: Lsn): void {
+    if (targetLsn < startLsn)
+      throw new ProtocolError("invalid_range", `target ${targetLsn} < start ${startLsn}`);
+    this.startLsn = startLsn;
+    this.targetLsn = targetLsn;
+    this.recoveredTo = startLsn;
+  }
+
+  invalidate(reason: string): void {
+    if (!this.active) return;
+    this.phase = "invalidated";
+    this.invalidateReason = reason;
+    this.rebuild?.abort();
+  }
+
+  complete(): void {
+    assert(this.active, "completing a terminal session");
+    this.phase = "completed";
+  }
+
+  snapshot(): SessionSnapshot {
+    return Object.freeze({
+      id: this.id,
+      replicaId: this.replicaId,
+      epoch: this.epoch,
+      kind: this.kind,
+      phase: this.phase,
+      active: this.active,
+      invalidateReason: this.invalidateReason,
+      startLsn: this.startLsn,
+      targetLsn: this.targetLsn,
+      frozenTargetLsn: this.frozenTargetLsn,
+      recoveredTo: this.recoveredTo,
+      truncateRequired: this.truncateRequired,
+      truncateToLsn: this.truncateToLsn,
+      truncateRecorded: this.truncateRecorded,
+      budget: this.budget === null ? null : Object.freeze({ ...this.budget }),
+      tracker: Object.freeze({
+        startMs: this.startMs,
+        entriesReplayed: this.entriesReplayed,
+        lastProgressMs: this.lastProgressMs,
+      }),
+      rebuild: this.rebuild === null ? null : Object.freeze(this.rebuild.snapshot()),
+    });
+  }
+}
