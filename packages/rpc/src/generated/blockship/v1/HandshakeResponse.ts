@@ -1,0 +1,56 @@
+// Original file: proto/blockship/v1/replication.proto
+
+import type { Role as _blockship_v1_Role, Role__Output as _blockship_v1_Role__Output } from '../../blockship/v1/Role';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * The replica's recovery facts.
+ */
+export interface HandshakeResponse {
+  /**
+   * The replica's persisted epoch.
+   */
+  'epoch'?: (number | string | Long);
+  /**
+   * Highest LSN fsynced on the replica (the catch-up start is durable_lsn + 1).
+   */
+  'durable_lsn'?: (number | string | Long);
+  /**
+   * Highest contiguous LSN appended to the replica's WAL (may exceed durable_lsn).
+   */
+  'head_lsn'?: (number | string | Long);
+  /**
+   * Highest LSN whose effect is in the replica's extent and fsynced.
+   */
+  'checkpoint_lsn'?: (number | string | Long);
+  /**
+   * The replica's role.
+   */
+  'role'?: (_blockship_v1_Role);
+}
+
+/**
+ * The replica's recovery facts.
+ */
+export interface HandshakeResponse__Output {
+  /**
+   * The replica's persisted epoch.
+   */
+  'epoch': (string);
+  /**
+   * Highest LSN fsynced on the replica (the catch-up start is durable_lsn + 1).
+   */
+  'durable_lsn': (string);
+  /**
+   * Highest contiguous LSN appended to the replica's WAL (may exceed durable_lsn).
+   */
+  'head_lsn': (string);
+  /**
+   * Highest LSN whose effect is in the replica's extent and fsynced.
+   */
+  'checkpoint_lsn': (string);
+  /**
+   * The replica's role.
+   */
+  'role': (_blockship_v1_Role__Output);
+}

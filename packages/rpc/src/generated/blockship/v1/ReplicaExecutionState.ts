@@ -1,0 +1,114 @@
+// Original file: proto/blockship/v1/control.proto
+
+import type { SenderState as _blockship_v1_SenderState, SenderState__Output as _blockship_v1_SenderState__Output } from '../../blockship/v1/SenderState';
+import type { SessionKind as _blockship_v1_SessionKind, SessionKind__Output as _blockship_v1_SessionKind__Output } from '../../blockship/v1/SessionKind';
+import type { SessionPhase as _blockship_v1_SessionPhase, SessionPhase__Output as _blockship_v1_SessionPhase__Output } from '../../blockship/v1/SessionPhase';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * The execution state of one replica, derived from the engine's sender/session snapshot.
+ */
+export interface ReplicaExecutionState {
+  /**
+   * `<volume_id>/<server_id>`.
+   */
+  'replica_id'?: (string);
+  /**
+   * Sender state.
+   */
+  'sender_state'?: (_blockship_v1_SenderState);
+  /**
+   * Id of the current session, 0 = none.
+   */
+  'session_id'?: (number | string | Long);
+  /**
+   * Kind of the current session.
+   */
+  'session_kind'?: (_blockship_v1_SessionKind);
+  /**
+   * Phase of the current session.
+   */
+  'session_phase'?: (_blockship_v1_SessionPhase);
+  /**
+   * First LSN the session replays (the replica's durable LSN + 1 at handshake).
+   */
+  'start_lsn'?: (number | string | Long);
+  /**
+   * LSN the session must reach.
+   */
+  'target_lsn'?: (number | string | Long);
+  /**
+   * Target frozen at the start of the transfer phase, 0 until frozen.
+   */
+  'frozen_target_lsn'?: (number | string | Long);
+  /**
+   * Highest LSN the replica has reached in this session.
+   */
+  'recovered_to'?: (number | string | Long);
+  /**
+   * True while the session is active (not completed or invalidated).
+   */
+  'session_active'?: (boolean);
+  /**
+   * True when the replica may receive live-tail entries; always equals !session_active.
+   */
+  'live_eligible'?: (boolean);
+  /**
+   * `active_<kind>_session phase=<p> start=<s> target=<t> recovered=<r>` while gated; empty otherwise.
+   */
+  'reason'?: (string);
+}
+
+/**
+ * The execution state of one replica, derived from the engine's sender/session snapshot.
+ */
+export interface ReplicaExecutionState__Output {
+  /**
+   * `<volume_id>/<server_id>`.
+   */
+  'replica_id': (string);
+  /**
+   * Sender state.
+   */
+  'sender_state': (_blockship_v1_SenderState__Output);
+  /**
+   * Id of the current session, 0 = none.
+   */
+  'session_id': (string);
+  /**
+   * Kind of the current session.
+   */
+  'session_kind': (_blockship_v1_SessionKind__Output);
+  /**
+   * Phase of the current session.
+   */
+  'session_phase': (_blockship_v1_SessionPhase__Output);
+  /**
+   * First LSN the session replays (the replica's durable LSN + 1 at handshake).
+   */
+  'start_lsn': (string);
+  /**
+   * LSN the session must reach.
+   */
+  'target_lsn': (string);
+  /**
+   * Target frozen at the start of the transfer phase, 0 until frozen.
+   */
+  'frozen_target_lsn': (string);
+  /**
+   * Highest LSN the replica has reached in this session.
+   */
+  'recovered_to': (string);
+  /**
+   * True while the session is active (not completed or invalidated).
+   */
+  'session_active': (boolean);
+  /**
+   * True when the replica may receive live-tail entries; always equals !session_active.
+   */
+  'live_eligible': (boolean);
+  /**
+   * `active_<kind>_session phase=<p> start=<s> target=<t> recovered=<r>` while gated; empty otherwise.
+   */
+  'reason': (string);
+}

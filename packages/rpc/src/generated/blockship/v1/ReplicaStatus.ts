@@ -1,0 +1,80 @@
+// Original file: proto/blockship/v1/control.proto
+
+import type { SenderState as _blockship_v1_SenderState, SenderState__Output as _blockship_v1_SenderState__Output } from '../../blockship/v1/SenderState';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * A primary's view of one replica.
+ */
+export interface ReplicaStatus {
+  /**
+   * `<volume_id>/<server_id>`.
+   */
+  'replica_id'?: (string);
+  /**
+   * The replica's server_id.
+   */
+  'server_id'?: (string);
+  /**
+   * The replica's Replication address.
+   */
+  'address'?: (string);
+  /**
+   * Sender state.
+   */
+  'sender_state'?: (_blockship_v1_SenderState);
+  /**
+   * Highest LSN sent to the replica (not necessarily durable there).
+   */
+  'shipped_lsn'?: (number | string | Long);
+  /**
+   * Highest LSN the replica confirmed durable by a barrier.
+   */
+  'durable_lsn'?: (number | string | Long);
+  /**
+   * False while a recovery session is active (phase gate); see GetProtocolState.
+   */
+  'live_eligible'?: (boolean);
+  /**
+   * Why live shipping is blocked or the sender is not in sync (free text); empty when healthy.
+   */
+  'reason'?: (string);
+}
+
+/**
+ * A primary's view of one replica.
+ */
+export interface ReplicaStatus__Output {
+  /**
+   * `<volume_id>/<server_id>`.
+   */
+  'replica_id': (string);
+  /**
+   * The replica's server_id.
+   */
+  'server_id': (string);
+  /**
+   * The replica's Replication address.
+   */
+  'address': (string);
+  /**
+   * Sender state.
+   */
+  'sender_state': (_blockship_v1_SenderState__Output);
+  /**
+   * Highest LSN sent to the replica (not necessarily durable there).
+   */
+  'shipped_lsn': (string);
+  /**
+   * Highest LSN the replica confirmed durable by a barrier.
+   */
+  'durable_lsn': (string);
+  /**
+   * False while a recovery session is active (phase gate); see GetProtocolState.
+   */
+  'live_eligible': (boolean);
+  /**
+   * Why live shipping is blocked or the sender is not in sync (free text); empty when healthy.
+   */
+  'reason': (string);
+}

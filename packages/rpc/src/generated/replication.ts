@@ -1,0 +1,49 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Barrier as _blockship_v1_Barrier, Barrier__Output as _blockship_v1_Barrier__Output } from './blockship/v1/Barrier';
+import type { BarrierResponse as _blockship_v1_BarrierResponse, BarrierResponse__Output as _blockship_v1_BarrierResponse__Output } from './blockship/v1/BarrierResponse';
+import type { HandshakeRequest as _blockship_v1_HandshakeRequest, HandshakeRequest__Output as _blockship_v1_HandshakeRequest__Output } from './blockship/v1/HandshakeRequest';
+import type { HandshakeResponse as _blockship_v1_HandshakeResponse, HandshakeResponse__Output as _blockship_v1_HandshakeResponse__Output } from './blockship/v1/HandshakeResponse';
+import type { ItemStatus as _blockship_v1_ItemStatus, ItemStatus__Output as _blockship_v1_ItemStatus__Output } from './blockship/v1/ItemStatus';
+import type { ReplicaTarget as _blockship_v1_ReplicaTarget, ReplicaTarget__Output as _blockship_v1_ReplicaTarget__Output } from './blockship/v1/ReplicaTarget';
+import type { ReplicationClient as _blockship_v1_ReplicationClient, ReplicationDefinition as _blockship_v1_ReplicationDefinition } from './blockship/v1/Replication';
+import type { ShipAck as _blockship_v1_ShipAck, ShipAck__Output as _blockship_v1_ShipAck__Output } from './blockship/v1/ShipAck';
+import type { ShipRequest as _blockship_v1_ShipRequest, ShipRequest__Output as _blockship_v1_ShipRequest__Output } from './blockship/v1/ShipRequest';
+import type { ShipResponse as _blockship_v1_ShipResponse, ShipResponse__Output as _blockship_v1_ShipResponse__Output } from './blockship/v1/ShipResponse';
+import type { WalBatch as _blockship_v1_WalBatch, WalBatch__Output as _blockship_v1_WalBatch__Output } from './blockship/v1/WalBatch';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  blockship: {
+    v1: {
+      Barrier: MessageTypeDefinition<_blockship_v1_Barrier, _blockship_v1_Barrier__Output>
+      BarrierResponse: MessageTypeDefinition<_blockship_v1_BarrierResponse, _blockship_v1_BarrierResponse__Output>
+      DurabilityMode: EnumTypeDefinition
+      HandshakeRequest: MessageTypeDefinition<_blockship_v1_HandshakeRequest, _blockship_v1_HandshakeRequest__Output>
+      HandshakeResponse: MessageTypeDefinition<_blockship_v1_HandshakeResponse, _blockship_v1_HandshakeResponse__Output>
+      ItemStatus: MessageTypeDefinition<_blockship_v1_ItemStatus, _blockship_v1_ItemStatus__Output>
+      RecoveryKind: EnumTypeDefinition
+      ReplicaTarget: MessageTypeDefinition<_blockship_v1_ReplicaTarget, _blockship_v1_ReplicaTarget__Output>
+      /**
+       * Replication is served by every agent and called by the primary of a volume on each of its
+       * replicas. A replica accepts calls only from the primary it was assigned (by server_id) at
+       * its current epoch. Error reasons and codes are listed in blockship/v1/common.proto.
+       */
+      Replication: SubtypeConstructor<typeof grpc.Client, _blockship_v1_ReplicationClient> & { service: _blockship_v1_ReplicationDefinition }
+      Role: EnumTypeDefinition
+      SenderState: EnumTypeDefinition
+      SessionKind: EnumTypeDefinition
+      SessionPhase: EnumTypeDefinition
+      ShipAck: MessageTypeDefinition<_blockship_v1_ShipAck, _blockship_v1_ShipAck__Output>
+      ShipRequest: MessageTypeDefinition<_blockship_v1_ShipRequest, _blockship_v1_ShipRequest__Output>
+      ShipResponse: MessageTypeDefinition<_blockship_v1_ShipResponse, _blockship_v1_ShipResponse__Output>
+      VolumeMode: EnumTypeDefinition
+      WalBatch: MessageTypeDefinition<_blockship_v1_WalBatch, _blockship_v1_WalBatch__Output>
+    }
+  }
+}
+

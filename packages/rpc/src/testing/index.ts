@@ -1,0 +1,8 @@
+export {
+  type BufCurlOptions,
+  type BufCurlResult,
+  bufBinary,
+  bufCurl,
+  bufCurlArgs,
+  parseJsonDocuments,
+} from "./buf-curl";
