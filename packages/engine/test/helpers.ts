@@ -1,7 +1,11 @@
 import {
   type CatchUpBudget,
   type Endpoint,
+  type PinKind,
+  type PinResult,
+  type ResourcePin,
   type RetainedHistory,
+  type RetentionPort,
   Sender,
   SessionIdSource,
 } from "../src/index";
@@ -51,4 +55,43 @@ export function rebuilding(target: bigint): { s: Sender; id: number } {
   s.beginConnect(id);
   s.recordHandshake(id, 0n, target);
   return { s, id };
+}
+
+/** In-memory RetentionPort with pin counters and failure switches. */
+export class FakeRetention implements RetentionPort {
+  history: RetainedHistory;
+  readonly held = new Map<number, ResourcePin>();
+  readonly releases: number[] = [];
+  fail: Partial<Record<PinKind, string>> = {};
+  private nextPin = 1;
+
+  constructor(h: Partial<RetainedHistory> = {}) {
+    this.history = history(h);
+  }
+  retainedHistory(): RetainedHistory {
+    return this.history;
+  }
+  pinWal(replicaId: string, fromLsn: bigint): PinResult {
+    return this.pin("wal", replicaId, fromLsn);
+  }
+  pinSnapshot(replicaId: string, lsn: bigint): PinResult {
+    return this.pin("snapshot", replicaId, lsn);
+  }
+  pinFullBase(replicaId: string, lsn: bigint): PinResult {
+    return this.pin("full_base", replicaId, lsn);
+  }
+  release(pin: ResourcePin): void {
+    if (!this.held.delete(pin.pinId)) throw new Error(`double release of pin ${pin.pinId}`);
+    this.releases.push(pin.pinId);
+  }
+  count(kind?: PinKind): number {
+    return [...this.held.values()].filter((p) => kind === undefined || p.kind === kind).length;
+  }
+  private pin(kind: PinKind, replicaId: string, lsn: bigint): PinResult {
+    const why = this.fail[kind];
+    if (why !== undefined) return { ok: false, reason: why };
+    const pin = { kind, replicaId, lsn, pinId: this.nextPin++ };
+    this.held.set(pin.pinId, pin);
+    return { ok: true, pin };
+  }
 }

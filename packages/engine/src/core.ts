@@ -1,0 +1,482 @@
+// The volume core (engine-spec §5.7, §6): one event in → ordered, de-duplicated commands + projection.
+// Deterministic and side-effect free. Every command is guarded by a "last issued" latch, which is what
+// makes redelivery of the same event emit nothing; publish_projection only on a projection change.
+import { deepEqual, recomputeMode } from "./core-projection";
+import type {
+  Boundary,
+  CoreCommand,
+  CoreEvent,
+  CoreResult,
+  Mode,
+  Publication,
+  PublicationProjection,
+  Readiness,
+  RecoveryView,
+  VolumeRole,
+} from "./core-types";
+import type { ReplicaTarget } from "./registry";
+import {
+  type Endpoint,
+  type Epoch,
+  endpointChanged,
+  type Lsn,
+  maxLsn,
+  minLsn,
+  type SessionKind,
+} from "./types";
+
+interface CatchUpObservation {
+  target: Lsn;
+  achieved: Lsn;
+  completed: boolean;
+}
+
+interface TaskLatch {
+  readonly epoch: Epoch;
+  readonly kind: SessionKind;
+  readonly endpoint: Endpoint;
+}
+
+type Resolution =
+  | { readonly kind: "resolved"; readonly id: string }
+  | { readonly kind: "unresolved" }
+  | { readonly kind: "unknown" };
+
+function sameReplicas(a: readonly ReplicaTarget[], b: readonly ReplicaTarget[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => r.replicaId === b[i]!.replicaId && !endpointChanged(r.endpoint, b[i]!.endpoint))
+  );
+}
+
+export class VolumeCore {
+  readonly volumeId: string;
+  private epoch: Epoch = 0n;
+  private role: VolumeRole = "unknown";
+  private desired: readonly ReplicaTarget[] = [];
+  private recoveryTarget: SessionKind | null = null;
+  private readiness: Readiness = {
+    assigned: false,
+    roleApplied: false,
+    receiverReady: false,
+    shipperConfigured: false,
+    shipperConnected: false,
+    replicaReady: false,
+  };
+  private boundary: Boundary = {
+    committedLsn: 0n,
+    durableLsn: 0n,
+    checkpointLsn: 0n,
+    targetLsn: 0n,
+    achievedLsn: 0n,
+    diagnosticShippedLsn: 0n,
+    lastBarrierOk: false,
+    lastBarrierReason: "",
+  };
+  private recovery: RecoveryView = { phase: "idle", targetLsn: 0n, achievedLsn: 0n, reason: "" };
+  private mode: Mode = { name: "allocated_only", reason: "", authority: "constrained_v1" };
+  private publication: Publication = { healthy: false, reason: "allocated_only" };
+  private degraded = false;
+  private degradeReason = "";
+  private needsRebuild = false;
+  private rebuildReason = "";
+  private readonly catchUps = new Map<string, CatchUpObservation>();
+  // Last-issued latches.
+  private roleLatch: { readonly epoch: Epoch; readonly role: VolumeRole } | null = null;
+  private receiverLatchEpoch: Epoch | null = null;
+  private shipperLatch: { readonly epoch: Epoch; readonly replicas: readonly ReplicaTarget[] } | null = null;
+  private readonly taskLatch = new Map<string, TaskLatch>();
+  private readonly catchUpLatch = new Map<string, Lsn>();
+  private readonly rebuildLatch = new Map<string, Lsn>();
+  private invalidation: { issued: boolean; reason: string } = { issued: false, reason: "" };
+  private lastProjection: PublicationProjection | null = null;
+
+  constructor(volumeId: string) {
+    this.volumeId = volumeId;
+    this.recompute();
+  }
+
+  projection(): PublicationProjection {
+    return this.project();
+  }
+
+  /** Replica IDs the last assignment asked for, in assignment order. */
+  desiredReplicas(): readonly ReplicaTarget[] {
+    return this.desired;
+  }
+
+  apply(event: CoreEvent): CoreResult {
+    const commands: CoreCommand[] = [];
+    const v = this.volumeId;
+    switch (event.type) {
+      case "assignment_delivered":
+        this.applyAssignment(event, commands);
+        break;
+      case "role_applied":
+        this.readiness = { ...this.readiness, roleApplied: true };
+        break;
+      case "receiver_ready_observed":
+        this.readiness = { ...this.readiness, receiverReady: true };
+        break;
+      case "shipper_configured_observed":
+        this.readiness = { ...this.readiness, shipperConfigured: true };
+        break;
+      case "shipper_connected_observed":
+        this.readiness = { ...this.readiness, shipperConnected: true };
+        break;
+      case "diagnostic_shipped_advanced":
+        this.setBoundary({
+          diagnosticShippedLsn: maxLsn(this.boundary.diagnosticShippedLsn, event.shippedLsn),
+        });
+        break;
+      case "committed_lsn_advanced":
+        this.setBoundary({ committedLsn: maxLsn(this.boundary.committedLsn, event.committedLsn) });
+        break;
+      case "checkpoint_advanced":
+        this.setBoundary({ checkpointLsn: maxLsn(this.boundary.checkpointLsn, event.checkpointLsn) });
+        break;
+      case "barrier_accepted":
+        this.setBoundary({
+          durableLsn: maxLsn(this.boundary.durableLsn, event.flushedLsn),
+          lastBarrierOk: true,
+          lastBarrierReason: "",
+        });
+        this.degraded = false;
+        this.degradeReason = "";
+        break;
+      case "barrier_rejected":
+        this.setBoundary({ lastBarrierOk: false, lastBarrierReason: event.reason });
+        this.degraded = true;
+        this.degradeReason = event.reason;
+        this.invalidate("", event.reason, commands);
+        break;
+      case "catchup_planned":
+        this.onCatchUpPlanned(this.resolve(event.replicaId), event.targetLsn, commands);
+        break;
+      case "recovery_progress_observed":
+        this.onProgress(this.resolve(event.replicaId), event.achievedLsn);
+        break;
+      case "catchup_completed":
+        this.onCatchUpCompleted(this.resolve(event.replicaId), event.achievedLsn);
+        break;
+      case "needs_rebuild_observed": {
+        const r = this.resolve(event.replicaId);
+        if (r.kind === "unknown") break; // a stale report about a replica we no longer have
+        this.catchUps.clear();
+        this.catchUpLatch.clear();
+        this.needsRebuild = true;
+        this.rebuildReason = event.reason;
+        this.degraded = false;
+        this.degradeReason = "";
+        this.recovery = { ...this.recovery, phase: "needs_rebuild", reason: event.reason };
+        this.invalidate(r.kind === "resolved" ? r.id : "", event.reason, commands);
+        break;
+      }
+      case "rebuild_started": {
+        const r = this.resolve(event.replicaId);
+        if (r.kind === "unknown") break;
+        this.needsRebuild = true;
+        this.recovery = {
+          phase: "rebuilding",
+          reason: this.rebuildReason,
+          achievedLsn: 0n,
+          targetLsn: maxLsn(this.recovery.targetLsn, event.targetLsn),
+        };
+        this.setBoundary({ achievedLsn: 0n, targetLsn: maxLsn(this.boundary.targetLsn, event.targetLsn) });
+        if (
+          r.kind === "resolved" &&
+          event.targetLsn > 0n &&
+          this.rebuildLatch.get(r.id) !== event.targetLsn
+        ) {
+          commands.push({ type: "start_rebuild", volumeId: v, replicaId: r.id, targetLsn: event.targetLsn });
+          this.rebuildLatch.set(r.id, event.targetLsn);
+        }
+        break;
+      }
+      case "rebuild_committed":
+        this.onRebuildCommitted(event);
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`unhandled core event ${JSON.stringify(never)}`);
+      }
+    }
+    this.recompute();
+    const projection = this.project();
+    if (this.lastProjection === null || !deepEqual(this.lastProjection, projection)) {
+      commands.push({ type: "publish_projection", volumeId: v, projection });
+    }
+    this.lastProjection = projection;
+    return { commands, projection };
+  }
+
+  // ---- assignment (§5.7) -------------------------------------------------------------------------
+
+  private applyAssignment(
+    ev: Extract<CoreEvent, { type: "assignment_delivered" }>,
+    commands: CoreCommand[],
+  ): void {
+    const v = this.volumeId;
+    const roleChanged = this.role !== ev.role;
+    const epochChanged = this.epoch !== ev.epoch;
+    const replicasChanged = !sameReplicas(this.desired, ev.replicas);
+    const targetChanged = this.recoveryTarget !== ev.recoveryTarget;
+    this.epoch = ev.epoch;
+    this.role = ev.role;
+    this.desired = ev.replicas.map((r) => ({ replicaId: r.replicaId, endpoint: { ...r.endpoint } }));
+    this.recoveryTarget = ev.recoveryTarget;
+    let r: Readiness = { ...this.readiness, assigned: true };
+    if (epochChanged || roleChanged) r = { ...r, roleApplied: false };
+    if (ev.role === "replica") {
+      if (epochChanged || roleChanged) r = { ...r, receiverReady: false };
+      r = { ...r, shipperConfigured: false, shipperConnected: false };
+    } else if (ev.role === "primary") {
+      r = { ...r, receiverReady: false };
+      if (epochChanged || roleChanged || replicasChanged)
+        r = { ...r, shipperConfigured: false, shipperConnected: false };
+    } else {
+      r = { ...r, receiverReady: false, shipperConfigured: false, shipperConnected: false };
+    }
+    this.readiness = r;
+    if (epochChanged || roleChanged || replicasChanged || targetChanged) {
+      // Recovery truth from the old assignment must not leak into the new one; needsRebuild and the
+      // LSN boundaries are facts about the data and stay.
+      this.degraded = false;
+      this.degradeReason = "";
+      this.invalidation = { issued: false, reason: "" };
+      this.recovery = { phase: "idle", targetLsn: 0n, achievedLsn: 0n, reason: "" };
+      this.setBoundary({ targetLsn: 0n, achievedLsn: 0n });
+      this.catchUps.clear();
+      this.catchUpLatch.clear();
+      this.rebuildLatch.clear();
+    }
+    if (this.roleLatch === null || this.roleLatch.epoch !== this.epoch || this.roleLatch.role !== this.role) {
+      commands.push({ type: "apply_role", volumeId: v, epoch: this.epoch, role: this.role });
+      this.roleLatch = { epoch: this.epoch, role: this.role };
+    }
+    if (
+      this.role === "replica" &&
+      this.recoveryTarget !== "rebuild" &&
+      !this.readiness.receiverReady &&
+      this.receiverLatchEpoch !== this.epoch
+    ) {
+      commands.push({ type: "start_receiver", volumeId: v });
+      this.receiverLatchEpoch = this.epoch;
+    }
+    if (
+      this.role === "primary" &&
+      this.desired.length > 0 &&
+      !this.readiness.shipperConfigured &&
+      (this.shipperLatch === null ||
+        this.shipperLatch.epoch !== this.epoch ||
+        !sameReplicas(this.shipperLatch.replicas, this.desired))
+    ) {
+      commands.push({ type: "configure_shipper", volumeId: v, replicas: this.desired });
+      this.shipperLatch = { epoch: this.epoch, replicas: this.desired };
+    }
+    const wanted = new Map<string, Endpoint>();
+    if (this.recoveryTarget !== null) {
+      for (const d of this.desired) if (d.replicaId !== "") wanted.set(d.replicaId, d.endpoint);
+    }
+    for (const id of [...this.taskLatch.keys()].sort()) {
+      if (wanted.has(id)) continue;
+      commands.push({
+        type: "drain_recovery_task",
+        volumeId: v,
+        replicaId: id,
+        reason: "assignment_removed",
+      });
+      this.taskLatch.delete(id);
+    }
+    for (const [id, endpoint] of wanted) {
+      const kind = this.recoveryTarget!;
+      const latch = this.taskLatch.get(id);
+      // Per replica: a task restarts only when its epoch, kind or address changed (the same rule the
+      // registry uses to decide whether a re-delivered target gets a new session).
+      if (
+        latch !== undefined &&
+        latch.epoch === this.epoch &&
+        latch.kind === kind &&
+        !endpointChanged(latch.endpoint, endpoint)
+      ) {
+        continue;
+      }
+      commands.push({ type: "start_recovery_task", volumeId: v, replicaId: id, kind });
+      this.taskLatch.set(id, { epoch: this.epoch, kind, endpoint });
+    }
+  }
+
+  // ---- recovery observations (§6.3) --------------------------------------------------------------
+
+  private onCatchUpPlanned(r: Resolution, targetLsn: Lsn, commands: CoreCommand[]): void {
+    if (r.kind === "unknown") return;
+    if (r.kind === "resolved") {
+      if (targetLsn > 0n) {
+        const existing = this.catchUps.get(r.id);
+        if (existing === undefined || existing.target !== targetLsn) {
+          this.catchUps.set(r.id, { target: targetLsn, achieved: 0n, completed: false });
+        } else {
+          existing.completed = false;
+        }
+      }
+      const agg = this.aggregate();
+      this.recovery = { phase: "catching_up", reason: "", targetLsn: agg.target, achievedLsn: agg.achieved };
+      this.setBoundary({ targetLsn: agg.target, achievedLsn: agg.achieved });
+      if (targetLsn > 0n && this.catchUpLatch.get(r.id) !== targetLsn) {
+        commands.push({ type: "start_catchup", volumeId: this.volumeId, replicaId: r.id, targetLsn });
+        this.catchUpLatch.set(r.id, targetLsn);
+      }
+      return;
+    }
+    this.recovery = {
+      phase: "catching_up",
+      reason: "",
+      achievedLsn: 0n,
+      targetLsn: maxLsn(this.recovery.targetLsn, targetLsn),
+    };
+    this.setBoundary({ achievedLsn: 0n, targetLsn: maxLsn(this.boundary.targetLsn, targetLsn) });
+  }
+
+  private onProgress(r: Resolution, achievedLsn: Lsn): void {
+    if (r.kind === "unknown") return;
+    const plan = r.kind === "resolved" ? this.catchUps.get(r.id) : undefined;
+    if (plan !== undefined) {
+      plan.achieved = maxLsn(plan.achieved, achievedLsn);
+      const agg = this.aggregate();
+      this.recovery = { ...this.recovery, achievedLsn: agg.achieved };
+      this.setBoundary({ achievedLsn: agg.achieved });
+      return;
+    }
+    this.recovery = { ...this.recovery, achievedLsn: maxLsn(this.recovery.achievedLsn, achievedLsn) };
+    this.setBoundary({ achievedLsn: maxLsn(this.boundary.achievedLsn, achievedLsn) });
+  }
+
+  private onCatchUpCompleted(r: Resolution, achievedLsn: Lsn): void {
+    if (r.kind === "unknown") return;
+    const plan = r.kind === "resolved" ? this.catchUps.get(r.id) : undefined;
+    if (plan !== undefined) {
+      plan.achieved = maxLsn(maxLsn(achievedLsn, plan.achieved), plan.target);
+      plan.completed = true;
+      const agg = this.aggregate();
+      this.setBoundary({ targetLsn: agg.target, achievedLsn: agg.achieved });
+      if (agg.allDone) {
+        this.setBoundary({ durableLsn: maxLsn(this.boundary.durableLsn, agg.achieved) });
+        this.recovery = { phase: "idle", reason: "", targetLsn: agg.target, achievedLsn: agg.achieved };
+        this.catchUpLatch.clear();
+        this.catchUps.clear();
+      } else {
+        this.recovery = {
+          ...this.recovery,
+          phase: "catching_up",
+          targetLsn: agg.target,
+          achievedLsn: agg.achieved,
+        };
+      }
+      return;
+    }
+    this.recovery = {
+      ...this.recovery,
+      phase: "idle",
+      achievedLsn: maxLsn(this.recovery.achievedLsn, achievedLsn),
+    };
+    this.setBoundary({
+      achievedLsn: maxLsn(this.boundary.achievedLsn, achievedLsn),
+      durableLsn: maxLsn(this.boundary.durableLsn, achievedLsn),
+    });
+    this.catchUpLatch.clear();
+  }
+
+  private onRebuildCommitted(ev: Extract<CoreEvent, { type: "rebuild_committed" }>): void {
+    this.needsRebuild = false;
+    this.rebuildReason = "";
+    this.degraded = false;
+    this.degradeReason = "";
+    this.invalidation = { issued: false, reason: "" };
+    const achieved = ev.achievedLsn > 0n ? ev.achievedLsn : maxLsn(ev.flushedLsn, ev.checkpointLsn);
+    this.recovery = {
+      ...this.recovery,
+      phase: "idle",
+      reason: "",
+      achievedLsn: maxLsn(this.recovery.achievedLsn, achieved),
+    };
+    this.setBoundary({
+      durableLsn: maxLsn(this.boundary.durableLsn, ev.flushedLsn),
+      checkpointLsn: maxLsn(this.boundary.checkpointLsn, ev.checkpointLsn),
+      achievedLsn: maxLsn(this.boundary.achievedLsn, achieved),
+    });
+    this.rebuildLatch.clear();
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  /** Invalidate only on a new failure transition (same reason twice ⇒ one command). */
+  private invalidate(replicaId: string, reason: string, commands: CoreCommand[]): void {
+    if (this.invalidation.issued && this.invalidation.reason === reason) return;
+    commands.push({ type: "invalidate_session", volumeId: this.volumeId, replicaId, reason });
+    this.invalidation = { issued: true, reason };
+  }
+
+  /** Named replica must be desired; no name resolves only when exactly one replica is desired. */
+  private resolve(replicaId: string | undefined): Resolution {
+    if (replicaId !== undefined && replicaId !== "") {
+      return this.desired.some((d) => d.replicaId === replicaId)
+        ? { kind: "resolved", id: replicaId }
+        : { kind: "unknown" };
+    }
+    return this.desired.length === 1
+      ? { kind: "resolved", id: this.desired[0]!.replicaId }
+      : { kind: "unresolved" };
+  }
+
+  /** Volume progress is the slowest replica's: target = max, achieved = min, done = all completed. */
+  private aggregate(): { target: Lsn; achieved: Lsn; allDone: boolean } {
+    let target = 0n;
+    let achieved: Lsn | null = null;
+    let allDone = true;
+    for (const c of this.catchUps.values()) {
+      target = maxLsn(target, c.target);
+      achieved = achieved === null ? c.achieved : minLsn(achieved, c.achieved);
+      allDone &&= c.completed;
+    }
+    return { target, achieved: achieved ?? 0n, allDone };
+  }
+
+  private setBoundary(patch: Partial<Boundary>): void {
+    this.boundary = { ...this.boundary, ...patch };
+  }
+
+  private recompute(): void {
+    this.readiness = {
+      ...this.readiness,
+      replicaReady: this.role === "replica" && this.readiness.roleApplied && this.readiness.receiverReady,
+    };
+    const out = recomputeMode({
+      role: this.role,
+      readiness: this.readiness,
+      boundary: this.boundary,
+      recovery: this.recovery,
+      hasReplicas: this.desired.length > 0,
+      needsRebuild: this.needsRebuild,
+      rebuildReason: this.rebuildReason,
+      degraded: this.degraded,
+      degradeReason: this.degradeReason,
+      recoveryTarget: this.recoveryTarget,
+    });
+    this.mode = out.mode;
+    this.publication = out.publication;
+  }
+
+  private project(): PublicationProjection {
+    return Object.freeze({
+      volumeId: this.volumeId,
+      epoch: this.epoch,
+      role: this.role,
+      mode: Object.freeze(this.mode),
+      publication: Object.freeze(this.publication),
+      recovery: Object.freeze(this.recovery),
+      readiness: Object.freeze(this.readiness),
+      boundary: Object.freeze(this.boundary),
+      replicaIds: Object.freeze(this.desired.map((d) => d.replicaId)),
+    });
+  }
+}
