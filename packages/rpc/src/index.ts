@@ -44,6 +44,7 @@ export {
 } from "./errors";
 // Every generated message, enum and service type of blockship.v1 and grpc.health.v1.
 export * from "./generated/index";
+export { bidiStreamHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from "./handlers";
 export { HealthStatus, OVERALL, type ServingStatus } from "./health";
 export { type BlockshipGrpc, type LoadedProtos, loadProtos } from "./load";
 export {
@@ -62,6 +63,7 @@ export {
   type RpcServer,
   type ServiceHandlers,
   type StartedRpcServer,
+  type StartServerOptions,
   shutdownServer,
   startServer,
 } from "./server";

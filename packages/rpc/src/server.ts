@@ -91,10 +91,13 @@ export function createServer(options: CreateServerOptions): RpcServer {
   return { server, health, servedServices };
 }
 
-/** createServer + bind (plaintext) on `address` (e.g. "0.0.0.0:7000", "127.0.0.1:0"). */
-export async function startServer(
-  options: CreateServerOptions & { address: string },
-): Promise<StartedRpcServer> {
+export interface StartServerOptions extends CreateServerOptions {
+  /** Where to listen, plaintext: "0.0.0.0:7000", "127.0.0.1:0" (0 = any free port). */
+  address: string;
+}
+
+/** createServer + bind (plaintext) on `options.address`. */
+export async function startServer(options: StartServerOptions): Promise<StartedRpcServer> {
   const rpc = createServer(options);
   const port = await new Promise<number>((resolve, reject) => {
     rpc.server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, boundPort) => {

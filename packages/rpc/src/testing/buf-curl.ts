@@ -37,13 +37,13 @@ export function bufBinary(): string {
 export interface BufCurlOptions {
   /** `host:port` of a plaintext gRPC server. */
   address: string;
-  /** `package.Service/Method` (or `package.Service` with listMethods). */
+  /** `package.Service/Method`; ignored when listing (buf needs the base URL then). */
   method?: string;
   /** Request body: a JSON string, or a value serialised with JSON.stringify (bigint → string). */
   data?: unknown;
   /** `--list-services`: print the services the server's reflection knows. */
   listServices?: boolean;
-  /** `--list-methods`: print methods (of `method` when it names a service, else of every service). */
+  /** `--list-methods`: print `package.Service/Method` for every method of every service. */
   listMethods?: boolean;
   /** Reflection protocol; default: buf tries v1 then v1alpha. */
   reflectProtocol?: "grpc-v1" | "grpc-v1alpha";
@@ -88,7 +88,8 @@ export function bufCurlArgs(options: BufCurlOptions): string[] {
   }
   args.push(...(options.extraArgs ?? []));
   const base = `http://${options.address}`;
-  args.push(options.method === undefined ? base : `${base}/${options.method}`);
+  const listing = options.listServices === true || options.listMethods === true;
+  args.push(options.method === undefined || listing ? base : `${base}/${options.method}`);
   return args;
 }
 
@@ -111,7 +112,13 @@ export function bufCurl(options: BufCurlOptions): Promise<BufCurlResult> {
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       const documents = parseJsonDocuments(stdout);
-      const errorDocs = parseJsonDocuments(stderr);
+      // `-v` interleaves "buf: ..." trace lines (with braces) with the error document.
+      const errorDocs = parseJsonDocuments(
+        stderr
+          .split("\n")
+          .filter((line) => !line.startsWith("buf: "))
+          .join("\n"),
+      );
       resolve({
         args,
         stdout,
