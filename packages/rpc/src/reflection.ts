@@ -3,15 +3,20 @@ import type { Server } from "@grpc/grpc-js";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import type { IDescriptorProto, IFileDescriptorProto } from "protobufjs/ext/descriptor";
+import { addSourceComments } from "./reflection-comments";
 
 // Server reflection (grpc.reflection.v1 and v1alpha) from @grpc/reflection, fed with the
-// file descriptors of our loaded package definition.
+// file descriptors of our loaded package definition, fixed up in two ways:
 //
-// protobufjs names a map field's synthetic entry message after the field ("Statuses")
-// where protoc names it "<Field>Entry" ("StatusesEntry"). Go-based clients (buf curl,
-// grpcurl) validate that rule and reject the whole file, so a proto with a map field
-// (grpc.health.v1 has one, in List) would be unusable through reflection. We rename the
-// entries in a copy of the descriptors handed to the reflection service.
+// 1. Our proto comments are attached as source_code_info (see reflection-comments.ts), so
+//    `grpcurl describe` shows the documentation.
+// 2. Map entry names.
+//    protobufjs names a map field's synthetic entry message after the field ("Statuses")
+//    where protoc names it "<Field>Entry" ("StatusesEntry"). Go-based clients (buf curl,
+//    grpcurl) validate that rule and reject the whole file, so a proto with a map field
+//    (grpc.health.v1 has one, in List) would be unusable through reflection. We rename them.
+//
+// The fixes apply to a copy of the descriptors handed to the reflection service only.
 
 const require = createRequire(import.meta.url);
 const descriptor: typeof import("protobufjs/ext/descriptor") = require("protobufjs/ext/descriptor");
@@ -24,13 +29,13 @@ export function addReflection(
   new ReflectionService(reflectablePackageDefinition(packageDefinition), { services }).addToServer(server);
 }
 
-/** A copy of `packageDefinition` whose file descriptors satisfy protoc's map-entry naming. */
+/** A copy of `packageDefinition` whose file descriptors carry comments and protoc's map-entry names. */
 export function reflectablePackageDefinition(packageDefinition: PackageDefinition): PackageDefinition {
   const fixed = new Map<Buffer, Buffer>();
   const fix = (bin: Buffer): Buffer => {
     let out = fixed.get(bin);
     if (out === undefined) {
-      out = fixMapEntryNames(bin);
+      out = fixDescriptor(bin);
       fixed.set(bin, out);
     }
     return out;
@@ -45,10 +50,10 @@ export function reflectablePackageDefinition(packageDefinition: PackageDefinitio
   return copy;
 }
 
-function fixMapEntryNames(bin: Buffer): Buffer {
+function fixDescriptor(bin: Buffer): Buffer {
   const message = descriptor.FileDescriptorProto.decode(bin);
   const file = descriptor.FileDescriptorProto.toObject(message) as IFileDescriptorProto;
-  let changed = false;
+  let changed = addSourceComments(file);
   const visit = (msg: IDescriptorProto): void => {
     for (const nested of msg.nestedType ?? []) {
       visit(nested);

@@ -88,6 +88,18 @@ describe("buf curl against the in-process server", () => {
       "primary_server_id",
       "primary_address",
     ]);
+    // Comments travel as source_code_info, so describe tools (grpcurl describe) show them.
+    const locations = (file?.sourceCodeInfo as { location?: { path: number[]; leadingComments?: string }[] })
+      ?.location;
+    const commentAt = (at: number[]) =>
+      locations?.find((l) => JSON.stringify(l.path) === JSON.stringify(at))?.leadingComments;
+    const controlIndex = file?.service?.findIndex((s) => s.name === "Control") ?? -1;
+    expect(commentAt([6, controlIndex])).toMatch(/^ Control is served by every agent/);
+    const applyIndex =
+      file?.service?.[controlIndex]?.method?.findIndex((m) => m.name === "ApplyAssignments") ?? -1;
+    expect(commentAt([6, controlIndex, 2, applyIndex])).toMatch(/Idempotent/);
+    const assignmentIndex = file?.messageType?.indexOf(assignment!) ?? -1;
+    expect(commentAt([4, assignmentIndex, 2, 3])).toMatch(/lease in milliseconds/);
     const role = file?.enumType?.find((e) => e.name === "Role");
     expect(role?.value?.map((v) => `${v.name}=${v.number}`)).toEqual([
       "ROLE_NONE=0",
