@@ -18,7 +18,7 @@ export interface ReplicationClient extends grpc.Client {
    * catch-up, replica-ahead or needs-rebuild from them. Read-only on the replica. The facts are
    * returned even when the epochs differ (the primary compares them).
    * Errors: invalid_argument, volume_not_found, unauthenticated_peer (the caller is not the
-   * assigned primary), not_primary is never returned.
+   * assigned primary, or replica_server_id is not this agent).
    */
   Handshake(argument: _blockship_v1_HandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
   Handshake(argument: _blockship_v1_HandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
@@ -29,7 +29,7 @@ export interface ReplicationClient extends grpc.Client {
    * catch-up, replica-ahead or needs-rebuild from them. Read-only on the replica. The facts are
    * returned even when the epochs differ (the primary compares them).
    * Errors: invalid_argument, volume_not_found, unauthenticated_peer (the caller is not the
-   * assigned primary), not_primary is never returned.
+   * assigned primary, or replica_server_id is not this agent).
    */
   handshake(argument: _blockship_v1_HandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
   handshake(argument: _blockship_v1_HandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
@@ -76,7 +76,7 @@ export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
    * catch-up, replica-ahead or needs-rebuild from them. Read-only on the replica. The facts are
    * returned even when the epochs differ (the primary compares them).
    * Errors: invalid_argument, volume_not_found, unauthenticated_peer (the caller is not the
-   * assigned primary), not_primary is never returned.
+   * assigned primary, or replica_server_id is not this agent).
    */
   Handshake: grpc.handleUnaryCall<_blockship_v1_HandshakeRequest__Output, _blockship_v1_HandshakeResponse>;
   

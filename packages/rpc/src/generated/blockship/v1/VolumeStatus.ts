@@ -91,7 +91,7 @@ export interface VolumeStatus {
    */
   'primary_server_id'?: (string);
   /**
-   * Rebuilding only: bytes of the base image received so far, and its total size (0 = unknown).
+   * Rebuilding only: bytes of the base image received so far.
    */
   'rebuild_received_bytes'?: (number | string | Long);
   /**
@@ -185,7 +185,7 @@ export interface VolumeStatus__Output {
    */
   'primary_server_id': (string);
   /**
-   * Rebuilding only: bytes of the base image received so far, and its total size (0 = unknown).
+   * Rebuilding only: bytes of the base image received so far.
    */
   'rebuild_received_bytes': (string);
   /**
