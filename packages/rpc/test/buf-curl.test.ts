@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type { IFileDescriptorProto } from "protobufjs/ext/descriptor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StartedRpcServer } from "../src/index";
+import { type StartedRpcServer, startServer } from "../src/index";
 import { bufCurl, parseJsonDocuments } from "../src/testing/index";
 import { startTestServer } from "./fixtures";
 
@@ -129,6 +129,18 @@ describe("buf curl against the in-process server", () => {
     expect(volume.json).toEqual({ status: "NOT_SERVING" });
   });
 
+  it("lists health statuses (a map field: needs protoc-style map entry names in reflection)", async () => {
+    const result = await bufCurl({ address: server.address, method: "grpc.health.v1.Health/List", data: {} });
+    expect(result.stderr).toBe("");
+    expect(result.json).toEqual({
+      statuses: {
+        "": { status: "SERVING" },
+        "blockship.v1.Control": { status: "SERVING" },
+        "blockship.v1.Volume": { status: "SERVING" },
+      },
+    });
+  });
+
   it("round-trips uint64 strings above 2^53 exactly in JSON", async () => {
     for (const [lba, lsn] of [
       ["9007199254740993", "9007199254740994"],
@@ -169,6 +181,35 @@ describe("buf curl against the in-process server", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.error).toEqual({ code: "not_found", message: 'volume_not_found: no volume "gone"' });
     expect(result.stderr).toMatch(/^buf: < \(#\d+\) Reason: volume_not_found$/m);
+  });
+});
+
+describe("buf curl against a server of every service", () => {
+  it("lists all four blockship services, health and reflection", async () => {
+    const server = await startServer({
+      address: "127.0.0.1:0",
+      handlers: { control: {}, volume: {}, replication: {}, rebuild: {} },
+    });
+    try {
+      const result = await bufCurl({ address: server.address, listServices: true });
+      expect(result.lines).toEqual([
+        "blockship.v1.Control",
+        "blockship.v1.Rebuild",
+        "blockship.v1.Replication",
+        "blockship.v1.Volume",
+        ...ALL_SERVICES.slice(2),
+      ]);
+      const methods = await bufCurl({ address: server.address, listMethods: true });
+      expect(methods.lines).toEqual(
+        expect.arrayContaining([
+          "blockship.v1.Replication/Handshake",
+          "blockship.v1.Replication/Ship",
+          "blockship.v1.Rebuild/StreamBase",
+        ]),
+      );
+    } finally {
+      await server.shutdown(1_000);
+    }
   });
 });
 
