@@ -1,0 +1,251 @@
+import type { BlockDevice } from "./device";
+import { assert, StorageError, wrapIoError } from "./errors";
+import type { Gate } from "./gate";
+import { RECORD_HEADER_BYTES, RecordType } from "./record";
+import type { Retention } from "./retention";
+import { lastLsnWithin, recordEndOffset, type VolumeState } from "./state";
+import type { SuperblockWriter } from "./superblock-writer";
+import { scanWal } from "./wal-scan";
+
+export interface FlusherHooks {
+  failure(): StorageError | undefined;
+  fail(err: StorageError): void;
+  noteDurable(lsn: number): void;
+  /** WAL space was freed. */
+  onTailAdvanced(): void;
+}
+
+interface Run {
+  lba: number;
+  blocks: number;
+  lsn: number;
+  bufs: Buffer[];
+}
+
+const EXTENT_WRITE_CONCURRENCY = 4;
+
+/**
+ * WAL → extent checkpointing. One cycle covers a bounded WAL range [flushedOffset, end):
+ *  1. persist extentHighLsn = upTo (the extent may hold effects up to it from now on; this is what
+ *     makes truncateToLsn safe to decide) — skipped when already persisted;
+ *  2. write the latest version of every dirty block in range to the extent (coalesced, sorted);
+ *  3. fdatasync; drop dirty entries that still point at the flushed LSN;
+ *  4. persist checkpoint + tail (tail held at the lowest retention pin); only then is WAL space reused.
+ */
+export class Flusher {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  cycles = 0;
+  private readonly zeroBlock: Buffer;
+
+  constructor(
+    private readonly state: VolumeState,
+    private readonly device: BlockDevice,
+    private readonly gate: Gate,
+    private readonly sbWriter: SuperblockWriter,
+    private readonly retention: Retention,
+    private readonly hooks: FlusherHooks,
+    private readonly cfg: { flushIntervalMs: number; maxCycleBytes: number },
+  ) {
+    this.zeroBlock = Buffer.alloc(state.geo.blockSize);
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (!this.timer) {
+      this.timer = setInterval(() => this.wake(), this.cfg.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Requests a cycle soon (timer, pressure, admission); errors surface through the volume's failure. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Waits for the running cycle, if any. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  /** Runs cycles until everything appended before the call is checkpointed (tail as pins allow). */
+  async checkpointAll(): Promise<void> {
+    const target = this.state.appendedLsn;
+    await this.idle();
+    while (this.state.checkpointLsn < target || this.tailCanAdvance()) {
+      const failure = this.hooks.failure();
+      if (failure) throw failure;
+      const before = this.state.checkpointLsn;
+      const tailBefore = this.state.tailOffset;
+      await this.cycle();
+      if (this.state.checkpointLsn === before && this.state.tailOffset === tailBefore) break;
+    }
+    const failure = this.hooks.failure();
+    if (failure) throw failure;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.hooks.failure()) return;
+      if (this.state.checkpointLsn >= this.state.appendedLsn && !this.tailCanAdvance()) continue;
+      try {
+        await this.cycle();
+      } catch {
+        return; // the cycle already failed the volume
+      }
+      if (this.state.checkpointLsn < this.state.appendedLsn) this.again = true;
+    } while (this.again && !this.stopped);
+  }
+
+  private tailCanAdvance(): boolean {
+    return this.newTailLsn() > this.state.tailLsn;
+  }
+
+  private newTailLsn(): number {
+    const pin = this.retention.minPinnedLsn();
+    return pin === undefined ? this.state.checkpointLsn : Math.min(this.state.checkpointLsn, pin - 1);
+  }
+
+  /** One bounded cycle. Runs shared with appends/reads; exclusive resets wait for it. */
+  async cycle(): Promise<void> {
+    const release = await this.gate.shared();
+    try {
+      await this.cycleLocked();
+    } catch (err) {
+      const e = err instanceof StorageError ? err : wrapIoError(err, "flusher");
+      this.hooks.fail(e);
+      throw e;
+    } finally {
+      release();
+    }
+  }
+
+  private async cycleLocked(): Promise<void> {
+    const s = this.state;
+    this.cycles++;
+    const startLsn = s.checkpointLsn;
+    const upTo = this.pickUpTo();
+    const end = recordEndOffset(s, upTo);
+    if (upTo > startLsn) {
+      if (s.sb.extentHighLsn < upTo) await this.sbWriter.persist({ extentHighLsn: upTo });
+      const runs: Run[] = [];
+      await scanWal(this.device, s.geo, {
+        startOffset: s.flushedOffset,
+        endOffset: end,
+        expectLsn: startLsn + 1,
+        maxEpoch: Number.MAX_SAFE_INTEGER,
+        onRecord: (rec) => {
+          if (rec.type === RecordType.WRITE || rec.type === RecordType.TRIM) this.collect(rec, runs);
+          return undefined;
+        },
+      });
+      await this.writeExtent(runs);
+      const covered = s.appendedLsn;
+      await this.device.sync();
+      this.hooks.noteDurable(covered);
+      for (const r of runs) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
+      s.checkpointLsn = upTo;
+      s.flushedOffset = end;
+      s.extentHighLsn = Math.max(s.extentHighLsn, upTo);
+    }
+    const tailLsn = Math.max(s.tailLsn, this.newTailLsn());
+    const tailOffset = tailLsn === s.checkpointLsn ? s.flushedOffset : s.index.offsetOf(tailLsn + 1);
+    if (s.checkpointLsn === s.sb.checkpointLsn && tailLsn === s.sb.walTailLsn) return;
+    await this.sbWriter.persist({
+      checkpointLsn: s.checkpointLsn,
+      walTailLsn: tailLsn,
+      walTailOffset: tailOffset,
+      walHeadOffset: s.flushedOffset,
+      walHeadLsn: s.checkpointLsn,
+    });
+    if (tailLsn > s.tailLsn) {
+      assert(tailOffset >= s.tailOffset, "tail moved backwards");
+      s.tailLsn = tailLsn;
+      s.tailOffset = tailOffset;
+      s.index.dropBelow(tailLsn + 1);
+      this.hooks.onTailAdvanced();
+    }
+  }
+
+  /** Highest LSN such that the cycle's WAL range stays within maxCycleBytes (at least one record). */
+  private pickUpTo(): number {
+    const s = this.state;
+    if (s.appendedLsn <= s.checkpointLsn) return s.checkpointLsn;
+    return lastLsnWithin(s, s.checkpointLsn + 1, s.flushedOffset + this.cfg.maxCycleBytes);
+  }
+
+  private collect(
+    rec: { type: number; lsn: number; lba: number; blockCount: number; buf: Buffer; at: number },
+    runs: Run[],
+  ): void {
+    const bs = this.state.geo.blockSize;
+    const dirty = this.state.dirty;
+    let run: Run | undefined;
+    for (let i = 0; i < rec.blockCount; i++) {
+      const e = dirty.get(rec.lba + i);
+      if (e === undefined || e.lsn !== rec.lsn) {
+        run = undefined;
+        continue;
+      }
+      if (!run) {
+        run = { lba: rec.lba + i, blocks: 0, lsn: rec.lsn, bufs: [] };
+        runs.push(run);
+      }
+      run.blocks++;
+      if (rec.type === RecordType.TRIM) run.bufs.push(this.zeroBlock);
+      else {
+        const start = rec.at + RECORD_HEADER_BYTES + i * bs;
+        const last = run.bufs[run.bufs.length - 1];
+        // Extend the previous view when the bytes are adjacent in the same chunk (no new iovec).
+        if (
+          last &&
+          last.buffer === rec.buf.buffer &&
+          last.byteOffset + last.length === rec.buf.byteOffset + start
+        ) {
+          run.bufs[run.bufs.length - 1] = rec.buf.subarray(start - last.length, start + bs);
+        } else run.bufs.push(rec.buf.subarray(start, start + bs));
+      }
+    }
+  }
+
+  private async writeExtent(runs: Run[]): Promise<void> {
+    if (runs.length === 0) return;
+    runs.sort((a, b) => a.lba - b.lba);
+    const bs = this.state.geo.blockSize;
+    const groups: Array<{ lba: number; bufs: Buffer[] }> = [];
+    let g: { lba: number; bufs: Buffer[]; next: number } | undefined;
+    for (const r of runs) {
+      if (g && g.next === r.lba && g.bufs.length + r.bufs.length <= 1024) {
+        for (const b of r.bufs) g.bufs.push(b);
+        g.next += r.blocks;
+      } else {
+        g = { lba: r.lba, bufs: [...r.bufs], next: r.lba + r.blocks };
+        groups.push(g);
+      }
+    }
+    let nextGroup = 0;
+    const worker = async (): Promise<void> => {
+      while (nextGroup < groups.length) {
+        const grp = groups[nextGroup++]!;
+        await this.device.writev(grp.bufs, this.state.extentOffsetBytes + grp.lba * bs);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(EXTENT_WRITE_CONCURRENCY, groups.length) }, worker));
+  }
+}

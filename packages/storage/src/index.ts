@@ -1,0 +1,23 @@
+export type { AdmissionConfig, RawAppendResult } from "./appender";
+export type { CreateOptions, VolumeTuning } from "./config";
+export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES } from "./config";
+export { type BlockDevice, FileDevice } from "./device";
+export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
+export { fileStaging, SimStaging, type StagingStore } from "./install";
+export {
+  encodeRecord,
+  type ParseResult,
+  parseRecords,
+  RECORD_HEADER_BYTES,
+  type RecordHeader,
+  RecordType,
+  type RecordView,
+  recordPayload,
+} from "./record";
+export type { RecordBatch } from "./record-reader";
+export type { RecoveryReport } from "./recovery";
+export { type Clock, type NeedsRebuildEvent, realClock } from "./retention";
+export { type CrashChooser, type CrashFate, randomCrashChooser, SimDevice } from "./sim-device";
+export { DURABILITY_MODES, type DurabilityMode } from "./superblock";
+export { type OpenOptions, type PressureState, Volume, type VolumeEvents, type VolumeStats } from "./volume";
+export { createVolumeFile, openVolumeFile } from "./volume-file";

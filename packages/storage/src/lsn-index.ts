@@ -1,0 +1,60 @@
+import { assert } from "./errors";
+
+/**
+ * Logical WAL offset of every retained record, indexed by LSN (LSNs have no holes, so this is a
+ * ring of numbers, 8 bytes per retained record). Used for tail placement under pins and for
+ * readRecords without scanning.
+ */
+export class LsnIndex {
+  private offsets = new Float64Array(1024);
+  private start = 0;
+  private count = 0;
+  /** LSN of the first indexed record. */
+  private firstLsn = 1;
+
+  reset(nextLsn: number): void {
+    this.start = 0;
+    this.count = 0;
+    this.firstLsn = nextLsn;
+  }
+
+  get first(): number {
+    return this.firstLsn;
+  }
+
+  /** One past the last indexed LSN. */
+  get end(): number {
+    return this.firstLsn + this.count;
+  }
+
+  push(lsn: number, offset: number): void {
+    assert(lsn === this.firstLsn + this.count, `LSN index expects ${this.firstLsn + this.count}, got ${lsn}`);
+    if (this.count === this.offsets.length) this.grow();
+    this.offsets[(this.start + this.count) % this.offsets.length] = offset;
+    this.count++;
+  }
+
+  has(lsn: number): boolean {
+    return lsn >= this.firstLsn && lsn < this.firstLsn + this.count;
+  }
+
+  offsetOf(lsn: number): number {
+    assert(this.has(lsn), `LSN ${lsn} not indexed [${this.firstLsn}, ${this.end})`);
+    return this.offsets[(this.start + (lsn - this.firstLsn)) % this.offsets.length]!;
+  }
+
+  /** Forgets every LSN below `lsn`. */
+  dropBelow(lsn: number): void {
+    const n = Math.min(Math.max(0, lsn - this.firstLsn), this.count);
+    this.start = (this.start + n) % this.offsets.length;
+    this.count -= n;
+    this.firstLsn += n;
+  }
+
+  private grow(): void {
+    const next = new Float64Array(this.offsets.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.offsets[(this.start + i) % this.offsets.length]!;
+    this.offsets = next;
+    this.start = 0;
+  }
+}

@@ -1,0 +1,61 @@
+import type { DirtyMap } from "./dirty-map";
+import type { LsnIndex } from "./lsn-index";
+import type { Superblock } from "./superblock";
+import type { WalGeometry } from "./wal-scan";
+
+/**
+ * The volume's mutable WAL bookkeeping, shared by the appender, group commit, flusher and
+ * retention. Offsets are logical WAL byte counters (physical = logical % walSizeBytes).
+ * Invariants: tailOffset <= flushedOffset <= appendedOffset <= reservedOffset,
+ * reservedOffset - tailOffset <= walSizeBytes, tailLsn <= checkpointLsn <= appendedLsn <= nextLsn - 1,
+ * durableLsn <= appendedLsn.
+ */
+export interface VolumeState {
+  readonly geo: WalGeometry;
+  readonly extentOffsetBytes: number;
+  readonly volumeBlocks: number;
+  sb: Superblock;
+  epoch: number;
+  tailOffset: number;
+  tailLsn: number;
+  flushedOffset: number;
+  checkpointLsn: number;
+  extentHighLsn: number;
+  appendedOffset: number;
+  appendedLsn: number;
+  reservedOffset: number;
+  nextLsn: number;
+  durableLsn: number;
+  /** CRC of the last reserved WRITE/TRIM record (chain value for the next append); undefined = unknown. */
+  lastCrc: number | undefined;
+  /** Bumped whenever WAL contents are reset (truncate, install): in-flight WAL reads retry. */
+  walGeneration: number;
+  readonly dirty: DirtyMap;
+  readonly index: LsnIndex;
+}
+
+export function walUsedBytes(s: VolumeState): number {
+  return s.reservedOffset - s.tailOffset;
+}
+
+/**
+ * Logical offset just past record `lsn` (conservatively: where the next record starts, so any
+ * padding before it is included). Requires tailLsn < lsn <= appendedLsn... or lsn == tailLsn.
+ */
+export function recordEndOffset(s: VolumeState, lsn: number): number {
+  if (lsn === s.appendedLsn) return s.appendedOffset;
+  if (lsn === s.tailLsn) return s.tailOffset;
+  return s.index.offsetOf(lsn + 1);
+}
+
+/** Largest L in [fromLsn, appendedLsn] whose records [fromLsn, L] end within `limitOffset` (>= fromLsn). */
+export function lastLsnWithin(s: VolumeState, fromLsn: number, limitOffset: number): number {
+  let lo = fromLsn;
+  let hi = s.appendedLsn;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (recordEndOffset(s, mid) <= limitOffset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { crc32 } from "node:zlib";
+import { StorageError } from "./errors";
+import { readU64, writeU64 } from "./u64";
+
+/**
+ * The first 4 KiB of the device hold two copies of the superblock (A at 0, B at 2048). Each write
+ * goes to the copy NOT holding the newest generation, so a torn superblock write can only damage
+ * the older copy: open() picks the valid copy with the highest `seq`. Each copy has its own CRC.
+ */
+export const SUPERBLOCK_REGION_BYTES = 4096;
+export const SUPERBLOCK_COPY_BYTES = 2048;
+export const WAL_OFFSET_BYTES = SUPERBLOCK_REGION_BYTES;
+const MAGIC = Buffer.from("BLKSHIP1", "ascii");
+export const FORMAT_VERSION = 1;
+const CRC_OFFSET = SUPERBLOCK_COPY_BYTES - 4;
+const FLAG_INSTALL_PENDING = 1;
+
+export const DURABILITY_MODES = ["best_effort", "sync_all", "sync_quorum"] as const;
+export type DurabilityMode = (typeof DURABILITY_MODES)[number];
+
+export interface Superblock {
+  blockSize: number;
+  uuid: string;
+  volumeSizeBytes: number;
+  walSizeBytes: number;
+  createdAtMs: number;
+  /** Generation of this copy; the newest valid copy wins. */
+  seq: number;
+  epoch: number;
+  durabilityMode: DurabilityMode;
+  /** Highest LSN whose effect is in the extent and synced. */
+  checkpointLsn: number;
+  /** The extent may hold effects up to this LSN (written before extent writes start). */
+  extentHighLsn: number;
+  /** Logical WAL offset of the tail and the LSN of the last record before it. */
+  walTailOffset: number;
+  walTailLsn: number;
+  /** Advisory only: recovery scans from the tail regardless. */
+  walHeadOffset: number;
+  walHeadLsn: number;
+  /** Base-image install in progress (commit point passed, copy may be incomplete). */
+  installPending: boolean;
+  installBaseLsn: number;
+  installEpoch: number;
+  installImageHighLsn: number;
+}
+
+export function extentOffsetBytes(sb: Pick<Superblock, "walSizeBytes">): number {
+  return WAL_OFFSET_BYTES + sb.walSizeBytes;
+}
+
+export function requiredDeviceBytes(sb: Pick<Superblock, "walSizeBytes" | "volumeSizeBytes">): number {
+  return WAL_OFFSET_BYTES + sb.walSizeBytes + sb.volumeSizeBytes;
+}
+
+export function newSuperblock(args: {
+  blockSize: number;
+  volumeSizeBytes: number;
+  walSizeBytes: number;
+  durabilityMode: DurabilityMode;
+  epoch: number;
+  nowMs: number;
+}): Superblock {
+  return {
+    blockSize: args.blockSize,
+    uuid: randomUUID(),
+    volumeSizeBytes: args.volumeSizeBytes,
+    walSizeBytes: args.walSizeBytes,
+    createdAtMs: args.nowMs,
+    seq: 0,
+    epoch: args.epoch,
+    durabilityMode: args.durabilityMode,
+    checkpointLsn: 0,
+    extentHighLsn: 0,
+    walTailOffset: 0,
+    walTailLsn: 0,
+    walHeadOffset: 0,
+    walHeadLsn: 0,
+    installPending: false,
+    installBaseLsn: 0,
+    installEpoch: 0,
+    installImageHighLsn: 0,
+  };
+}
+
+/** Encodes one 2048-byte copy. */
+export function encodeSuperblock(sb: Superblock): Buffer {
+  const buf = Buffer.alloc(SUPERBLOCK_COPY_BYTES);
+  MAGIC.copy(buf, 0);
+  buf.writeUInt16LE(FORMAT_VERSION, 8);
+  buf.writeUInt16LE(sb.installPending ? FLAG_INSTALL_PENDING : 0, 10);
+  buf.writeUInt32LE(sb.blockSize, 12);
+  Buffer.from(sb.uuid.replaceAll("-", ""), "hex").copy(buf, 16);
+  writeU64(buf, 32, sb.volumeSizeBytes);
+  writeU64(buf, 40, WAL_OFFSET_BYTES);
+  writeU64(buf, 48, sb.walSizeBytes);
+  writeU64(buf, 56, extentOffsetBytes(sb));
+  writeU64(buf, 64, sb.createdAtMs);
+  writeU64(buf, 72, sb.seq);
+  writeU64(buf, 80, sb.epoch);
+  buf.writeUInt8(DURABILITY_MODES.indexOf(sb.durabilityMode), 88);
+  writeU64(buf, 96, sb.checkpointLsn);
+  writeU64(buf, 104, sb.extentHighLsn);
+  writeU64(buf, 112, sb.walTailOffset);
+  writeU64(buf, 120, sb.walTailLsn);
+  writeU64(buf, 128, sb.walHeadOffset);
+  writeU64(buf, 136, sb.walHeadLsn);
+  writeU64(buf, 144, sb.installBaseLsn);
+  writeU64(buf, 152, sb.installEpoch);
+  writeU64(buf, 160, sb.installImageHighLsn);
+  buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
+  return buf;
+}
+
+export type DecodeResult =
+  | { ok: true; sb: Superblock }
+  | { ok: false; reason: "foreign" | "corrupt"; detail: string };
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Decodes and validates one copy. */
+export function decodeSuperblock(buf: Buffer): DecodeResult {
+  if (!buf.subarray(0, 8).equals(MAGIC)) return { ok: false, reason: "foreign", detail: "bad magic" };
+  if (buf.readUInt32LE(CRC_OFFSET) !== crc32(buf.subarray(0, CRC_OFFSET))) {
+    return { ok: false, reason: "corrupt", detail: "superblock checksum mismatch" };
+  }
+  const corrupt = (detail: string): DecodeResult => ({ ok: false, reason: "corrupt", detail });
+  const version = buf.readUInt16LE(8);
+  if (version !== FORMAT_VERSION) return corrupt(`unsupported version ${version}`);
+  const flags = buf.readUInt16LE(10);
+  const blockSize = buf.readUInt32LE(12);
+  const hex = buf.subarray(16, 32).toString("hex");
+  const mode = DURABILITY_MODES[buf.readUInt8(88)];
+  const sb: Superblock = {
+    blockSize,
+    uuid: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+    volumeSizeBytes: readU64(buf, 32),
+    walSizeBytes: readU64(buf, 48),
+    createdAtMs: readU64(buf, 64),
+    seq: readU64(buf, 72),
+    epoch: readU64(buf, 80),
+    durabilityMode: mode ?? "best_effort",
+    checkpointLsn: readU64(buf, 96),
+    extentHighLsn: readU64(buf, 104),
+    walTailOffset: readU64(buf, 112),
+    walTailLsn: readU64(buf, 120),
+    walHeadOffset: readU64(buf, 128),
+    walHeadLsn: readU64(buf, 136),
+    installPending: (flags & FLAG_INSTALL_PENDING) !== 0,
+    installBaseLsn: readU64(buf, 144),
+    installEpoch: readU64(buf, 152),
+    installImageHighLsn: readU64(buf, 160),
+  };
+  if (mode === undefined) return corrupt("unknown durability mode");
+  if (Object.values(sb).some((v) => v === -1)) return corrupt("field out of range");
+  if (!isPowerOfTwo(blockSize) || blockSize < 512 || blockSize > 65536)
+    return corrupt(`bad block size ${blockSize}`);
+  if (readU64(buf, 40) !== WAL_OFFSET_BYTES) return corrupt("bad WAL offset");
+  if (sb.volumeSizeBytes <= 0 || sb.volumeSizeBytes % blockSize !== 0) return corrupt("bad volume size");
+  if (sb.walSizeBytes <= 0 || sb.walSizeBytes % 4096 !== 0) return corrupt("bad WAL size");
+  if (readU64(buf, 56) !== extentOffsetBytes(sb)) return corrupt("bad extent offset");
+  if (sb.walTailLsn > sb.checkpointLsn || sb.checkpointLsn > sb.extentHighLsn)
+    return corrupt("bad LSN order");
+  return { ok: true, sb };
+}
+
+/** Picks the newest valid copy from the 4 KiB region, or throws a typed error. */
+export function decodeSuperblockRegion(region: Buffer): Superblock {
+  const a = decodeSuperblock(region.subarray(0, SUPERBLOCK_COPY_BYTES));
+  const b = decodeSuperblock(region.subarray(SUPERBLOCK_COPY_BYTES, SUPERBLOCK_REGION_BYTES));
+  const valid = [a, b].flatMap((r) => (r.ok ? [r.sb] : []));
+  if (valid.length === 0) {
+    if (!a.ok && !b.ok && a.reason === "foreign" && b.reason === "foreign") {
+      throw new StorageError("foreign_device", "not a blockship volume (bad superblock magic)");
+    }
+    const detail = [a, b].map((r) => (r.ok ? "ok" : r.detail)).join("; ");
+    throw new StorageError("corrupt", `no valid superblock copy (${detail})`);
+  }
+  valid.sort((x, y) => y.seq - x.seq);
+  return valid[0]!;
+}
+
+/** Byte offset of the copy that generation `seq` is written to (alternates A/B). */
+export function superblockCopyOffset(seq: number): number {
+  return (seq % 2) * SUPERBLOCK_COPY_BYTES;
+}

@@ -1,0 +1,37 @@
+import type { CreateOptions } from "./config";
+import { DEFAULT_WAL_SIZE_BYTES } from "./config";
+import { FileDevice } from "./device";
+import { fileStaging } from "./install";
+import { WAL_OFFSET_BYTES } from "./superblock";
+import { type OpenOptions, Volume } from "./volume";
+
+/** Creates a new sparse volume file at `path` (fails if it exists); installs stage in `<path>.install`. */
+export async function createVolumeFile(path: string, opts: CreateOptions & OpenOptions): Promise<Volume> {
+  const walSizeBytes = opts.walSizeBytes ?? DEFAULT_WAL_SIZE_BYTES;
+  const device = await FileDevice.createFile(path, WAL_OFFSET_BYTES + walSizeBytes + opts.volumeSizeBytes);
+  try {
+    // A freshly created sparse file reads as zeros: no need to zero the WAL.
+    return await Volume.create(device, {
+      walKnownZero: true,
+      staging: fileStaging(`${path}.install`),
+      ...opts,
+    });
+  } catch (err) {
+    await device.close();
+    throw err;
+  }
+}
+
+/** Opens an existing volume file or block device. Block devices need an explicit `staging` for installs. */
+export async function openVolumeFile(path: string, opts: OpenOptions = {}): Promise<Volume> {
+  const device = await FileDevice.open(path);
+  try {
+    return await Volume.open(device, {
+      staging: path.startsWith("/dev/") ? undefined : fileStaging(`${path}.install`),
+      ...opts,
+    });
+  } catch (err) {
+    await device.close();
+    throw err;
+  }
+}

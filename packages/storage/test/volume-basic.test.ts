@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createVolumeFile, openVolumeFile, SimDevice, Volume } from "../src/index";
+import { BS, block, expectReason, simVolume, tmpDir } from "./helpers";
+
+describe("volume basics", () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  it("reads zeros from a fresh volume and reads its own writes", async () => {
+    const { vol } = await simVolume();
+    expect((await vol.read(0, 4 * BS)).equals(Buffer.alloc(4 * BS))).toBe(true);
+    const lsn1 = await vol.write(3, block(3, 1, 2));
+    const lsn2 = await vol.write(10, block(10, 2));
+    expect([lsn1, lsn2]).toEqual([1, 2]);
+    expect((await vol.read(3, 2 * BS)).equals(block(3, 1, 2))).toBe(true);
+    expect((await vol.read(2, 3 * BS)).equals(Buffer.concat([Buffer.alloc(BS), block(3, 1, 2)]))).toBe(true);
+    await vol.trim(4, BS);
+    expect((await vol.read(3, 2 * BS)).equals(Buffer.concat([block(3, 1), Buffer.alloc(BS)]))).toBe(true);
+    expect(vol.headLsn).toBe(3);
+    await vol.close();
+  });
+
+  it("flush resolves with the durable LSN and data survives close + reopen", async () => {
+    const { vol, dev, opts } = await simVolume();
+    await vol.write(1, block(1, 7));
+    await vol.write(2, block(2, 7));
+    expect(await vol.flush()).toBe(2);
+    expect(vol.durableLsn).toBe(2);
+    await vol.close();
+    const again = await Volume.open(dev.snapshot(), opts);
+    expect((await again.read(1, 2 * BS)).equals(block(1, 7, 2))).toBe(true);
+    expect(again.headLsn).toBe(2);
+    expect(again.checkpointLsn).toBe(2); // close checkpoints
+    await again.close();
+  });
+
+  it("newest LSN wins for one LBA, also after checkpoint and reopen", async () => {
+    const { vol, dev, opts } = await simVolume();
+    const writes = Array.from({ length: 20 }, (_, i) => vol.write(5, block(5, i)));
+    const lsns = await Promise.all(writes);
+    expect(lsns).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await vol.read(5, BS)).equals(block(5, 19))).toBe(true);
+    await vol.checkpoint();
+    expect(vol.checkpointLsn).toBe(20);
+    expect((await vol.read(5, BS)).equals(block(5, 19))).toBe(true);
+    await vol.close();
+    const again = await Volume.open(dev.snapshot(), opts);
+    expect((await again.read(5, BS)).equals(block(5, 19))).toBe(true);
+    await again.close();
+  });
+
+  it("works on a real file with fdatasync, and reopens", async () => {
+    const { dir, cleanup } = tmpDir();
+    cleanups.push(cleanup);
+    const file = `${dir}/vol.img`;
+    const vol = await createVolumeFile(file, {
+      volumeSizeBytes: 1024 * 1024,
+      walSizeBytes: 256 * 1024,
+      flushIntervalMs: 10,
+    });
+    const data = block(100, 42, 8, 4096);
+    await vol.write(100, data);
+    await vol.flush();
+    await vol.close();
+    const again = await openVolumeFile(file);
+    expect((await again.read(100, 8 * 4096)).equals(data)).toBe(true);
+    expect(again.blockSize).toBe(4096);
+    await again.close();
+    await expect(createVolumeFile(file, { volumeSizeBytes: 4096 })).rejects.toThrow(/EEXIST/);
+  });
+
+  it("refuses I/O after close with volume_closed", async () => {
+    const { vol } = await simVolume();
+    await vol.close();
+    await expectReason(vol.write(0, block(0, 1)), "volume_closed");
+    await expectReason(vol.read(0, BS), "volume_closed");
+    await expectReason(vol.flush(), "volume_closed");
+    await expectReason(vol.trim(0, BS), "volume_closed");
+    await vol.close(); // second close is harmless
+  });
+
+  it("group commit: concurrent flushes share one fdatasync", async () => {
+    const { vol, dev } = await simVolume();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => vol.write(i, block(i, 1))));
+    const before = dev.syncCount;
+    const results = await Promise.all(Array.from({ length: 16 }, () => vol.flush()));
+    expect(results.every((r) => r === 10)).toBe(true);
+    expect(dev.syncCount - before).toBe(1);
+    // Nothing new appended: flush answers without another sync.
+    expect(await vol.flush()).toBe(10);
+    expect(dev.syncCount - before).toBe(1);
+    await vol.close();
+  });
+
+  it("group commit: flushes arriving during a sync share the next one", async () => {
+    const { vol, dev } = await simVolume();
+    await vol.write(0, block(0, 1));
+    const before = dev.syncCount;
+    const first = vol.flush();
+    await vol.write(1, block(1, 1));
+    const second = Promise.all([vol.flush(), vol.flush(), vol.flush()]);
+    expect(await first).toBeGreaterThanOrEqual(1);
+    expect(await second).toEqual([2, 2, 2]);
+    expect(dev.syncCount - before).toBe(2);
+    await vol.close();
+  });
+
+  it("concurrent writes are coalesced into few device writes", async () => {
+    const { vol, dev } = await simVolume();
+    const before = dev.writeCount;
+    await Promise.all(Array.from({ length: 12 }, (_, i) => vol.write(i, block(i, 3))));
+    expect(dev.writeCount - before).toBeLessThanOrEqual(2);
+    expect(vol.stats().admission.batches).toBeLessThanOrEqual(2);
+    await vol.close();
+  });
+
+  it("create refuses a device that is too small", async () => {
+    await expectReason(
+      Volume.create(new SimDevice(8192), { volumeSizeBytes: 64 * BS, walSizeBytes: 16384, blockSize: BS }),
+      "too_small",
+    );
+  });
+});
