@@ -46,6 +46,7 @@ export {
 export * from "./generated/index";
 export { bidiStreamHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from "./handlers";
 export { HealthStatus, OVERALL, type ServingStatus } from "./health";
+export { type CallEvent, observeCalls } from "./interceptors";
 export { type BlockshipGrpc, type LoadedProtos, loadProtos } from "./load";
 export {
   BLOCKSHIP_PROTO_FILES,

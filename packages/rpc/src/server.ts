@@ -4,6 +4,7 @@ import {
   type MethodDefinition,
   Server,
   ServerCredentials,
+  type ServerInterceptor,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
@@ -33,6 +34,8 @@ export interface CreateServerOptions {
   keepalive?: KeepaliveSettings;
   /** Extra grpc-js server options, applied over ours. */
   channelOptions?: ChannelOptions;
+  /** grpc-js server interceptors (e.g. `observeCalls(...)`), outermost first. */
+  interceptors?: ServerInterceptor[];
 }
 
 export interface RpcServer {
@@ -65,6 +68,7 @@ export function createServer(options: CreateServerOptions): RpcServer {
   const server = new Server({
     ...serverChannelOptions(options.keepalive ?? DEFAULT_KEEPALIVE),
     ...options.channelOptions,
+    interceptors: options.interceptors ?? [],
   });
   const v1 = grpc.blockship.v1;
   const definitions: Record<keyof ServiceHandlers, ServiceDefinition> = {

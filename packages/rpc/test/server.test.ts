@@ -2,6 +2,7 @@ import { type ServiceError, status } from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type CallEvent,
   type ControlClient,
   closeClient,
   createControlClient,
@@ -12,6 +13,7 @@ import {
   type HealthCheckResponse__Output,
   type HealthClient,
   MAX_MESSAGE_BYTES,
+  observeCalls,
   type ReadResponse__Output,
   reasonOf,
   type StartedRpcServer,
@@ -125,6 +127,25 @@ describe("server + typed clients (in process, real protos)", () => {
       "blockship.v1.Control": "SERVING",
       "blockship.v1.Volume": "SERVING",
     });
+  });
+});
+
+describe("observeCalls interceptor", () => {
+  it("reports method, code, reason and duration of every call", async () => {
+    const events: CallEvent[] = [];
+    const { server } = await startTestServer({ interceptors: [observeCalls((e) => events.push(e))] });
+    const control = createControlClient(server.address);
+    await unary((cb) => control.DeleteVolume({ volume_id: "exists" }, cb));
+    await failure(unary((cb) => control.DeleteVolume({ volume_id: "missing" }, cb)));
+    await failure(unary((cb) => control.GetStatus({}, cb)));
+    closeClient(control);
+    await server.shutdown(1_000);
+    expect(events.map(({ method, code, reason }) => ({ method, code, reason }))).toEqual([
+      { method: "/blockship.v1.Control/DeleteVolume", code: status.OK, reason: undefined },
+      { method: "/blockship.v1.Control/DeleteVolume", code: status.NOT_FOUND, reason: "volume_not_found" },
+      { method: "/blockship.v1.Control/GetStatus", code: status.UNIMPLEMENTED, reason: "unimplemented" },
+    ]);
+    for (const e of events) expect(e.durationMs).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -29,6 +29,11 @@ export interface ShipRequest {
    */
   'barrier'?: (_blockship_v1_Barrier | null);
   /**
+   * The server_id the primary believes it ships to. Required on the first message (the stream
+   * fails with unauthenticated_peer when it is not this agent); later messages leave it empty or repeat it.
+   */
+  'replica_server_id'?: (string);
+  /**
    * The payload; may be absent on the first message (open only).
    */
   'body'?: "batch"|"barrier";
@@ -58,6 +63,11 @@ export interface ShipRequest__Output {
    * A durability barrier covering every batch sent before it.
    */
   'barrier'?: (_blockship_v1_Barrier__Output | null);
+  /**
+   * The server_id the primary believes it ships to. Required on the first message (the stream
+   * fails with unauthenticated_peer when it is not this agent); later messages leave it empty or repeat it.
+   */
+  'replica_server_id': (string);
   /**
    * The payload; may be absent on the first message (open only).
    */
