@@ -104,7 +104,6 @@ export class RecoveryOrchestrator {
     const sender = this.requireSender(replicaId);
     const id = sender.supersedeSession(kind, reason);
     if (id === 0) throw new ProtocolError("sender_stopped");
-    this.registry.forgetAppliedTarget(replicaId);
     this.log.record(replicaId, "session_created", `session=${id} kind=${kind} reason=${reason}`);
     return id;
   }

@@ -170,11 +170,6 @@ export class Registry {
     return hit;
   }
 
-  /** Forget the last applied target so that the next identical assignment starts a session again. */
-  forgetAppliedTarget(replicaId: string): void {
-    this.applied.delete(replicaId);
-  }
-
   stopAll(): void {
     for (const sender of this.senders.values()) sender.stop();
     this.senders.clear();

@@ -1,0 +1,180 @@
+// The host-facing API of VolumeEngine: what the agent feeds in and what it must execute.
+import type { CatchUpBudget } from "./budget";
+import type { PublicationProjection, VolumeRole } from "./core-types";
+import type { VolumeExecutionState } from "./execution-state";
+import type { SessionIdSource } from "./identity";
+import type { RetentionPort } from "./planner";
+import type { ReplicaTarget } from "./registry";
+import type { Endpoint, Epoch, Lsn, RebuildSource, SessionId, SessionKind, TimeMs } from "./types";
+
+/** Role as the master sends it (wire values 0..5). */
+export type MasterRole = "none" | "primary" | "replica" | "stale" | "rebuilding" | "draining";
+
+export interface AssignedReplica {
+  readonly serverId: string;
+  readonly dataAddr: string;
+  readonly ctrlAddr: string;
+  /** The master's address-version counter; 0 when unknown. */
+  readonly addressVersion?: number;
+}
+
+export type EngineEvent =
+  /** A master assignment for this volume. Replica/rebuilding roles list exactly the local server. */
+  | {
+      readonly type: "assignment";
+      readonly epoch: Epoch;
+      readonly role: MasterRole;
+      readonly replicas: readonly AssignedReplica[];
+    }
+  | { readonly type: "role_applied" }
+  | { readonly type: "receiver_ready" }
+  | { readonly type: "shipper_configured" }
+  | { readonly type: "shipper_connected" }
+  | { readonly type: "committed_advanced"; readonly committedLsn: Lsn }
+  | { readonly type: "checkpoint_advanced"; readonly checkpointLsn: Lsn }
+  /** Diagnostic only: shipped is never durable. */
+  | { readonly type: "shipped_advanced"; readonly shippedLsn: Lsn }
+  | { readonly type: "barrier_accepted"; readonly flushedLsn: Lsn }
+  | { readonly type: "barrier_rejected"; readonly reason: string }
+  /** The replica answered the handshake of `connect_replica` with its real durable LSN. */
+  | {
+      readonly type: "handshake";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly replicaDurableLsn: Lsn;
+      readonly nowMs: TimeMs;
+    }
+  /** The replica confirmed everything ≤ durableLsn durable during catch-up. */
+  | {
+      readonly type: "catchup_progress";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly durableLsn: Lsn;
+      readonly nowMs: TimeMs;
+    }
+  | {
+      readonly type: "truncation_done";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly lsn: Lsn;
+    }
+  /** The replica's divergent tail was already flushed to its extent: only a rebuild can help. */
+  | { readonly type: "truncation_unsafe"; readonly replicaId: string; readonly sessionId: SessionId }
+  /** Streaming to the frozen target finished; complete the session. */
+  | { readonly type: "catchup_done"; readonly replicaId: string; readonly sessionId: SessionId }
+  | {
+      readonly type: "rebuild_progress";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      /** `base` = base image transferred up to lsn; `tail` = WAL tail replayed up to lsn. */
+      readonly stage: "base" | "tail";
+      readonly lsn: Lsn;
+    }
+  | {
+      readonly type: "rebuild_done";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly flushedLsn: Lsn;
+      readonly checkpointLsn: Lsn;
+    }
+  /** The host's attempt failed (dial, I/O, stream error…): the session ends. */
+  | {
+      readonly type: "recovery_failed";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly reason: string;
+    }
+  /** Budget clock: detects catch-ups that stall or run too long. */
+  | { readonly type: "budget_tick"; readonly nowMs: TimeMs }
+  /** A newer epoch became known outside an assignment: every older session dies. */
+  | { readonly type: "epoch_bump"; readonly epoch: Epoch }
+  /** Operator (Control.StartRecovery): a fresh session of this kind for one replica. */
+  | {
+      readonly type: "start_recovery";
+      readonly replicaId: string;
+      readonly kind: SessionKind;
+    }
+  /** Operator (Control.CancelRecovery). */
+  | { readonly type: "cancel_recovery"; readonly replicaId: string; readonly reason: string };
+
+export type EngineEventType = EngineEvent["type"];
+
+export type EngineCommand =
+  | {
+      readonly type: "apply_role";
+      readonly volumeId: string;
+      readonly epoch: Epoch;
+      readonly role: VolumeRole;
+    }
+  | { readonly type: "start_receiver"; readonly volumeId: string }
+  | {
+      readonly type: "configure_shipper";
+      readonly volumeId: string;
+      readonly replicas: readonly ReplicaTarget[];
+    }
+  /** Dial the replica and handshake; answer with `handshake` (or `recovery_failed`). */
+  | {
+      readonly type: "connect_replica";
+      readonly volumeId: string;
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly endpoint: Endpoint;
+    }
+  /**
+   * Stream WAL (fromLsn, targetLsn] to the replica; targetLsn is frozen. truncateToLsn > 0: the replica
+   * must first truncate to it (report `truncation_done` / `truncation_unsafe`).
+   */
+  | {
+      readonly type: "start_catchup";
+      readonly volumeId: string;
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly fromLsn: Lsn;
+      readonly targetLsn: Lsn;
+      readonly truncateToLsn: Lsn;
+    }
+  /** Ship the base image (snapshot at snapshotLsn + tail, or full base) up to ≥ targetLsn. */
+  | {
+      readonly type: "start_rebuild";
+      readonly volumeId: string;
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly source: RebuildSource;
+      readonly snapshotLsn: Lsn;
+      readonly targetLsn: Lsn;
+    }
+  /** The engine ended this session: stop any work for it. */
+  | {
+      readonly type: "stop_recovery";
+      readonly volumeId: string;
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly reason: string;
+    }
+  | {
+      readonly type: "publish_projection";
+      readonly volumeId: string;
+      readonly projection: PublicationProjection;
+    };
+
+export type EngineCommandType = EngineCommand["type"];
+
+export interface EngineOutput {
+  /** In execution order. */
+  readonly commands: readonly EngineCommand[];
+  readonly projection: PublicationProjection;
+  /** The phase-gate input, re-derived after this event. */
+  readonly execution: VolumeExecutionState;
+  /** Set when the event was refused (stale session, bad input); a refused event changes nothing. */
+  readonly rejected: string | null;
+}
+
+export interface VolumeEngineOptions {
+  readonly volumeId: string;
+  readonly retention: RetentionPort;
+  /** Applied to every catch-up session created from assignments. */
+  readonly catchUpBudget?: CatchUpBudget;
+  readonly logCapacity?: number;
+  /** Share one counter across a node's volumes if wanted; default: one per engine. */
+  readonly ids?: SessionIdSource;
+}

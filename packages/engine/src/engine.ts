@@ -1,0 +1,401 @@
+// VolumeEngine: the one entry point the agent hosts per volume (etcd-raft style: events in, commands
+// out). It composes the per-volume registry + orchestrator + planner (sender/session layer) with the
+// volume core, so the host never has to glue them itself. Deterministic: time arrives in events.
+
+import { VolumeCore } from "./core";
+import type { CoreCommand, CoreEvent, PublicationProjection } from "./core-types";
+import type { EngineCommand, EngineEvent, EngineOutput, VolumeEngineOptions } from "./engine-types";
+import { CatchUpExecution, RebuildExecution, type StepResult } from "./execution";
+import { deriveVolumeExecutionState, type VolumeExecutionState } from "./execution-state";
+import { SessionIdSource } from "./identity";
+import { RecoveryLog } from "./log";
+import { RecoveryOrchestrator } from "./orchestrator";
+import { RecoveryPlanner } from "./planner";
+import { Registry } from "./registry";
+import type { SenderSnapshot } from "./sender";
+import { observationToCore, translateAssignment } from "./translate";
+import { type Epoch, ProtocolError, type SessionId } from "./types";
+
+interface Tracked {
+  readonly sessionId: SessionId;
+  exec: CatchUpExecution | RebuildExecution | null;
+}
+
+export interface VolumeEngineSnapshot {
+  readonly volumeId: string;
+  readonly epoch: Epoch;
+  readonly senders: readonly SenderSnapshot[];
+  readonly projection: PublicationProjection;
+  readonly execution: VolumeExecutionState;
+}
+
+class Rejected extends Error {}
+
+export class VolumeEngine {
+  readonly volumeId: string;
+  readonly registry: Registry;
+  readonly orchestrator: RecoveryOrchestrator;
+  readonly planner: RecoveryPlanner;
+  readonly core: VolumeCore;
+  private epoch: Epoch = 0n;
+  /** Sessions the host is working on (connect, catch-up or rebuild), per replica. */
+  private readonly tracked = new Map<string, Tracked>();
+  private out: EngineCommand[] = [];
+
+  constructor(options: VolumeEngineOptions) {
+    this.volumeId = options.volumeId;
+    this.registry = new Registry(
+      options.volumeId,
+      options.ids ?? new SessionIdSource(),
+      options.catchUpBudget === undefined ? {} : { budget: options.catchUpBudget },
+    );
+    this.orchestrator = new RecoveryOrchestrator(this.registry, new RecoveryLog(options.logCapacity));
+    this.planner = new RecoveryPlanner(this.orchestrator, options.retention);
+    this.core = new VolumeCore(options.volumeId);
+  }
+
+  get log(): RecoveryLog {
+    return this.orchestrator.log;
+  }
+
+  snapshot(): VolumeEngineSnapshot {
+    const senders = this.registry.snapshot();
+    return {
+      volumeId: this.volumeId,
+      epoch: this.epoch,
+      senders,
+      projection: this.core.projection(),
+      execution: deriveVolumeExecutionState(this.volumeId, senders),
+    };
+  }
+
+  apply(event: EngineEvent): EngineOutput {
+    this.out = [];
+    let rejected: string | null = null;
+    try {
+      this.dispatch(event);
+    } catch (err) {
+      if (!(err instanceof Rejected || err instanceof ProtocolError)) throw err;
+      rejected = err.message;
+    }
+    this.reap(event.type);
+    const commands = this.out;
+    this.out = [];
+    const snap = this.snapshot();
+    return { commands, projection: snap.projection, execution: snap.execution, rejected };
+  }
+
+  private dispatch(ev: EngineEvent): void {
+    const observed = observationToCore(ev);
+    if (observed !== null) {
+      this.feed(observed);
+      return;
+    }
+    switch (ev.type) {
+      case "assignment":
+        this.onAssignment(ev);
+        break;
+      case "handshake":
+        this.onHandshake(ev);
+        break;
+      case "catchup_progress":
+      case "truncation_done":
+      case "truncation_unsafe":
+      case "catchup_done":
+        this.onCatchUpEvent(ev);
+        break;
+      case "rebuild_progress":
+      case "rebuild_done":
+        this.onRebuildEvent(ev);
+        break;
+      case "recovery_failed": {
+        const t = this.trackedOf(ev.replicaId, ev.sessionId);
+        this.hostEnded(ev.replicaId);
+        if (t.exec !== null) this.afterStep(ev.replicaId, t.exec.fail(ev.reason));
+        else this.registry.get(ev.replicaId)?.invalidateSession(ev.reason, "disconnected");
+        break;
+      }
+      case "budget_tick":
+        for (const id of [...this.tracked.keys()].sort()) {
+          const exec = this.tracked.get(id)!.exec;
+          if (exec instanceof CatchUpExecution) this.afterStep(id, exec.tick(ev.nowMs));
+        }
+        break;
+      case "epoch_bump":
+        if (ev.epoch > this.epoch) this.epoch = ev.epoch;
+        this.orchestrator.invalidateEpoch(ev.epoch);
+        for (const s of this.registry.all()) this.orchestrator.updateSenderEpoch(s.replicaId, ev.epoch);
+        break;
+      case "start_recovery":
+        this.orchestrator.startRecovery(ev.replicaId, ev.kind);
+        this.beginRecovery(ev.replicaId);
+        break;
+      case "cancel_recovery": {
+        const sender = this.registry.get(ev.replicaId);
+        if (sender === undefined) throw new Rejected(`unknown_replica ${ev.replicaId}`);
+        sender.invalidateSession(ev.reason, "disconnected");
+        break;
+      }
+      default:
+        // Only the plain observations reach here, and observationToCore handled them above.
+        throw new Error(`unrouted engine event ${ev.type}`);
+    }
+  }
+
+  private onCatchUpEvent(
+    ev: Extract<
+      EngineEvent,
+      { type: "catchup_progress" | "truncation_done" | "truncation_unsafe" | "catchup_done" }
+    >,
+  ): void {
+    const exec = this.catchUpOf(ev.replicaId, ev.sessionId);
+    let r: StepResult;
+    if (ev.type === "catchup_progress") {
+      r = exec.progress(ev.durableLsn, ev.nowMs);
+      if (r.status === "running") {
+        this.feed({
+          type: "recovery_progress_observed",
+          replicaId: ev.replicaId,
+          achievedLsn: ev.durableLsn,
+        });
+      }
+    } else if (ev.type === "truncation_done") {
+      r = exec.truncated(ev.lsn);
+    } else if (ev.type === "truncation_unsafe") {
+      r = exec.truncationUnsafe();
+    } else {
+      const target = this.registry.get(ev.replicaId)!.sessionSnapshot()!.frozenTargetLsn;
+      this.hostEnded(ev.replicaId);
+      r = exec.complete();
+      if (r.status === "completed") {
+        this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: target });
+      }
+    }
+    this.afterStep(ev.replicaId, r);
+  }
+
+  private onRebuildEvent(ev: Extract<EngineEvent, { type: "rebuild_progress" | "rebuild_done" }>): void {
+    const exec = this.rebuildOf(ev.replicaId, ev.sessionId);
+    if (ev.type === "rebuild_done") {
+      this.hostEnded(ev.replicaId);
+      const r = exec.complete();
+      if (r.status === "completed") {
+        this.feed({
+          type: "rebuild_committed",
+          replicaId: ev.replicaId,
+          achievedLsn: r.achievedLsn,
+          flushedLsn: ev.flushedLsn,
+          checkpointLsn: ev.checkpointLsn,
+        });
+      }
+      this.afterStep(ev.replicaId, r);
+      return;
+    }
+    let r: StepResult;
+    if (ev.stage === "base") {
+      r = exec.transferProgress(ev.lsn);
+    } else {
+      const phase = this.registry.get(ev.replicaId)!.sessionSnapshot()!.rebuild!.phase;
+      r = phase === "transfer" ? exec.beginTailReplay() : exec.tailProgress(ev.lsn);
+      if (phase === "transfer" && r.status === "running") r = exec.tailProgress(ev.lsn);
+    }
+    if (r.status === "running") {
+      this.feed({ type: "recovery_progress_observed", replicaId: ev.replicaId, achievedLsn: ev.lsn });
+    }
+    this.afterStep(ev.replicaId, r);
+  }
+
+  // ---- assignment ----------------------------------------------------------------------------------
+
+  private onAssignment(ev: Extract<EngineEvent, { type: "assignment" }>): void {
+    if (ev.epoch < this.epoch) throw new Rejected(`epoch_regression: ${ev.epoch} < ${this.epoch}`);
+    const t = translateAssignment(this.volumeId, ev.epoch, ev.role, ev.replicas);
+    this.epoch = ev.epoch;
+    const result = this.orchestrator.processAssignment(t.intent);
+    if (t.coreEvent !== null) this.feed(t.coreEvent);
+    for (const id of [...result.sessionsCreated, ...result.sessionsSuperseded].sort()) this.beginRecovery(id);
+  }
+
+  /** A fresh session exists for the replica: a catch-up-like one needs a connection, a rebuild a plan. */
+  private beginRecovery(replicaId: string): void {
+    const sender = this.registry.get(replicaId)!;
+    const snap = sender.sessionSnapshot()!;
+    const old = this.tracked.get(replicaId);
+    if (old !== undefined) {
+      this.tracked.delete(replicaId);
+      old.exec?.cancel("superseded");
+      this.emit({
+        type: "stop_recovery",
+        volumeId: this.volumeId,
+        replicaId,
+        sessionId: old.sessionId,
+        reason: "superseded",
+      });
+    }
+    if (snap.kind !== "rebuild") {
+      sender.beginConnect(snap.id);
+      this.tracked.set(replicaId, { sessionId: snap.id, exec: null });
+      this.emit({
+        type: "connect_replica",
+        volumeId: this.volumeId,
+        replicaId,
+        sessionId: snap.id,
+        endpoint: sender.endpoint,
+      });
+      return;
+    }
+    const planned = this.planner.planRebuild(replicaId);
+    if (!planned.ok || planned.plan.kind !== "rebuild") {
+      this.feed({
+        type: "needs_rebuild_observed",
+        replicaId,
+        reason: planned.ok ? "rebuild_plan_invalid" : planned.error,
+      });
+      return;
+    }
+    const plan = planned.plan;
+    const exec = new RebuildExecution(this.registry, this.log, plan);
+    this.tracked.set(replicaId, { sessionId: plan.sessionId, exec });
+    this.feed({ type: "rebuild_started", replicaId, targetLsn: plan.targetLsn });
+    exec.start();
+    this.emit({
+      type: "start_rebuild",
+      volumeId: this.volumeId,
+      replicaId,
+      sessionId: plan.sessionId,
+      source: plan.source,
+      snapshotLsn: plan.snapshotLsn,
+      targetLsn: plan.targetLsn,
+    });
+  }
+
+  // ---- catch-up ------------------------------------------------------------------------------------
+
+  private onHandshake(ev: Extract<EngineEvent, { type: "handshake" }>): void {
+    const t = this.trackedOf(ev.replicaId, ev.sessionId);
+    if (t.exec !== null) throw new Rejected(`handshake already done for session ${ev.sessionId}`);
+    const planned = this.planner.planRecovery(ev.replicaId, ev.replicaDurableLsn, ev.sessionId);
+    if (!planned.ok) return; // pin failure: the planner already ended the session; reap reports it
+    const plan = planned.plan;
+    if (plan.kind === "zero_gap") {
+      this.hostEnded(ev.replicaId);
+      return;
+    }
+    if (plan.kind === "needs_rebuild") {
+      this.hostEnded(ev.replicaId);
+      this.feed({ type: "needs_rebuild_observed", replicaId: ev.replicaId, reason: "gap_exceeds_retention" });
+      return;
+    }
+    if (plan.kind !== "catchup") throw new Error("planRecovery never returns a rebuild plan");
+    const exec = new CatchUpExecution(this.registry, this.log, plan);
+    t.exec = exec;
+    this.feed({ type: "catchup_planned", replicaId: ev.replicaId, targetLsn: plan.targetLsn });
+    exec.start(ev.nowMs);
+    this.emit({
+      type: "start_catchup",
+      volumeId: this.volumeId,
+      replicaId: ev.replicaId,
+      sessionId: plan.sessionId,
+      fromLsn: plan.startLsn,
+      targetLsn: plan.targetLsn,
+      truncateToLsn: plan.truncateToLsn,
+    });
+  }
+
+  /** Escalations feed the core; any end of the attempt stops tracking it. */
+  private afterStep(replicaId: string, r: StepResult): void {
+    const escalated = r.status === "escalated" || r.status === "failed";
+    if (escalated && this.registry.get(replicaId)?.state === "needs_rebuild") {
+      this.feed({ type: "needs_rebuild_observed", replicaId, reason: r.error ?? "needs_rebuild" });
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  private trackedOf(replicaId: string, sessionId: SessionId): Tracked {
+    const t = this.tracked.get(replicaId);
+    const sender = this.registry.get(replicaId);
+    if (t === undefined || t.sessionId !== sessionId || sender?.sessionId !== sessionId) {
+      throw new Rejected(`stale_session: ${replicaId} session ${sessionId}`);
+    }
+    return t;
+  }
+
+  private catchUpOf(replicaId: string, sessionId: SessionId): CatchUpExecution {
+    const exec = this.trackedOf(replicaId, sessionId).exec;
+    if (!(exec instanceof CatchUpExecution))
+      throw new Rejected(`no catch-up running for session ${sessionId}`);
+    return exec;
+  }
+
+  private rebuildOf(replicaId: string, sessionId: SessionId): RebuildExecution {
+    const exec = this.trackedOf(replicaId, sessionId).exec;
+    if (!(exec instanceof RebuildExecution))
+      throw new Rejected(`no rebuild running for session ${sessionId}`);
+    return exec;
+  }
+
+  /** The host reported the end of this attempt itself: no stop_recovery for it. */
+  private hostEnded(replicaId: string): void {
+    this.tracked.delete(replicaId);
+  }
+
+  /**
+   * After every event: any tracked attempt whose session is no longer the sender's current active one
+   * is over. Release its pins and tell the host to stop. Pins are thus released on every exit path.
+   */
+  private reap(cause: string): void {
+    for (const id of [...this.tracked.keys()].sort()) {
+      const t = this.tracked.get(id)!;
+      const sender = this.registry.get(id);
+      const current = sender !== undefined && sender.sessionId === t.sessionId && sender.hasActiveSession();
+      if (current && (t.exec === null || !t.exec.finished)) continue;
+      this.tracked.delete(id);
+      t.exec?.cancel("session_ended");
+      this.emit({
+        type: "stop_recovery",
+        volumeId: this.volumeId,
+        replicaId: id,
+        sessionId: t.sessionId,
+        reason: `session_ended:${cause}`,
+      });
+    }
+  }
+
+  /** Feed the core; translate what it asks for into host commands or engine-internal actions. */
+  private feed(event: CoreEvent): void {
+    for (const c of this.core.apply(event).commands) this.route(c);
+  }
+
+  private route(c: CoreCommand): void {
+    switch (c.type) {
+      case "apply_role":
+      case "start_receiver":
+      case "configure_shipper":
+      case "publish_projection":
+        this.emit(c);
+        return;
+      case "invalidate_session":
+        for (const s of this.registry.all()) {
+          if (c.replicaId === "" || s.replicaId === c.replicaId)
+            s.invalidateSession(c.reason, "disconnected");
+        }
+        return;
+      // Recovery task lifecycle is driven from the registry's own results (sessions created or
+      // superseded) and executions start directly from plans, so these core signals need no action.
+      case "start_recovery_task":
+      case "drain_recovery_task":
+      case "start_catchup":
+      case "start_rebuild":
+        return;
+      default: {
+        const never: never = c;
+        throw new Error(`unhandled core command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private emit(c: EngineCommand): void {
+    this.out.push(c);
+  }
+}
