@@ -13,8 +13,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root (packages/rpc/src → ../../..). */
 export const REPO_ROOT = path.resolve(here, "..", "..", "..");
 
-/** Root of our own protos; import paths inside them are relative to it (`blockship/v1/...`). */
-export const PROTO_ROOT = path.join(REPO_ROOT, "proto");
+/**
+ * Root of our own protos; import paths inside them are relative to it (`blockship/v1/...`).
+ * `BLOCKSHIP_PROTO_ROOT` overrides it for deployments that do not keep the repo layout.
+ */
+export const PROTO_ROOT = process.env.BLOCKSHIP_PROTO_ROOT || path.join(REPO_ROOT, "proto");
 
 /** Our protos, relative to PROTO_ROOT. One file per service plus common.proto. */
 export const BLOCKSHIP_PROTO_FILES: readonly string[] = [

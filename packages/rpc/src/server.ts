@@ -110,11 +110,16 @@ export async function startServer(options: StartServerOptions): Promise<StartedR
     });
   });
   const host = options.address.slice(0, options.address.lastIndexOf(":"));
+  let shuttingDown: Promise<{ forced: boolean }> | undefined;
   return {
     ...rpc,
     port,
     address: `${host}:${port}`,
-    shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => shutdownServer(rpc, timeoutMs),
+    // Idempotent: a second SIGTERM (or a test's afterAll) waits for the first shutdown.
+    shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => {
+      shuttingDown ??= shutdownServer(rpc, timeoutMs);
+      return shuttingDown;
+    },
   };
 }
 

@@ -156,6 +156,7 @@ describe("graceful shutdown", () => {
     await unary((cb) => control.DeleteVolume({ volume_id: "exists" }, cb));
     closeClient(control);
     expect(await server.shutdown(10_000)).toEqual({ forced: false });
+    expect(await server.shutdown(10_000)).toEqual({ forced: false });
   });
 
   it("goes NOT_SERVING first and is bounded even with an open stream", async () => {
