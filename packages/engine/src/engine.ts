@@ -376,9 +376,11 @@ export class VolumeEngine {
         this.emit(c);
         return;
       case "invalidate_session":
+        // Only senders that HAVE a session are touched: a sessionless sender's state (in_sync,
+        // needs_rebuild) is still true, and overwriting it with disconnected would lose that.
         for (const s of this.registry.all()) {
-          if (c.replicaId === "" || s.replicaId === c.replicaId)
-            s.invalidateSession(c.reason, "disconnected");
+          const hit = c.replicaId === "" || s.replicaId === c.replicaId;
+          if (hit && s.sessionId !== 0) s.invalidateSession(c.reason, "disconnected");
         }
         return;
       // Recovery task lifecycle is driven from the registry's own results (sessions created or

@@ -9,6 +9,7 @@ export * from "./execution-state";
 export * from "./identity";
 export * from "./log";
 export * from "./orchestrator";
+export * from "./pending";
 export * from "./planner";
 export * from "./rebuild";
 export * from "./recoverability";

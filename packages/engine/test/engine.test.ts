@@ -1,0 +1,444 @@
+// VolumeEngine, the host-facing facade: events in, commands out, as the agent will drive it.
+import { describe, expect, it } from "vitest";
+import {
+  type AssignedReplica,
+  type EngineCommand,
+  type EngineEvent,
+  type EngineOutput,
+  masterRoleFromWire,
+  translateAssignment,
+  VolumeEngine,
+} from "../src/index";
+import { budget, FakeRetention } from "./helpers";
+
+const VOL = "/data/vol-a.blk";
+const R2 = `${VOL}/vs-2`;
+const R3 = `${VOL}/vs-3`;
+
+function replica(serverId: string, dataAddr = `${serverId}:4000`): AssignedReplica {
+  return { serverId, dataAddr, ctrlAddr: `${serverId}:4001` };
+}
+
+function primary(epoch = 1n, servers: readonly string[] = ["vs-2"]): EngineEvent {
+  return { type: "assignment", epoch, role: "primary", replicas: servers.map((s) => replica(s)) };
+}
+
+function cmd<T extends EngineCommand["type"]>(
+  out: EngineOutput,
+  type: T,
+): Extract<EngineCommand, { type: T }>[] {
+  return out.commands.filter((c): c is Extract<EngineCommand, { type: T }> => c.type === type);
+}
+
+function types(out: EngineOutput): string[] {
+  return out.commands.map((c) => c.type);
+}
+
+function setup(h: ConstructorParameters<typeof FakeRetention>[0] = {}, opts: { budgetMs?: number } = {}) {
+  const port = new FakeRetention(h);
+  const engine = new VolumeEngine({
+    volumeId: VOL,
+    retention: port,
+    ...(opts.budgetMs === undefined ? {} : { catchUpBudget: budget({ maxDurationMs: opts.budgetMs }) }),
+  });
+  return { port, engine };
+}
+
+/** Primary assigned with one replica; returns the session the host must connect. */
+function connected(h: ConstructorParameters<typeof FakeRetention>[0] = {}, opts: { budgetMs?: number } = {}) {
+  const t = setup(h, opts);
+  const out = t.engine.apply(primary());
+  const connect = cmd(out, "connect_replica")[0]!;
+  return { ...t, out, sessionId: connect.sessionId };
+}
+
+describe("VolumeEngine", () => {
+  it("primary assignment: apply_role, configure_shipper, connect_replica, publish; the gate closes", () => {
+    const { out } = connected();
+    expect(types(out)).toEqual(["apply_role", "configure_shipper", "publish_projection", "connect_replica"]);
+    expect(cmd(out, "connect_replica")[0]).toMatchObject({
+      replicaId: R2,
+      endpoint: { dataAddr: "vs-2:4000" },
+    });
+    const r = out.execution.replicas.get(R2)!;
+    expect([r.liveEligible, r.sessionPhase, r.senderState]).toEqual([false, "connecting", "connecting"]);
+    expect(out.rejected).toBeNull();
+  });
+
+  it("decision: a re-delivered identical assignment emits no command and keeps the session", () => {
+    const { engine, sessionId } = connected();
+    const again = engine.apply(primary());
+    expect(again.commands).toEqual([]);
+    expect(again.execution.replicas.get(R2)!.sessionId).toBe(sessionId);
+  });
+
+  it("zero-gap handshake ⇒ in_sync, gate opens, no pins", () => {
+    const { engine, port, sessionId } = connected();
+    const out = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId,
+      replicaDurableLsn: 100n,
+      nowMs: 1,
+    });
+    expect(out.execution.replicas.get(R2)).toMatchObject({ senderState: "in_sync", liveEligible: true });
+    expect(port.count()).toBe(0);
+    expect(cmd(out, "stop_recovery")).toEqual([]);
+  });
+
+  it("decision: the catch-up starts at the replica's REAL durable LSN and runs to the frozen committed target", () => {
+    const { engine, port, sessionId } = connected({ headLsn: 120n, committedLsn: 100n, tailLsn: 10n });
+    const out = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId,
+      replicaDurableLsn: 70n,
+      nowMs: 1,
+    });
+    expect(cmd(out, "start_catchup")[0]).toEqual({
+      type: "start_catchup",
+      volumeId: VOL,
+      replicaId: R2,
+      sessionId,
+      fromLsn: 70n,
+      targetLsn: 100n,
+      truncateToLsn: 0n,
+    });
+    expect(port.count("wal")).toBe(1);
+    expect(out.projection.recovery).toMatchObject({ phase: "catching_up", targetLsn: 100n });
+    const p = engine.apply({ type: "catchup_progress", replicaId: R2, sessionId, durableLsn: 85n, nowMs: 2 });
+    expect(p.execution.replicas.get(R2)).toMatchObject({ recoveredTo: 85n, liveEligible: false });
+    expect(p.projection.recovery.achievedLsn).toBe(85n);
+    engine.apply({ type: "catchup_progress", replicaId: R2, sessionId, durableLsn: 100n, nowMs: 3 });
+    const done = engine.apply({ type: "catchup_done", replicaId: R2, sessionId });
+    expect(done.execution.replicas.get(R2)).toMatchObject({ senderState: "in_sync", liveEligible: true });
+    expect(done.projection.boundary.durableLsn).toBe(100n);
+    expect(done.projection.recovery.phase).toBe("idle");
+    expect(port.count()).toBe(0);
+    expect(cmd(done, "stop_recovery")).toEqual([]);
+  });
+
+  it("a stale session ID is refused and changes nothing", () => {
+    const { engine, sessionId } = connected();
+    const before = engine.snapshot();
+    for (const ev of [
+      { type: "handshake", replicaId: R2, sessionId: sessionId + 7, replicaDurableLsn: 1n, nowMs: 1 },
+      { type: "catchup_progress", replicaId: R2, sessionId, durableLsn: 1n, nowMs: 1 },
+      { type: "catchup_done", replicaId: R2, sessionId },
+      { type: "rebuild_done", replicaId: R2, sessionId, flushedLsn: 1n, checkpointLsn: 1n },
+      { type: "recovery_failed", replicaId: R3, sessionId, reason: "x" },
+    ] as EngineEvent[]) {
+      const out = engine.apply(ev);
+      expect(out.rejected).not.toBeNull();
+      expect(out.commands).toEqual([]);
+    }
+    expect(engine.snapshot()).toEqual(before);
+  });
+
+  it("gap beyond retention ⇒ needs_rebuild mode, no session; operator rebuild runs snapshot+tail to in_sync", () => {
+    const { engine, port, sessionId } = connected({
+      tailLsn: 60n,
+      checkpointLsn: 80n,
+      checkpointTrusted: true,
+    });
+    const nr = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId,
+      replicaDurableLsn: 10n,
+      nowMs: 1,
+    });
+    expect(nr.projection.mode.name).toBe("needs_rebuild");
+    expect(nr.execution.replicas.get(R2)).toMatchObject({ senderState: "needs_rebuild", liveEligible: true });
+    const start = engine.apply({ type: "start_recovery", replicaId: R2, kind: "rebuild" });
+    const rb = cmd(start, "start_rebuild")[0]!;
+    expect(rb).toMatchObject({ source: "snapshot_tail", snapshotLsn: 80n, targetLsn: 100n });
+    expect(port.count()).toBe(2);
+    expect(start.execution.replicas.get(R2)!.reason).toMatch(/^active_rebuild_session phase=handshake/);
+    engine.apply({
+      type: "rebuild_progress",
+      replicaId: R2,
+      sessionId: rb.sessionId,
+      stage: "base",
+      lsn: 80n,
+    });
+    engine.apply({
+      type: "rebuild_progress",
+      replicaId: R2,
+      sessionId: rb.sessionId,
+      stage: "tail",
+      lsn: 90n,
+    });
+    engine.apply({
+      type: "rebuild_progress",
+      replicaId: R2,
+      sessionId: rb.sessionId,
+      stage: "tail",
+      lsn: 100n,
+    });
+    const done = engine.apply({
+      type: "rebuild_done",
+      replicaId: R2,
+      sessionId: rb.sessionId,
+      flushedLsn: 100n,
+      checkpointLsn: 80n,
+    });
+    expect(done.execution.replicas.get(R2)).toMatchObject({ senderState: "in_sync", liveEligible: true });
+    expect(done.projection.mode.name).not.toBe("needs_rebuild");
+    expect(done.projection.boundary.durableLsn).toBe(100n);
+    expect(port.count()).toBe(0);
+  });
+
+  it("rebuilding assignment on the replica node: full base, no receiver start", () => {
+    const { engine, port } = setup();
+    const out = engine.apply({
+      type: "assignment",
+      epoch: 3n,
+      role: "rebuilding",
+      replicas: [replica("vs-2")],
+    });
+    expect(types(out)).toEqual(["apply_role", "publish_projection", "publish_projection", "start_rebuild"]);
+    const rb = cmd(out, "start_rebuild")[0]!;
+    expect(rb.source).toBe("full_base");
+    expect(port.count("full_base")).toBe(1);
+    const fail = engine.apply({
+      type: "rebuild_progress",
+      replicaId: R2,
+      sessionId: rb.sessionId,
+      stage: "tail",
+      lsn: 5n,
+    });
+    expect(fail.execution.replicas.get(R2)).toMatchObject({
+      senderState: "needs_rebuild",
+      sessionActive: false,
+    });
+    expect(cmd(fail, "stop_recovery")).toHaveLength(1);
+    expect(port.count()).toBe(0);
+  });
+
+  it("rebuild pin failure ⇒ needs_rebuild observed, nothing to stop", () => {
+    const { engine, port } = setup();
+    port.fail.full_base = "no space";
+    const out = engine.apply({
+      type: "assignment",
+      epoch: 1n,
+      role: "rebuilding",
+      replicas: [replica("vs-2")],
+    });
+    expect(cmd(out, "start_rebuild")).toEqual([]);
+    expect(out.projection.mode.name).toBe("needs_rebuild");
+  });
+
+  it("replica-ahead handshake ⇒ truncate-only catch-up; truncation_done then catchup_done ⇒ in_sync", () => {
+    const { engine, sessionId, port } = connected();
+    const out = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId,
+      replicaDurableLsn: 105n,
+      nowMs: 1,
+    });
+    expect(cmd(out, "start_catchup")[0]).toMatchObject({
+      fromLsn: 100n,
+      targetLsn: 100n,
+      truncateToLsn: 100n,
+    });
+    expect(port.count()).toBe(0);
+    expect(
+      engine.apply({ type: "catchup_done", replicaId: R2, sessionId }).execution.replicas.get(R2)!
+        .senderState,
+    ).toBe("disconnected");
+    const again = connected();
+    again.engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: again.sessionId,
+      replicaDurableLsn: 105n,
+      nowMs: 1,
+    });
+    again.engine.apply({ type: "truncation_done", replicaId: R2, sessionId: again.sessionId, lsn: 100n });
+    const done = again.engine.apply({ type: "catchup_done", replicaId: R2, sessionId: again.sessionId });
+    expect(done.execution.replicas.get(R2)!.senderState).toBe("in_sync");
+  });
+
+  it("truncation unsafe ⇒ needs_rebuild, stop_recovery", () => {
+    const { engine, sessionId } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 105n, nowMs: 1 });
+    const out = engine.apply({ type: "truncation_unsafe", replicaId: R2, sessionId });
+    expect(out.projection.mode.reason).toBe("flushed_ahead_needs_rebuild");
+    expect(cmd(out, "stop_recovery")[0]?.sessionId).toBe(sessionId);
+  });
+
+  it("budget tick escalates a slow catch-up: pins released, stop_recovery, needs_rebuild", () => {
+    const { engine, sessionId, port } = connected({}, { budgetMs: 50 });
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1000 });
+    expect(engine.apply({ type: "budget_tick", nowMs: 1040 }).commands).toEqual([]);
+    const out = engine.apply({ type: "budget_tick", nowMs: 1051 });
+    expect(types(out)).toEqual(["publish_projection", "stop_recovery"]);
+    expect(out.projection.mode.reason).toBe("budget_duration_exceeded");
+    expect(port.count()).toBe(0);
+    expect(out.execution.replicas.get(R2)!.senderState).toBe("needs_rebuild");
+  });
+
+  it("decision: a host-reported failure ends the session (gate opens, pins released, no stop echoed)", () => {
+    const { engine, sessionId, port } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    const out = engine.apply({ type: "recovery_failed", replicaId: R2, sessionId, reason: "stream_reset" });
+    expect(out.execution.replicas.get(R2)).toMatchObject({
+      senderState: "disconnected",
+      sessionActive: false,
+      liveEligible: true,
+    });
+    expect(cmd(out, "stop_recovery")).toEqual([]);
+    expect(port.count()).toBe(0);
+    const dial = connected();
+    const failed = dial.engine.apply({
+      type: "recovery_failed",
+      replicaId: R2,
+      sessionId: dial.sessionId,
+      reason: "dial",
+    });
+    expect(failed.execution.replicas.get(R2)!.sessionActive).toBe(false);
+  });
+
+  it("progress beyond the frozen target fails the attempt", () => {
+    const { engine, sessionId } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    const out = engine.apply({
+      type: "catchup_progress",
+      replicaId: R2,
+      sessionId,
+      durableLsn: 101n,
+      nowMs: 2,
+    });
+    expect(out.execution.replicas.get(R2)!.sessionActive).toBe(false);
+    expect(cmd(out, "stop_recovery")).toHaveLength(1);
+  });
+
+  it("epoch bump ends every older session with stop_recovery and fences older assignments", () => {
+    const { engine, sessionId, port } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    const out = engine.apply({ type: "epoch_bump", epoch: 5n });
+    expect(cmd(out, "stop_recovery")[0]).toMatchObject({ sessionId, reason: "session_ended:epoch_bump" });
+    expect(port.count()).toBe(0);
+    expect(engine.apply(primary(4n)).rejected).toMatch(/epoch_regression/);
+    const fresh = engine.apply(primary(5n));
+    expect(cmd(fresh, "connect_replica")).toHaveLength(1);
+  });
+
+  it("operator start/cancel recovery: start supersedes (stop old, connect new); cancel ends it", () => {
+    const { engine, sessionId } = connected();
+    const start = engine.apply({ type: "start_recovery", replicaId: R2, kind: "catchup" });
+    expect(cmd(start, "stop_recovery")[0]).toMatchObject({ sessionId, reason: "superseded" });
+    const next = cmd(start, "connect_replica")[0]!.sessionId;
+    expect(next).toBeGreaterThan(sessionId);
+    const cancel = engine.apply({ type: "cancel_recovery", replicaId: R2, reason: "operator" });
+    expect(cmd(cancel, "stop_recovery")[0]?.sessionId).toBe(next);
+    expect(engine.apply({ type: "cancel_recovery", replicaId: R3, reason: "x" }).rejected).toMatch(
+      /unknown_replica/,
+    );
+    expect(engine.apply({ type: "start_recovery", replicaId: R3, kind: "catchup" }).rejected).toMatch(
+      /unknown_replica/,
+    );
+  });
+
+  it("replica removed by a new assignment ⇒ stop_recovery and its pins released", () => {
+    const t = setup();
+    const first = t.engine.apply(primary(1n, ["vs-2", "vs-3"]));
+    const s3 = cmd(first, "connect_replica").find((c) => c.replicaId === R3)!.sessionId;
+    t.engine.apply({ type: "handshake", replicaId: R3, sessionId: s3, replicaDurableLsn: 50n, nowMs: 1 });
+    expect(t.port.count()).toBe(1);
+    const out = t.engine.apply(primary(1n, ["vs-2"]));
+    expect(cmd(out, "stop_recovery").map((c) => c.replicaId)).toEqual([R3]);
+    expect(t.port.count()).toBe(0);
+    const none = t.engine.apply({ type: "assignment", epoch: 1n, role: "stale", replicas: [] });
+    expect(cmd(none, "stop_recovery").map((c) => c.replicaId)).toEqual([R2]);
+  });
+
+  it("observations pass to the core: readiness, barrier, boundaries; barrier rejection ends sessions", () => {
+    const { engine, sessionId } = connected();
+    for (const ev of [
+      { type: "role_applied" },
+      { type: "shipper_configured" },
+      { type: "shipper_connected" },
+      { type: "committed_advanced", committedLsn: 9n },
+      { type: "checkpoint_advanced", checkpointLsn: 4n },
+      { type: "shipped_advanced", shippedLsn: 11n },
+    ] as EngineEvent[]) {
+      engine.apply(ev);
+    }
+    const healthy = engine.apply({ type: "barrier_accepted", flushedLsn: 9n });
+    expect(healthy.projection.mode.name).toBe("publish_healthy");
+    expect(healthy.projection.boundary).toMatchObject({
+      committedLsn: 9n,
+      checkpointLsn: 4n,
+      diagnosticShippedLsn: 11n,
+    });
+    const rej = engine.apply({ type: "barrier_rejected", reason: "timeout" });
+    expect(rej.projection.mode.name).toBe("degraded");
+    expect(cmd(rej, "stop_recovery")[0]?.sessionId).toBe(sessionId);
+  });
+
+  it("decision: invalidate_session only touches senders with a session (in_sync stays in_sync)", () => {
+    const { engine, sessionId } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 100n, nowMs: 1 });
+    const out = engine.apply({ type: "barrier_rejected", reason: "timeout" });
+    expect(out.execution.replicas.get(R2)!.senderState).toBe("in_sync");
+    expect(out.commands.map((c) => c.type)).toEqual(["publish_projection"]);
+  });
+
+  it("replica role: apply_role + start_receiver; receiver_ready ⇒ replica_ready", () => {
+    const { engine } = setup();
+    const out = engine.apply({ type: "assignment", epoch: 1n, role: "replica", replicas: [replica("vs-2")] });
+    expect(types(out)).toEqual(["apply_role", "start_receiver", "publish_projection"]);
+    engine.apply({ type: "role_applied" });
+    expect(engine.apply({ type: "receiver_ready" }).projection.mode.name).toBe("replica_ready");
+    const bad = engine.apply({ type: "assignment", epoch: 1n, role: "replica", replicas: [] });
+    expect(bad.rejected).toMatch(/invalid_argument/);
+  });
+
+  it("second handshake for the same session is refused", () => {
+    const { engine, sessionId } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    expect(
+      engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 })
+        .rejected,
+    ).toMatch(/handshake already done/);
+    expect(
+      engine.apply({ type: "rebuild_progress", replicaId: R2, sessionId, stage: "base", lsn: 1n }).rejected,
+    ).toMatch(/no rebuild/);
+  });
+
+  it("WAL pin failure at handshake ends the attempt with stop_recovery", () => {
+    const { engine, sessionId, port } = connected();
+    port.fail.wal = "full";
+    const out = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId,
+      replicaDurableLsn: 70n,
+      nowMs: 1,
+    });
+    expect(cmd(out, "stop_recovery")[0]?.sessionId).toBe(sessionId);
+    expect(engine.log.has("wal_pin_failed")).toBe(true);
+  });
+
+  it("translation: wire roles, server IDs, rebuild target; none/stale/draining remove everything", () => {
+    expect([0, 1, 2, 3, 4, 5, 9].map(masterRoleFromWire)).toEqual([
+      "none",
+      "primary",
+      "replica",
+      "stale",
+      "rebuilding",
+      "draining",
+      "none",
+    ]);
+    const t = translateAssignment(VOL, 2n, "primary", []);
+    expect(t.coreEvent?.recoveryTarget).toBeNull();
+    expect(translateAssignment(VOL, 2n, "draining", [replica("a")])).toEqual({
+      intent: { volumeId: VOL, epoch: 2n, replicas: [] },
+      coreEvent: null,
+    });
+    expect(() => translateAssignment(VOL, 2n, "primary", [replica("a/b")])).toThrow(/bad server id/);
+  });
+});
