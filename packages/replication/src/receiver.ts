@@ -1,0 +1,356 @@
+import {
+  type HandshakeRequest__Output,
+  type HandshakeResponse,
+  RpcError,
+  requireServerId,
+  requireVolumeId,
+  type ShipRequest__Output,
+  type ShipResponse,
+} from "@blockship/rpc";
+import { isStorageError, type Volume } from "@blockship/storage";
+import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import { messageOf } from "./errors";
+import { numFromWire, numToWire } from "./wire";
+
+/** The agent's fencing view of one replica volume, read at every decision. */
+export interface ReceiverAuthority {
+  /** The epoch the master assigned (persisted by the agent before it takes effect). */
+  readonly epoch: number;
+  /** The server ID of the primary the master assigned, or null when none is. */
+  readonly primaryServerId: string | null;
+  /** Whether the current role accepts entries (REPLICA; not NONE/STALE/REBUILDING...). */
+  readonly accepting: boolean;
+  /** The role reported by Handshake (default ROLE_REPLICA when accepting, else ROLE_NONE). */
+  readonly role?: HandshakeResponse["role"];
+}
+
+export interface ReplicaReceiverOptions {
+  readonly volume: Volume;
+  readonly volumeId: string;
+  readonly localServerId: string;
+  readonly authority: () => ReceiverAuthority;
+  /** An ack goes out when the input queue is empty or after this many appended bytes (default 1 MiB). */
+  readonly ackEveryBytes?: number;
+}
+
+export type ShipCall = ServerDuplexStream<ShipRequest__Output, ShipResponse>;
+
+export interface ReceiverStats {
+  streams: number;
+  batches: number;
+  recordsAppended: number;
+  recordsSkipped: number;
+  barriers: number;
+  rejectedStreams: number;
+}
+
+const FAILED_PRECONDITION = 9;
+const INTERNAL = 13;
+
+/**
+ * The replica side of one volume. Rules: a stream is accepted only from the assigned primary at the
+ * current epoch (rechecked at every message); batches are CRC-verified and appended by storage with
+ * duplicates skipped and gaps refused (the stream then ends with needs_rebuild: the primary's next
+ * handshake re-finds the cursor); barriers are answered in order once an fsync covers barrier.lsn,
+ * with this copy's durable LSN. A bad stream ends; the volume and other streams are unaffected.
+ */
+export class ReplicaReceiver {
+  readonly volume: Volume;
+  readonly volumeId: string;
+  readonly stats: ReceiverStats = {
+    streams: 0,
+    batches: 0,
+    recordsAppended: 0,
+    recordsSkipped: 0,
+    barriers: 0,
+    rejectedStreams: 0,
+  };
+  private readonly ackEveryBytes: number;
+  private stopError: RpcError | undefined;
+  private readonly stoppers = new Set<(err: RpcError) => void>();
+
+  constructor(private readonly opts: ReplicaReceiverOptions) {
+    this.volume = opts.volume;
+    this.volumeId = opts.volumeId;
+    this.ackEveryBytes = opts.ackEveryBytes ?? 1024 * 1024;
+  }
+
+  /** Recovery facts for the primary (returned even when the epochs differ; the primary compares). */
+  handshake(req: HandshakeRequest__Output): HandshakeResponse {
+    requireVolumeId(req.volume_id);
+    numFromWire(req.epoch, "epoch");
+    this.checkPeer(requireServerId(req.primary_server_id, "primary_server_id"), req.replica_server_id);
+    const v = this.volume;
+    const auth = this.opts.authority();
+    return {
+      epoch: numToWire(v.epoch),
+      durable_lsn: numToWire(v.durableLsn),
+      head_lsn: numToWire(v.headLsn),
+      checkpoint_lsn: numToWire(v.checkpointLsn),
+      role: auth.role ?? (auth.accepting ? "ROLE_REPLICA" : "ROLE_NONE"),
+    };
+  }
+
+  /** Serves one Ship stream whose first message (`first`) was already read; `next` reads the rest. */
+  async serveShip(
+    call: ShipCall,
+    first: ShipRequest__Output,
+    next: () => Promise<IteratorResult<ShipRequest__Output>>,
+  ): Promise<void> {
+    if (this.stopError) throw this.stopError;
+    let epoch: number;
+    try {
+      epoch = this.admit(first);
+    } catch (err) {
+      this.stats.rejectedStreams++;
+      throw err;
+    }
+    this.stats.streams++;
+    let stop: (err: RpcError) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+    });
+    stopped.catch(() => {});
+    this.stoppers.add(stop);
+    const session = new ShipSession(this, call, epoch, this.ackEveryBytes);
+    try {
+      if (first.body !== undefined) await session.handle(first);
+      for (;;) {
+        const r = await Promise.race([next(), stopped]);
+        if (r.done) break;
+        this.recheck(r.value, epoch);
+        await session.handle(r.value);
+      }
+      await session.finish();
+    } catch (err) {
+      session.abandon();
+      throw err;
+    } finally {
+      this.stoppers.delete(stop);
+    }
+  }
+
+  /** Ends every open stream with `shutting_down` and refuses new ones. */
+  close(): void {
+    this.stopError ??= new RpcError("shutting_down", `replica receiver for ${this.volumeId} stopped`);
+    for (const s of this.stoppers) s(this.stopError);
+  }
+
+  // ---- fencing ----------------------------------------------------------------------------------
+
+  private checkPeer(primaryServerId: string, replicaServerId: string): void {
+    if (replicaServerId !== this.opts.localServerId) {
+      throw new RpcError(
+        "unauthenticated_peer",
+        `stream meant for server ${JSON.stringify(replicaServerId)}, this is ${this.opts.localServerId}`,
+      );
+    }
+    const assigned = this.opts.authority().primaryServerId;
+    if (assigned === null || primaryServerId !== assigned) {
+      throw new RpcError(
+        "unauthenticated_peer",
+        `${primaryServerId} is not the assigned primary of ${this.volumeId} (${assigned ?? "none assigned"})`,
+      );
+    }
+  }
+
+  /** Validates the first message; returns the stream's epoch. */
+  private admit(first: ShipRequest__Output): number {
+    const volumeId = requireVolumeId(first.volume_id);
+    if (volumeId !== this.volumeId) {
+      throw new RpcError("invalid_argument", `volume_id: stream for ${volumeId} reached ${this.volumeId}`);
+    }
+    this.checkPeer(requireServerId(first.primary_server_id, "primary_server_id"), first.replica_server_id);
+    const auth = this.opts.authority();
+    if (!auth.accepting) {
+      throw new RpcError("not_replica", `${this.volumeId} does not accept entries in its current role`, {
+        code: status.FAILED_PRECONDITION,
+      });
+    }
+    const epoch = numFromWire(first.epoch, "epoch");
+    if (epoch !== auth.epoch || epoch !== this.volume.epoch) {
+      throw new RpcError(
+        "epoch_mismatch",
+        `primary epoch ${epoch}, replica epoch ${auth.epoch} (persisted ${this.volume.epoch})`,
+      );
+    }
+    return epoch;
+  }
+
+  /** Later messages: identity may only be repeated; the authority must still hold. */
+  private recheck(msg: ShipRequest__Output, epoch: number): void {
+    if (
+      (msg.volume_id !== "" && msg.volume_id !== this.volumeId) ||
+      (msg.replica_server_id !== "" && msg.replica_server_id !== this.opts.localServerId) ||
+      (msg.epoch !== "0" && msg.epoch !== "" && msg.epoch !== String(epoch))
+    ) {
+      throw new RpcError("invalid_argument", "identity changed mid-stream");
+    }
+    const auth = this.opts.authority();
+    if (msg.primary_server_id !== "" && msg.primary_server_id !== auth.primaryServerId) {
+      throw new RpcError("invalid_argument", "identity changed mid-stream");
+    }
+    if (auth.epoch !== epoch || this.volume.epoch !== epoch) {
+      throw new RpcError(
+        "epoch_mismatch",
+        `replica epoch moved to ${auth.epoch} under a stream of epoch ${epoch}`,
+      );
+    }
+    if (!auth.accepting) {
+      throw new RpcError("not_replica", `${this.volumeId} stopped accepting entries`, {
+        code: status.FAILED_PRECONDITION,
+      });
+    }
+  }
+}
+
+/** Per-stream state: ack coalescing and the ordered chain of barrier answers. */
+class ShipSession {
+  private bytesSinceAck = 0;
+  private lastAcked = -1;
+  private barrierChain: Promise<void> = Promise.resolve();
+  private dead = false;
+
+  constructor(
+    private readonly r: ReplicaReceiver,
+    private readonly call: ShipCall,
+    readonly epoch: number,
+    private readonly ackEveryBytes: number,
+  ) {}
+
+  async handle(msg: ShipRequest__Output): Promise<void> {
+    if (msg.body === "batch" && msg.batch) return this.onBatch(msg.batch);
+    if (msg.body === "barrier" && msg.barrier) return this.onBarrier(msg.barrier);
+    throw new RpcError("invalid_argument", "body: a ShipRequest after the first needs a batch or a barrier");
+  }
+
+  async finish(): Promise<void> {
+    this.ack();
+    await this.barrierChain;
+  }
+
+  abandon(): void {
+    this.dead = true;
+  }
+
+  private async onBatch(b: NonNullable<ShipRequest__Output["batch"]>): Promise<void> {
+    const first = numFromWire(b.first_lsn, "batch.first_lsn");
+    const last = numFromWire(b.last_lsn, "batch.last_lsn");
+    if (first < 1 || last < first || b.record_count !== last - first + 1 || b.records.length === 0) {
+      throw new RpcError(
+        "invalid_argument",
+        `batch: first_lsn ${first}, last_lsn ${last}, record_count ${b.record_count}, ${b.records.length} bytes disagree`,
+      );
+    }
+    const v = this.r.volume;
+    let res: Awaited<ReturnType<Volume["appendRecords"]>>;
+    try {
+      res = await v.appendRecords(b.records);
+    } catch (err) {
+      throw mapAppendError(err, first);
+    }
+    if (res.appended + res.skipped !== b.record_count || res.headLsn < last) {
+      throw new RpcError(
+        "invalid_argument",
+        `batch: header says LSNs ${first}..${last}, records held ${res.appended + res.skipped} (head now ${res.headLsn})`,
+      );
+    }
+    const st = this.r.stats;
+    st.batches++;
+    st.recordsAppended += res.appended;
+    st.recordsSkipped += res.skipped;
+    this.bytesSinceAck += b.records.length;
+    if (this.bytesSinceAck >= this.ackEveryBytes || this.call.readableLength === 0) this.ack();
+  }
+
+  private onBarrier(b: NonNullable<ShipRequest__Output["barrier"]>): void {
+    const id = numFromWire(b.barrier_id, "barrier.barrier_id");
+    const lsn = numFromWire(b.lsn, "barrier.lsn");
+    const v = this.r.volume;
+    this.r.stats.barriers++;
+    this.ack();
+    // Everything sent before the barrier is appended by now (in-band order). Start the fsync now so
+    // it covers exactly that, and answer in order.
+    const head = v.headLsn;
+    const flushed = lsn <= head ? v.flush() : undefined;
+    flushed?.catch(() => {});
+    this.barrierChain = this.barrierChain.then(async () => {
+      let response: ShipResponse;
+      if (flushed === undefined) {
+        response = barrierResponse(
+          id,
+          v.durableLsn,
+          FAILED_PRECONDITION,
+          "needs_rebuild",
+          `barrier LSN ${lsn} is beyond the received LSN ${head}`,
+        );
+      } else {
+        try {
+          await flushed;
+          const durable = v.durableLsn;
+          response =
+            durable >= lsn
+              ? barrierResponse(id, durable, 0, "", "")
+              : barrierResponse(id, durable, INTERNAL, "internal", `durable ${durable} < ${lsn} after fsync`);
+        } catch (err) {
+          response = barrierResponse(
+            id,
+            v.durableLsn,
+            INTERNAL,
+            "internal",
+            `fsync failed: ${messageOf(err)}`,
+          );
+        }
+      }
+      this.write(response);
+    });
+  }
+
+  private ack(): void {
+    const head = this.r.volume.headLsn;
+    this.bytesSinceAck = 0;
+    if (head === this.lastAcked) return;
+    this.lastAcked = head;
+    this.write({ ack: { received_lsn: numToWire(head) } });
+  }
+
+  private write(msg: ShipResponse): void {
+    if (this.dead) return;
+    try {
+      this.call.write(msg);
+    } catch {
+      this.dead = true;
+    }
+  }
+}
+
+function barrierResponse(
+  id: number,
+  durable: number,
+  code: number,
+  reason: string,
+  message: string,
+): ShipResponse {
+  return {
+    barrier: {
+      barrier_id: numToWire(id),
+      durable_lsn: numToWire(durable),
+      status: { code, reason, message },
+    },
+  };
+}
+
+function mapAppendError(err: unknown, first: number): unknown {
+  if (isStorageError(err, "corrupt") || isStorageError(err, "invalid_argument")) {
+    return new RpcError("invalid_argument", `batch.records: ${messageOf(err)}`, { cause: err });
+  }
+  if (isStorageError(err, "lsn_gap")) {
+    return new RpcError("needs_rebuild", `gap before batch at LSN ${first}: ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+  if (isStorageError(err, "epoch_mismatch")) {
+    return new RpcError("epoch_mismatch", messageOf(err), { cause: err });
+  }
+  return err;
+}

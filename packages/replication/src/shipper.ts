@@ -1,0 +1,528 @@
+import {
+  deadlineIn,
+  type HandshakeResponse__Output,
+  type ReplicationClient,
+  reasonOf,
+  type ShipRequest,
+  type ShipResponse__Output,
+} from "@blockship/rpc";
+import { isStorageError, type NeedsRebuildEvent, type Volume } from "@blockship/storage";
+import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
+import type {
+  BarrierOutcome,
+  LiveShippingPolicy,
+  ReplicaTarget,
+  ShipperGroupOptions,
+  ShipperState,
+  ShipperStatus,
+} from "./api";
+import { BarrierBook } from "./barriers";
+import { assert, messageOf } from "./errors";
+import { cancellableSleep, Signal } from "./signal";
+import { numFromWire, numToWire } from "./wire";
+
+export interface ShipperConfig {
+  readonly volumeId: string;
+  readonly primaryServerId: string;
+  readonly epoch: () => number;
+  readonly barrierTimeoutMs: number;
+  readonly maxInFlightBytes: number;
+  readonly batchBytes: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly handshakeTimeoutMs: number;
+  /** A connected shipper whose replica is not known durable up to what it received sends a barrier after this idle time. */
+  readonly idleBarrierMs: number;
+  /** While the gate denies, the policy is re-asked at least this often (besides every wake-up). */
+  readonly gateRecheckMs: number;
+}
+
+export function resolveShipperConfig(o: ShipperGroupOptions): ShipperConfig {
+  const c: ShipperConfig = {
+    volumeId: o.volumeId,
+    primaryServerId: o.primaryServerId,
+    epoch: o.epoch,
+    barrierTimeoutMs: o.barrierTimeoutMs ?? 5_000,
+    maxInFlightBytes: o.maxInFlightBytes ?? 8 * 1024 * 1024,
+    batchBytes: o.batchBytes ?? 256 * 1024,
+    reconnectMinMs: o.reconnectMinMs ?? 100,
+    reconnectMaxMs: o.reconnectMaxMs ?? 5_000,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5_000,
+    idleBarrierMs: o.idleBarrierMs ?? 1_000,
+    gateRecheckMs: o.gateRecheckMs ?? 250,
+  };
+  const positive = (name: string, v: number): void => {
+    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be > 0 (got ${v})`);
+  };
+  positive("barrierTimeoutMs", c.barrierTimeoutMs);
+  positive("maxInFlightBytes", c.maxInFlightBytes);
+  positive("batchBytes", c.batchBytes);
+  positive("reconnectMinMs", c.reconnectMinMs);
+  positive("handshakeTimeoutMs", c.handshakeTimeoutMs);
+  positive("idleBarrierMs", c.idleBarrierMs);
+  positive("gateRecheckMs", c.gateRecheckMs);
+  if (c.reconnectMaxMs < c.reconnectMinMs) throw new RangeError("reconnectMaxMs < reconnectMinMs");
+  if (c.batchBytes > c.maxInFlightBytes) throw new RangeError("batchBytes > maxInFlightBytes");
+  return c;
+}
+
+export interface ShipperDeps {
+  readonly volume: Volume;
+  readonly client: ReplicationClient;
+  readonly policy: () => LiveShippingPolicy | null;
+  readonly emitState: (status: ShipperStatus) => void;
+  readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
+}
+
+type ShipCall = ClientDuplexStream<ShipRequest, ShipResponse__Output>;
+
+/** Ends a connection attempt or stream with a reason (degraded, reconnect). */
+class Disconnect extends Error {}
+/** The replica cannot be served by this shipper any more (sticky until reconfigured). */
+class NeedsRebuild extends Error {}
+
+/**
+ * The primary side for one replica: a cursor (next LSN to send) and one loop that connects
+ * (handshake → cursor = replica head + 1), then streams the WAL from the cursor in batches of raw
+ * records. Catch-up, live shipping and the handoff between them are this same loop, so nothing
+ * appended meanwhile can be skipped. Barriers travel in-band after the entries they cover.
+ */
+export class ReplicaShipper {
+  private state: ShipperState = "disconnected";
+  /** Next LSN to send; 0 until a handshake told us where the replica is. */
+  private cursor = 0;
+  private receivedLsn = 0;
+  private gateReason: string | undefined;
+  private lastError: string | undefined;
+  private readonly barriers: BarrierBook;
+  private readonly signal = new Signal();
+  private call: ShipCall | undefined;
+  private callDead = false;
+  private needDrain = false;
+  private handshakeCall: ClientUnaryCall | undefined;
+  private inFlightBytes = 0;
+  /** Sent batches not yet acknowledged, as parallel queues (lastLsn, bytes). */
+  private sentLast: number[] = [];
+  private sentBytes: number[] = [];
+  private closed = false;
+  private backoff: { cancel: () => void } | undefined;
+  private loop: Promise<void> | undefined;
+  /** Highest in-flight byte count ever reached (tests and metrics). */
+  maxInFlightSeenBytes = 0;
+  batchesSent = 0;
+  private readonly onAppended = (): void => this.signal.wake();
+
+  constructor(
+    readonly target: ReplicaTarget,
+    private readonly cfg: ShipperConfig,
+    private readonly deps: ShipperDeps,
+  ) {
+    this.barriers = new BarrierBook(target.replicaId, cfg.barrierTimeoutMs);
+  }
+
+  start(): void {
+    assert(this.loop === undefined, "shipper started twice");
+    const v = this.deps.volume;
+    // Retain everything still in the WAL until the handshake says what the replica has: a replica
+    // that is down keeps its entries (until storage's retention budget gives up on it).
+    try {
+      if (v.pinnedLsn(this.target.replicaId) === undefined) v.pinWal(this.target.replicaId, v.tailLsn + 1);
+    } catch (err) {
+      this.lastError = messageOf(err);
+    }
+    v.on("appended", this.onAppended);
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.signal.wake();
+  }
+
+  status(): ShipperStatus {
+    const t = this.target;
+    return {
+      replicaId: t.replicaId,
+      serverId: t.serverId,
+      address: t.address,
+      state: this.state,
+      cursorLsn: this.cursor,
+      receivedLsn: this.receivedLsn,
+      durableLsn: this.barriers.durableLsn,
+      ...(this.gateReason === undefined ? {} : { gateReason: this.gateReason }),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  get inFlight(): number {
+    return this.inFlightBytes;
+  }
+
+  /** Make everything <= lsn durable on the replica; never rejects. */
+  barrier(lsn: number): Promise<BarrierOutcome> {
+    assert(Number.isSafeInteger(lsn) && lsn >= 0, `barrier LSN ${lsn}`);
+    const b = this.barriers;
+    if (this.closed) return Promise.resolve(b.failed("shipper_stopped"));
+    if (this.state === "needs_rebuild") return Promise.resolve(b.failed("needs_rebuild"));
+    if (lsn > 0 && b.durableLsn >= lsn) return Promise.resolve(b.ok());
+    if (this.call === undefined || this.callDead || this.state === "connecting") {
+      const why = this.lastError === undefined ? "" : `: ${this.lastError}`;
+      return Promise.resolve(b.failed(`unavailable (${this.state}${why})`));
+    }
+    if (this.gateReason !== undefined && this.cursor <= lsn) {
+      return Promise.resolve(b.failed(`live_shipping_blocked: ${this.gateReason}`));
+    }
+    const p = b.wait(lsn);
+    this.signal.wake();
+    return p;
+  }
+
+  /** Storage released this replica's WAL pin over budget: it must be rebuilt. */
+  retentionReleased(ev: NeedsRebuildEvent): void {
+    this.enterNeedsRebuild(
+      `retention_${ev.reason}: pin at LSN ${ev.pinnedLsn} held ${ev.heldBytes} bytes for ${ev.ageMs} ms`,
+      false,
+    );
+  }
+
+  async close(opts: { keepPin: boolean }): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.volume.off("appended", this.onAppended);
+    if (!opts.keepPin) this.deps.volume.unpinWal(this.target.replicaId);
+    this.backoff?.cancel();
+    this.handshakeCall?.cancel();
+    this.dropCall("shipper_stopped");
+    this.signal.wake();
+    await this.loop;
+    this.deps.client.close();
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    let backoffMs = this.cfg.reconnectMinMs;
+    while (!this.closed && this.state !== "needs_rebuild") {
+      // The phase gate comes before any dial.
+      if (!this.gateAllows(this.cursor > 0 ? this.cursor : this.deps.volume.headLsn + 1)) {
+        await this.signal.wait(this.cfg.gateRecheckMs);
+        continue;
+      }
+      let streamed = false;
+      try {
+        streamed = await this.session();
+      } catch (err) {
+        if (err instanceof NeedsRebuild) {
+          this.enterNeedsRebuild(err.message, true);
+          break;
+        }
+        this.lastError = messageOf(err);
+      }
+      this.dropCall(`unavailable: ${this.lastError ?? "disconnected"}`);
+      if (this.closed || this.needsRebuild()) break;
+      this.setState("degraded");
+      if (streamed) backoffMs = this.cfg.reconnectMinMs;
+      const sleep = cancellableSleep(backoffMs);
+      this.backoff = sleep;
+      await sleep.done;
+      this.backoff = undefined;
+      backoffMs = Math.min(backoffMs * 2, this.cfg.reconnectMaxMs);
+    }
+  }
+
+  /** Handshake, open the stream, pump until it ends. Resolves true if the stream got going. */
+  private async session(): Promise<boolean> {
+    this.setState("connecting");
+    const v = this.deps.volume;
+    const epoch = this.cfg.epoch();
+    if (epoch !== v.epoch)
+      throw new Disconnect(`epoch_mismatch: assigned epoch ${epoch}, volume epoch ${v.epoch}`);
+    const hs = await this.handshake(epoch);
+    if (this.closed) return false;
+    const replicaEpoch = numFromWire(hs.epoch, "epoch");
+    if (replicaEpoch !== epoch) {
+      throw new Disconnect(`epoch_mismatch: replica epoch ${replicaEpoch}, primary epoch ${epoch}`);
+    }
+    const replicaHead = numFromWire(hs.head_lsn, "head_lsn");
+    const replicaDurable = numFromWire(hs.durable_lsn, "durable_lsn");
+    const head = v.headLsn;
+    if (replicaHead > head) {
+      throw new NeedsRebuild(`replica_ahead: replica head ${replicaHead} > primary head ${head}`);
+    }
+    if (replicaHead < v.tailLsn) {
+      throw new NeedsRebuild(
+        `wal_recycled: replica head ${replicaHead} is below the retained WAL (starts at ${v.tailLsn + 1})`,
+      );
+    }
+    this.cursor = replicaHead + 1;
+    this.receivedLsn = replicaHead;
+    if (!this.pinAt(Math.max(Math.min(replicaDurable + 1, this.cursor), v.tailLsn + 1))) {
+      throw new NeedsRebuild(`wal_recycled: the WAL moved past LSN ${this.cursor} during the handshake`);
+    }
+    this.openStream(epoch);
+    this.setState(this.cursor > v.headLsn ? "in_sync" : "catching_up");
+    this.lastError = undefined;
+    await this.pump(epoch);
+    return true;
+  }
+
+  private handshake(epoch: number): Promise<HandshakeResponse__Output> {
+    const v = this.deps.volume;
+    return new Promise((resolve, reject) => {
+      this.handshakeCall = this.deps.client.Handshake(
+        {
+          volume_id: this.cfg.volumeId,
+          epoch: numToWire(epoch),
+          primary_server_id: this.cfg.primaryServerId,
+          replica_server_id: this.target.serverId,
+          primary_head_lsn: numToWire(v.headLsn),
+          primary_retained_start_lsn: numToWire(v.tailLsn + 1),
+        },
+        deadlineIn(this.cfg.handshakeTimeoutMs),
+        (err, res) => {
+          this.handshakeCall = undefined;
+          if (err !== null || res === undefined) {
+            const reason = reasonOf(err);
+            reject(new Disconnect(`handshake failed${reason ? ` (${reason})` : ""}: ${messageOf(err)}`));
+          } else resolve(res);
+        },
+      );
+    });
+  }
+
+  private openStream(epoch: number): void {
+    const call = this.deps.client.Ship();
+    this.call = call;
+    this.callDead = false;
+    this.needDrain = false;
+    call.on("data", (msg: ShipResponse__Output) => {
+      if (this.call === call) this.onResponse(msg);
+    });
+    const dead = (why: string): void => {
+      if (this.call !== call) return;
+      this.callDead = true;
+      this.lastError ??= why;
+      this.signal.wake();
+    };
+    call.on("error", (err) => dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`));
+    call.on("end", () => dead("stream ended by the replica"));
+    call.on("close", () => dead("stream closed"));
+    call.on("drain", () => {
+      this.needDrain = false;
+      this.signal.wake();
+    });
+    call.write({
+      volume_id: this.cfg.volumeId,
+      epoch: numToWire(epoch),
+      primary_server_id: this.cfg.primaryServerId,
+      replica_server_id: this.target.serverId,
+    });
+  }
+
+  /** Streams from the cursor until the stream dies or the shipper closes. */
+  private async pump(epoch: number): Promise<void> {
+    const v = this.deps.volume;
+    const cfg = this.cfg;
+    const call = this.call;
+    assert(call !== undefined, "pump without a stream");
+    while (!this.closed && this.call === call && !this.callDead) {
+      if (cfg.epoch() !== epoch || v.epoch !== epoch) {
+        throw new Disconnect(`epoch_changed: stream epoch ${epoch}, now ${cfg.epoch()}/${v.epoch}`);
+      }
+      this.sendDueBarriers(call);
+      if (this.needDrain) {
+        await this.signal.wait();
+        continue;
+      }
+      if (this.cursor > v.headLsn) {
+        this.setState("in_sync");
+        this.setGate(undefined);
+        const idle = !(await this.signal.wait(this.idleWaitMs()));
+        if (idle) this.maybeIdleBarrier(call);
+        continue;
+      }
+      if (!this.gateAllows(this.cursor)) {
+        await this.signal.wait(cfg.gateRecheckMs);
+        continue;
+      }
+      const room = cfg.maxInFlightBytes - this.inFlightBytes;
+      if (this.inFlightBytes > 0 && room < cfg.batchBytes) {
+        await this.signal.wait(); // an ack frees room
+        continue;
+      }
+      const batch = await this.read(Math.min(cfg.batchBytes, room));
+      if (batch === undefined || this.closed || this.call !== call || this.callDead) continue;
+      // A single record larger than the room waits for every ack (it travels alone).
+      while (this.inFlightBytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.inFlightBytes) {
+        if (this.closed || this.callDead || this.call !== call) return;
+        await this.signal.wait();
+      }
+      if (batch.firstLsn !== this.cursor || !this.gateAllows(batch.firstLsn)) continue;
+      this.send(call, batch.bytes, batch.firstLsn, batch.lastLsn, batch.count);
+    }
+    if (this.callDead) throw new Disconnect(this.lastError ?? "stream ended");
+  }
+
+  private async read(
+    maxBytes: number,
+  ): Promise<{ bytes: Buffer; firstLsn: number; lastLsn: number; count: number } | undefined> {
+    try {
+      const b = await this.deps.volume.readRecords(this.cursor, maxBytes);
+      return b.count === 0 ? undefined : b;
+    } catch (err) {
+      if (isStorageError(err, "wal_recycled")) throw new NeedsRebuild(`wal_recycled: ${messageOf(err)}`);
+      throw new Disconnect(`reading the WAL at LSN ${this.cursor}: ${messageOf(err)}`);
+    }
+  }
+
+  private send(call: ShipCall, bytes: Buffer, firstLsn: number, lastLsn: number, count: number): void {
+    const ok = call.write({
+      batch: {
+        first_lsn: numToWire(firstLsn),
+        last_lsn: numToWire(lastLsn),
+        record_count: count,
+        records: bytes,
+      },
+    });
+    this.batchesSent++;
+    this.inFlightBytes += bytes.length;
+    if (this.inFlightBytes > this.maxInFlightSeenBytes) this.maxInFlightSeenBytes = this.inFlightBytes;
+    this.sentLast.push(lastLsn);
+    this.sentBytes.push(bytes.length);
+    this.cursor = lastLsn + 1;
+    if (!ok) this.needDrain = true;
+    // Barriers covering what was just sent go right behind it.
+    this.sendDueBarriers(call);
+  }
+
+  private sendDueBarriers(call: ShipCall): void {
+    const b = this.barriers.takeBarrierToSend(this.cursor - 1, Date.now());
+    if (b !== undefined) this.writeBarrier(call, b.id, b.lsn);
+  }
+
+  private idleWaitMs(): number | undefined {
+    return this.barriers.durableLsn < this.cursor - 1 ? this.cfg.idleBarrierMs : undefined;
+  }
+
+  private maybeIdleBarrier(call: ShipCall): void {
+    if (this.barriers.outstanding > 0 || this.barriers.durableLsn >= this.cursor - 1) return;
+    const b = this.barriers.takeIdleBarrier(this.cursor - 1, Date.now());
+    this.writeBarrier(call, b.id, b.lsn);
+  }
+
+  private writeBarrier(call: ShipCall, id: number, lsn: number): void {
+    // Tiny; ordered behind the batches it covers by the stream itself.
+    call.write({ barrier: { barrier_id: numToWire(id), lsn: numToWire(lsn) } });
+  }
+
+  private onResponse(msg: ShipResponse__Output): void {
+    try {
+      if (msg.body === "ack" && msg.ack) {
+        this.onAck(numFromWire(msg.ack.received_lsn, "received_lsn"));
+      } else if (msg.body === "barrier" && msg.barrier) {
+        const r = msg.barrier;
+        const okStatus = (r.status?.code ?? 0) === 0;
+        const advanced = this.barriers.onResponse(
+          numFromWire(r.barrier_id, "barrier_id"),
+          numFromWire(r.durable_lsn, "durable_lsn"),
+          okStatus,
+          okStatus ? "" : `${r.status?.reason || "barrier_failed"}: ${r.status?.message ?? ""}`,
+        );
+        if (advanced && !this.pinAt(this.barriers.durableLsn + 1)) {
+          this.enterNeedsRebuild("wal_recycled: the replica's pin was recycled", false);
+        }
+      }
+    } catch (err) {
+      this.lastError = `bad response: ${messageOf(err)}`;
+      this.callDead = true;
+      this.signal.wake();
+    }
+  }
+
+  private onAck(receivedLsn: number): void {
+    if (receivedLsn > this.receivedLsn) this.receivedLsn = receivedLsn;
+    let n = 0;
+    while (n < this.sentLast.length && (this.sentLast[n] ?? 0) <= receivedLsn) {
+      this.inFlightBytes -= this.sentBytes[n] ?? 0;
+      n++;
+    }
+    if (n > 0) {
+      this.sentLast.splice(0, n);
+      this.sentBytes.splice(0, n);
+      this.signal.wake();
+    }
+    assert(this.inFlightBytes >= 0, "in-flight bytes went negative");
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private gateAllows(lsn: number): boolean {
+    const policy = this.deps.policy();
+    if (policy === null) {
+      this.setGate(undefined);
+      return true;
+    }
+    const d = policy(this.target.replicaId, lsn);
+    this.setGate(d.allow ? undefined : (d.reason ?? `live_tail_not_allowed lsn=${lsn}`));
+    return d.allow;
+  }
+
+  private setGate(reason: string | undefined): void {
+    if (reason === this.gateReason) return;
+    this.gateReason = reason;
+    this.deps.emitState(this.status());
+  }
+
+  /** Moves the WAL pin forward to `lsn` (never backward); false when `lsn` is already recycled. */
+  private pinAt(lsn: number): boolean {
+    const v = this.deps.volume;
+    const id = this.target.replicaId;
+    if (this.closed || this.state === "needs_rebuild") return true;
+    const cur = v.pinnedLsn(id);
+    if (cur !== undefined && cur >= lsn) return true;
+    try {
+      v.pinWal(id, Math.min(lsn, v.headLsn + 1));
+    } catch (err) {
+      if (isStorageError(err, "wal_recycled")) return false;
+      this.lastError = messageOf(err);
+    }
+    return true;
+  }
+
+  private dropCall(reason: string): void {
+    const call = this.call;
+    this.call = undefined;
+    this.callDead = false;
+    this.needDrain = false;
+    this.inFlightBytes = 0;
+    this.sentLast = [];
+    this.sentBytes = [];
+    this.barriers.failAll(reason);
+    if (call !== undefined) {
+      call.removeAllListeners("data");
+      call.on("error", () => {}); // cancel() reports CANCELLED as an error
+      call.cancel();
+    }
+  }
+
+  private enterNeedsRebuild(reason: string, unpin: boolean): void {
+    if (this.state === "needs_rebuild" || this.closed) return;
+    this.lastError = reason;
+    if (unpin) this.deps.volume.unpinWal(this.target.replicaId);
+    this.setState("needs_rebuild");
+    this.dropCall(`needs_rebuild: ${reason}`);
+    this.backoff?.cancel();
+    this.signal.wake();
+    this.deps.emitNeedsRebuild(this.target.replicaId, reason);
+  }
+
+  /** A method, not a field read, so TypeScript does not narrow it across awaits. */
+  private needsRebuild(): boolean {
+    return this.state === "needs_rebuild";
+  }
+
+  private setState(s: ShipperState): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.deps.emitState(this.status());
+  }
+}
