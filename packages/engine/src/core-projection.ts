@@ -1,6 +1,7 @@
 // Mode/publication recompute (engine-spec §6.4) and structural equality of projections.
 import type { Boundary, Mode, Publication, Readiness, RecoveryView, VolumeRole } from "./core-types";
-import type { SessionKind } from "./types";
+import type { ReplicaTarget } from "./registry";
+import { endpointChanged, type SessionKind } from "./types";
 
 export interface RecomputeInput {
   readonly role: VolumeRole;
@@ -84,4 +85,32 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const rb = b as Record<string, unknown>;
   const ra = a as Record<string, unknown>;
   return ka.every((k) => Object.hasOwn(rb, k) && deepEqual(ra[k], rb[k]));
+}
+
+export const INITIAL_READINESS: Readiness = Object.freeze({
+  assigned: false,
+  roleApplied: false,
+  receiverReady: false,
+  shipperConfigured: false,
+  shipperConnected: false,
+  replicaReady: false,
+});
+
+export const INITIAL_BOUNDARY: Boundary = Object.freeze({
+  committedLsn: 0n,
+  durableLsn: 0n,
+  checkpointLsn: 0n,
+  targetLsn: 0n,
+  achievedLsn: 0n,
+  diagnosticShippedLsn: 0n,
+  lastBarrierOk: false,
+  lastBarrierReason: "",
+});
+
+/** Same IDs in the same order with equal endpoints. */
+export function sameReplicas(a: readonly ReplicaTarget[], b: readonly ReplicaTarget[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => r.replicaId === b[i]!.replicaId && !endpointChanged(r.endpoint, b[i]!.endpoint))
+  );
 }

@@ -1,7 +1,14 @@
 // The volume core (engine-spec §5.7, §6): one event in → ordered, de-duplicated commands + projection.
 // Deterministic and side-effect free. Every command is guarded by a "last issued" latch, which is what
 // makes redelivery of the same event emit nothing; publish_projection only on a projection change.
-import { deepEqual, recomputeMode } from "./core-projection";
+import { CatchUpObservations } from "./core-catchups";
+import {
+  deepEqual,
+  INITIAL_BOUNDARY,
+  INITIAL_READINESS,
+  recomputeMode,
+  sameReplicas,
+} from "./core-projection";
 import type {
   Boundary,
   CoreCommand,
@@ -15,21 +22,7 @@ import type {
   VolumeRole,
 } from "./core-types";
 import type { ReplicaTarget } from "./registry";
-import {
-  type Endpoint,
-  type Epoch,
-  endpointChanged,
-  type Lsn,
-  maxLsn,
-  minLsn,
-  type SessionKind,
-} from "./types";
-
-interface CatchUpObservation {
-  target: Lsn;
-  achieved: Lsn;
-  completed: boolean;
-}
+import { type Endpoint, type Epoch, endpointChanged, type Lsn, maxLsn, type SessionKind } from "./types";
 
 interface TaskLatch {
   readonly epoch: Epoch;
@@ -42,37 +35,14 @@ type Resolution =
   | { readonly kind: "unresolved" }
   | { readonly kind: "unknown" };
 
-function sameReplicas(a: readonly ReplicaTarget[], b: readonly ReplicaTarget[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((r, i) => r.replicaId === b[i]!.replicaId && !endpointChanged(r.endpoint, b[i]!.endpoint))
-  );
-}
-
 export class VolumeCore {
   readonly volumeId: string;
   private epoch: Epoch = 0n;
   private role: VolumeRole = "unknown";
   private desired: readonly ReplicaTarget[] = [];
   private recoveryTarget: SessionKind | null = null;
-  private readiness: Readiness = {
-    assigned: false,
-    roleApplied: false,
-    receiverReady: false,
-    shipperConfigured: false,
-    shipperConnected: false,
-    replicaReady: false,
-  };
-  private boundary: Boundary = {
-    committedLsn: 0n,
-    durableLsn: 0n,
-    checkpointLsn: 0n,
-    targetLsn: 0n,
-    achievedLsn: 0n,
-    diagnosticShippedLsn: 0n,
-    lastBarrierOk: false,
-    lastBarrierReason: "",
-  };
+  private readiness: Readiness = INITIAL_READINESS;
+  private boundary: Boundary = INITIAL_BOUNDARY;
   private recovery: RecoveryView = { phase: "idle", targetLsn: 0n, achievedLsn: 0n, reason: "" };
   private mode: Mode = { name: "allocated_only", reason: "", authority: "constrained_v1" };
   private publication: Publication = { healthy: false, reason: "allocated_only" };
@@ -80,7 +50,7 @@ export class VolumeCore {
   private degradeReason = "";
   private needsRebuild = false;
   private rebuildReason = "";
-  private readonly catchUps = new Map<string, CatchUpObservation>();
+  private readonly catchUps = new CatchUpObservations();
   // Last-issued latches.
   private roleLatch: { readonly epoch: Epoch; readonly role: VolumeRole } | null = null;
   private receiverLatchEpoch: Epoch | null = null;
@@ -98,6 +68,11 @@ export class VolumeCore {
 
   projection(): PublicationProjection {
     return this.project();
+  }
+
+  /** True while the core waits for this replica's planned catch-up to complete. */
+  hasCatchUpPlan(replicaId: string): boolean {
+    return this.catchUps.pending(replicaId);
   }
 
   /** Replica IDs the last assignment asked for, in assignment order. */
@@ -311,15 +286,8 @@ export class VolumeCore {
   private onCatchUpPlanned(r: Resolution, targetLsn: Lsn, commands: CoreCommand[]): void {
     if (r.kind === "unknown") return;
     if (r.kind === "resolved") {
-      if (targetLsn > 0n) {
-        const existing = this.catchUps.get(r.id);
-        if (existing === undefined || existing.target !== targetLsn) {
-          this.catchUps.set(r.id, { target: targetLsn, achieved: 0n, completed: false });
-        } else {
-          existing.completed = false;
-        }
-      }
-      const agg = this.aggregate();
+      this.catchUps.plan(r.id, targetLsn);
+      const agg = this.catchUps.aggregate();
       this.recovery = { phase: "catching_up", reason: "", targetLsn: agg.target, achievedLsn: agg.achieved };
       this.setBoundary({ targetLsn: agg.target, achievedLsn: agg.achieved });
       if (targetLsn > 0n && this.catchUpLatch.get(r.id) !== targetLsn) {
@@ -339,10 +307,8 @@ export class VolumeCore {
 
   private onProgress(r: Resolution, achievedLsn: Lsn): void {
     if (r.kind === "unknown") return;
-    const plan = r.kind === "resolved" ? this.catchUps.get(r.id) : undefined;
-    if (plan !== undefined) {
-      plan.achieved = maxLsn(plan.achieved, achievedLsn);
-      const agg = this.aggregate();
+    if (r.kind === "resolved" && this.catchUps.progress(r.id, achievedLsn)) {
+      const agg = this.catchUps.aggregate();
       this.recovery = { ...this.recovery, achievedLsn: agg.achieved };
       this.setBoundary({ achievedLsn: agg.achieved });
       return;
@@ -353,11 +319,8 @@ export class VolumeCore {
 
   private onCatchUpCompleted(r: Resolution, achievedLsn: Lsn): void {
     if (r.kind === "unknown") return;
-    const plan = r.kind === "resolved" ? this.catchUps.get(r.id) : undefined;
-    if (plan !== undefined) {
-      plan.achieved = maxLsn(maxLsn(achievedLsn, plan.achieved), plan.target);
-      plan.completed = true;
-      const agg = this.aggregate();
+    if (r.kind === "resolved" && this.catchUps.complete(r.id, achievedLsn)) {
+      const agg = this.catchUps.aggregate();
       this.setBoundary({ targetLsn: agg.target, achievedLsn: agg.achieved });
       if (agg.allDone) {
         this.setBoundary({ durableLsn: maxLsn(this.boundary.durableLsn, agg.achieved) });
@@ -426,19 +389,6 @@ export class VolumeCore {
     return this.desired.length === 1
       ? { kind: "resolved", id: this.desired[0]!.replicaId }
       : { kind: "unresolved" };
-  }
-
-  /** Volume progress is the slowest replica's: target = max, achieved = min, done = all completed. */
-  private aggregate(): { target: Lsn; achieved: Lsn; allDone: boolean } {
-    let target = 0n;
-    let achieved: Lsn | null = null;
-    let allDone = true;
-    for (const c of this.catchUps.values()) {
-      target = maxLsn(target, c.target);
-      achieved = achieved === null ? c.achieved : minLsn(achieved, c.achieved);
-      allDone &&= c.completed;
-    }
-    return { target, achieved: achieved ?? 0n, allDone };
   }
 
   private setBoundary(patch: Partial<Boundary>): void {

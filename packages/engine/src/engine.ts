@@ -279,6 +279,10 @@ export class VolumeEngine {
     const plan = planned.plan;
     if (plan.kind === "zero_gap") {
       this.hostEnded(ev.replicaId);
+      // A retry that finds the replica already in sync closes the catch-up an earlier attempt planned.
+      if (this.core.hasCatchUpPlan(ev.replicaId)) {
+        this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: ev.replicaDurableLsn });
+      }
       return;
     }
     if (plan.kind === "needs_rebuild") {

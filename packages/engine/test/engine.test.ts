@@ -301,6 +301,35 @@ describe("VolumeEngine", () => {
     expect(failed.execution.replicas.get(R2)!.sessionActive).toBe(false);
   });
 
+  it("a retry that finds the replica in sync (zero-gap) closes the volume's pending catch-up", () => {
+    const { engine, sessionId } = connected();
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    const failed = engine.apply({ type: "recovery_failed", replicaId: R2, sessionId, reason: "reset" });
+    expect(failed.projection.recovery.phase).toBe("catching_up");
+    const retry = cmd(
+      engine.apply({ type: "start_recovery", replicaId: R2, kind: "catchup" }),
+      "connect_replica",
+    )[0]!;
+    const out = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: retry.sessionId,
+      replicaDurableLsn: 100n,
+      nowMs: 2,
+    });
+    expect(out.projection.recovery.phase).toBe("idle");
+    expect(out.projection.boundary.durableLsn).toBe(100n);
+    const again = connected();
+    const plain = again.engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: again.sessionId,
+      replicaDurableLsn: 100n,
+      nowMs: 1,
+    });
+    expect(plain.projection.boundary.durableLsn).toBe(0n);
+  });
+
   it("progress beyond the frozen target fails the attempt", () => {
     const { engine, sessionId } = connected();
     engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
