@@ -44,6 +44,10 @@ export interface ShipperStatus {
   readonly receivedLsn: number;
   /** Highest LSN a barrier proved durable on the replica. Only barriers move it. */
   readonly durableLsn: number;
+  /** Bytes sent on the current stream and not yet acknowledged (bounded by maxInFlightBytes). */
+  readonly inFlightBytes: number;
+  /** Highest inFlightBytes this shipper ever had (a single record larger than the bound travels alone). */
+  readonly peakInFlightBytes: number;
   /** Set when the phase gate currently holds the live tail back from this replica. */
   readonly gateReason?: string;
   readonly lastError?: string;

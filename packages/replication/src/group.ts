@@ -111,7 +111,7 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
   private startShipper(target: ReplicaTarget): void {
     const shipper = new ReplicaShipper(target, this.config, {
       volume: this.init.volume,
-      client: this.init.connect(target.address),
+      connect: this.init.connect,
       policy: () => this.policy,
       emitState: (status) => this.emit("stateChange", status),
       emitNeedsRebuild: (id, reason) => this.emit("needsRebuild", id, reason),

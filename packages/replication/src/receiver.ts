@@ -112,6 +112,9 @@ export class ReplicaReceiver {
     });
     stopped.catch(() => {});
     this.stoppers.add(stop);
+    // A cancelled call (the primary dropped it) may never end its readable side.
+    const onCancelled = (): void => stop(new RpcError("shutting_down", "stream cancelled by the primary"));
+    call.once("cancelled", onCancelled);
     const session = new ShipSession(this, call, epoch, this.ackEveryBytes);
     try {
       if (first.body !== undefined) await session.handle(first);
@@ -127,6 +130,7 @@ export class ReplicaReceiver {
       throw err;
     } finally {
       this.stoppers.delete(stop);
+      call.off("cancelled", onCancelled);
     }
   }
 

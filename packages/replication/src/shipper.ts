@@ -68,7 +68,8 @@ export function resolveShipperConfig(o: ShipperGroupOptions): ShipperConfig {
 
 export interface ShipperDeps {
   readonly volume: Volume;
-  readonly client: ReplicationClient;
+  /** Makes a fresh client per connection attempt, so our back-off (not the channel's) decides retries. */
+  readonly connect: (address: string) => ReplicationClient;
   readonly policy: () => LiveShippingPolicy | null;
   readonly emitState: (status: ShipperStatus) => void;
   readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
@@ -100,6 +101,7 @@ export class ReplicaShipper {
   private callDead = false;
   private needDrain = false;
   private handshakeCall: ClientUnaryCall | undefined;
+  private client: ReplicationClient | undefined;
   private inFlightBytes = 0;
   /** Sent batches not yet acknowledged, as parallel queues (lastLsn, bytes). */
   private sentLast: number[] = [];
@@ -148,6 +150,8 @@ export class ReplicaShipper {
       cursorLsn: this.cursor,
       receivedLsn: this.receivedLsn,
       durableLsn: this.barriers.durableLsn,
+      inFlightBytes: this.inFlightBytes,
+      peakInFlightBytes: this.maxInFlightSeenBytes,
       ...(this.gateReason === undefined ? {} : { gateReason: this.gateReason }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
@@ -194,7 +198,7 @@ export class ReplicaShipper {
     this.dropCall("shipper_stopped");
     this.signal.wake();
     await this.loop;
-    this.deps.client.close();
+    this.closeClient();
   }
 
   // ---- the loop ---------------------------------------------------------------------------------
@@ -232,6 +236,8 @@ export class ReplicaShipper {
   /** Handshake, open the stream, pump until it ends. Resolves true if the stream got going. */
   private async session(): Promise<boolean> {
     this.setState("connecting");
+    this.closeClient();
+    this.client = this.deps.connect(this.target.address);
     const v = this.deps.volume;
     const epoch = this.cfg.epoch();
     if (epoch !== v.epoch)
@@ -268,7 +274,9 @@ export class ReplicaShipper {
   private handshake(epoch: number): Promise<HandshakeResponse__Output> {
     const v = this.deps.volume;
     return new Promise((resolve, reject) => {
-      this.handshakeCall = this.deps.client.Handshake(
+      const client = this.client;
+      assert(client !== undefined, "handshake without a client");
+      this.handshakeCall = client.Handshake(
         {
           volume_id: this.cfg.volumeId,
           epoch: numToWire(epoch),
@@ -290,7 +298,9 @@ export class ReplicaShipper {
   }
 
   private openStream(epoch: number): void {
-    const call = this.deps.client.Ship();
+    const client = this.client;
+    assert(client !== undefined, "stream without a client");
+    const call = client.Ship();
     this.call = call;
     this.callDead = false;
     this.needDrain = false;
@@ -421,9 +431,12 @@ export class ReplicaShipper {
       } else if (msg.body === "barrier" && msg.barrier) {
         const r = msg.barrier;
         const okStatus = (r.status?.code ?? 0) === 0;
+        const durable = numFromWire(r.durable_lsn, "durable_lsn");
+        // Durable implies received: the answer also frees in-flight room.
+        this.onAck(durable);
         const advanced = this.barriers.onResponse(
           numFromWire(r.barrier_id, "barrier_id"),
-          numFromWire(r.durable_lsn, "durable_lsn"),
+          durable,
           okStatus,
           okStatus ? "" : `${r.status?.reason || "barrier_failed"}: ${r.status?.message ?? ""}`,
         );
@@ -486,6 +499,12 @@ export class ReplicaShipper {
       this.lastError = messageOf(err);
     }
     return true;
+  }
+
+  private closeClient(): void {
+    const c = this.client;
+    this.client = undefined;
+    c?.close();
   }
 
   private dropCall(reason: string): void {

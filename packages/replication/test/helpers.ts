@@ -2,7 +2,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createReplicationClient, type StartedRpcServer, startServer } from "@blockship/rpc";
-import { type CreateOptions, createVolumeFile, type OpenOptions, type Volume } from "@blockship/storage";
+import {
+  type BlockDevice,
+  type CreateOptions,
+  createVolumeFile,
+  FileDevice,
+  type OpenOptions,
+  Volume,
+} from "@blockship/storage";
 import type { ShipperStatus } from "../src/api";
 import { ShipperGroup, type ShipperGroupInit } from "../src/group";
 import { type ReceiverAuthority, ReplicaReceiver } from "../src/receiver";
@@ -150,4 +157,44 @@ export async function expectSameBlocks(a: Volume, b: Volume): Promise<void> {
       if (!x.subarray(i, i + BS).equals(y.subarray(i, i + BS))) throw new Error(`block ${i / BS} differs`);
     }
   }
+}
+
+/** A real file device whose fsync can be made to fail (local fsync failure must fail every flush). */
+export class FaultyDevice implements BlockDevice {
+  failSync = false;
+  /** While set, every sync waits for it (a slow disk). */
+  holdSync: Promise<void> | undefined;
+  constructor(private readonly inner: BlockDevice) {}
+  get sizeBytes(): number {
+    return this.inner.sizeBytes;
+  }
+  read(buf: Buffer, offsetBytes: number): Promise<void> {
+    return this.inner.read(buf, offsetBytes);
+  }
+  writev(bufs: readonly Buffer[], offsetBytes: number): Promise<void> {
+    return this.inner.writev(bufs, offsetBytes);
+  }
+  async sync(): Promise<void> {
+    if (this.failSync) throw new Error("EIO: injected fsync failure");
+    if (this.holdSync) await this.holdSync;
+    return this.inner.sync();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export async function makeFaultyVolume(
+  dir: string,
+  name: string,
+  opts: Partial<CreateOptions & OpenOptions> = {},
+): Promise<{ volume: Volume; device: FaultyDevice }> {
+  const o = { ...SMALL_VOLUME, ...opts };
+  const file = await FileDevice.createFile(
+    path.join(dir, `${name}.vol`),
+    4096 + (o.walSizeBytes ?? 0) + o.volumeSizeBytes,
+  );
+  const device = new FaultyDevice(file);
+  const volume = await Volume.create(device, { walKnownZero: true, ...o });
+  return { volume, device };
 }
