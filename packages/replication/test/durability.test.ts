@@ -132,7 +132,7 @@ describe("distributed flush", () => {
     const lsns = await Promise.all(flushes);
     expect(Math.max(...lsns)).toBe(40);
     // Every flush is covered by a round that started after its write.
-    lsns.forEach((lsn, i) => expect(lsn).toBeGreaterThanOrEqual(i + 1));
+    for (const [i, lsn] of lsns.entries()) expect(lsn).toBeGreaterThanOrEqual(i + 1);
     expect(coordinator.rounds).toBeLessThan(40);
     expect(b.receiver.stats.barriers).toBeLessThanOrEqual(coordinator.rounds);
   });
