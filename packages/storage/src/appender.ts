@@ -79,6 +79,8 @@ export class Appender {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private waitingGate = false;
   private closedError: StorageError | undefined;
+  /** The queue head does not fit under the hard watermark (writers are waiting for WAL space). */
+  blocked = false;
   readonly counters = { softDelays: 0, hardWaits: 0, timedOut: 0, batches: 0, queueRejects: 0 };
 
   constructor(
@@ -140,6 +142,7 @@ export class Appender {
   }
 
   private dequeue(): Pending {
+    if (this.queuedWrites === 1) this.blocked = false;
     const p = this.queue[this.queueHead]!;
     this.queue[this.queueHead] = undefined as unknown as Pending;
     this.queueHead++;
@@ -192,6 +195,7 @@ export class Appender {
       return;
     }
     const batch = this.buildBatch();
+    this.blocked = batch === undefined;
     if (batch === undefined) {
       release();
       this.counters.hardWaits++;

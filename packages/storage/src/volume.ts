@@ -477,7 +477,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   get pressure(): PressureState {
     const f = (this.state.reservedOffset - this.state.tailOffset) / this.state.geo.walSizeBytes;
-    return f >= this.tuning.hardWatermark ? "hard" : f >= this.tuning.softWatermark ? "soft" : "normal";
+    if (this.appender.blocked || f >= this.tuning.hardWatermark) return "hard";
+    return f >= this.tuning.softWatermark ? "soft" : "normal";
   }
 
   stats(): VolumeStats {

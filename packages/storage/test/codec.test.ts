@@ -64,9 +64,9 @@ describe("superblock", () => {
     const region = Buffer.concat([a, b]);
     expect(decodeSuperblockRegion(region).epoch).toBe(8);
     // Torn write of the newer copy: fall back to the older one.
-    region[SUPERBLOCK_COPY_BYTES + 100] ^= 0xff;
+    region[SUPERBLOCK_COPY_BYTES + 100]! ^= 0xff;
     expect(decodeSuperblockRegion(region).seq).toBe(3);
-    region[100] ^= 0xff;
+    region[100]! ^= 0xff;
     expect(() => decodeSuperblockRegion(region)).toThrow(/corrupt/);
     expect(() => decodeSuperblockRegion(Buffer.alloc(4096))).toThrow(/foreign_device/);
     const bad = decodeSuperblock(Buffer.alloc(SUPERBLOCK_COPY_BYTES));

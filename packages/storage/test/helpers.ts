@@ -67,3 +67,31 @@ export async function waitFor(cond: () => boolean, what: string, maxTurns = 200_
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+export interface FakeClock {
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  /** Moves time forward and fires every interval callback once. */
+  advance(ms: number): void;
+}
+
+export function fakeClock(): FakeClock {
+  let t = 1_000_000;
+  const fns = new Map<number, () => void>();
+  let next = 1;
+  return {
+    now: () => t,
+    setInterval: (fn) => {
+      fns.set(next, fn);
+      return next++;
+    },
+    clearInterval: (h) => {
+      fns.delete(h as number);
+    },
+    advance(ms) {
+      t += ms;
+      for (const f of fns.values()) f();
+    },
+  };
+}
