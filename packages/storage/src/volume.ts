@@ -290,7 +290,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   trim(lba: number, lengthBytes: number): Promise<number> {
     try {
       this.checkUsable();
-      const blocks = this.checkRange(lba, lengthBytes);
+      const blocks = this.checkRange(lba, lengthBytes, this.state.sb.volumeSizeBytes);
       return this.appender.submit(
         { kind: "trim", lba, blockCount: blocks },
         RECORD_HEADER_BYTES,
@@ -359,12 +359,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
           );
         }
       }
-      // Worst case each record needs padding before it; the whole batch must fit under the hard watermark.
-      const worst = parsed.records.reduce((n, r) => n + 2 * r.recordBytes, 0);
-      if (worst > this.appender.hardLimitBytes / 2) {
+      // The batch crosses the ring end at most once: one padding, at most one record long.
+      const largest = parsed.records.reduce((m, r) => Math.max(m, r.recordBytes), 0);
+      if (bytes.length + largest > this.appender.hardLimitBytes) {
         throw new StorageError(
           "invalid_argument",
-          `record batch of ${bytes.length} bytes is too large for this WAL`,
+          `record batch of ${bytes.length} bytes cannot fit under this WAL's hard watermark (${this.appender.hardLimitBytes} bytes)`,
         );
       }
       return this.appender.submit(

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { encodeRecord, parseRecords, RecordType, type Volume } from "../src/index";
+import { BS, block, expectReason, simVolume } from "./helpers";
+
+async function ship(primary: Volume, replica: Volume, maxBytes = 1 << 20): Promise<void> {
+  while (replica.headLsn < primary.headLsn) {
+    const batch = await primary.readRecords(replica.headLsn + 1, maxBytes);
+    const res = await replica.appendRecords(batch.bytes);
+    expect(res.headLsn).toBe(batch.lastLsn);
+  }
+}
+
+async function sameBlocks(a: Volume, b: Volume, blocks = 64): Promise<void> {
+  expect((await a.read(0, blocks * BS)).equals(await b.read(0, blocks * BS))).toBe(true);
+}
+
+describe("readRecords / appendRecords", () => {
+  it("ships raw record bytes; the replica ends byte-identical and recovers them", async () => {
+    const { vol: p } = await simVolume({ epoch: 4 });
+    const { vol: r, dev: rdev, opts: ropts } = await simVolume({ epoch: 4 });
+    p.pinWal("vol/replica", 1); // what a shipper does: keep what the replica has not acked
+    for (let i = 0; i < 30; i++) {
+      if (i % 5 === 4) await p.trim(i, 2 * BS);
+      else await p.write(i, block(i, i, 1 + (i % 2)));
+      if (i % 6 === 5) {
+        await ship(p, r, 3000); // small batches: many calls; the rings wrap
+        p.pinWal("vol/replica", r.headLsn + 1);
+      }
+    }
+    await ship(p, r, 3000);
+    expect(r.headLsn).toBe(30);
+    await sameBlocks(p, r);
+    await r.flush();
+    const { Volume: V } = await import("../src/index");
+    const again = await V.open(rdev.crash({ fate: () => "drop", tornRanges: () => [] }), ropts);
+    expect(again.headLsn).toBe(30);
+    await sameBlocks(p, again);
+    await Promise.all([p.close(), r.close(), again.close()]);
+  });
+
+  it("returns at least one record, and an empty batch at head+1", async () => {
+    const { vol } = await simVolume();
+    await vol.write(0, block(0, 1, 2));
+    await vol.write(2, block(2, 1));
+    const one = await vol.readRecords(1, 1);
+    expect([one.firstLsn, one.lastLsn, one.count]).toEqual([1, 1, 1]);
+    expect(parseRecords(one.bytes, BS, 1 << 20).records[0]!.blockCount).toBe(2);
+    const none = await vol.readRecords(3, 1000);
+    expect(none.count).toBe(0);
+    await expectReason(vol.readRecords(5, 1000), "out_of_range");
+    await expectReason(vol.readRecords(0, 1000), "invalid_argument");
+    await vol.close();
+  });
+
+  it("skips duplicates, rejects gaps, wrong epochs, corrupt bytes and foreign logs", async () => {
+    const { vol: p } = await simVolume({ epoch: 2 });
+    const { vol: r } = await simVolume({ epoch: 2 });
+    for (let i = 0; i < 6; i++) await p.write(i, block(i, 1));
+    const b13 = await p.readRecords(1, 3 * (48 + BS));
+    expect(b13.lastLsn).toBe(3);
+    const all = await p.readRecords(1, 1 << 20);
+    await r.appendRecords(b13.bytes);
+    // Duplicates at or below the head are skipped and reported.
+    expect(await r.appendRecords(all.bytes)).toEqual({ headLsn: 6, appended: 3, skipped: 3 });
+    expect(await r.appendRecords(b13.bytes)).toEqual({ headLsn: 6, appended: 0, skipped: 3 });
+    await p.write(6, block(6, 1));
+    await p.write(7, block(7, 1));
+    const only8 = await p.readRecords(8, 1);
+    await expectReason(r.appendRecords(only8.bytes), "lsn_gap");
+    const bad = Buffer.from((await p.readRecords(7, 1 << 20)).bytes);
+    bad[100]! ^= 0x10;
+    await expectReason(r.appendRecords(bad), "corrupt");
+    // A record from another history (same LSN, different content) does not continue this log.
+    const foreign = encodeRecord({
+      type: RecordType.TRIM,
+      lsn: 7,
+      epoch: 2,
+      lba: 0,
+      blockCount: 1,
+      blockSize: BS,
+      prevCrc: 12345,
+    });
+    await expectReason(r.appendRecords(foreign), "log_mismatch");
+    await r.setEpoch(3);
+    await expectReason(r.appendRecords((await p.readRecords(7, 1 << 20)).bytes), "epoch_mismatch");
+    const crc6 = parseRecords((await p.readRecords(6, 1)).bytes, BS, 1 << 20).records[0]!.crc;
+    const outside = encodeRecord({
+      type: RecordType.TRIM,
+      lsn: 7,
+      epoch: 3,
+      lba: 1000,
+      blockCount: 1,
+      blockSize: BS,
+      prevCrc: crc6,
+    });
+    await expectReason(r.appendRecords(outside), "out_of_range");
+    expect(r.headLsn).toBe(6);
+    await Promise.all([p.close(), r.close()]);
+  });
+});
+
+describe("epoch and durability mode", () => {
+  it("persists before resolving, stamps records, and rejects regressions", async () => {
+    const { vol, dev, opts } = await simVolume({ epoch: 1 });
+    await vol.setEpoch(5);
+    await vol.setDurabilityMode("sync_all");
+    await vol.write(0, block(0, 1));
+    const batch = await vol.readRecords(1, 1000);
+    expect(parseRecords(batch.bytes, BS, 1 << 20).records[0]!.epoch).toBe(5);
+    await expectReason(vol.setEpoch(4), "epoch_regression");
+    await vol.setEpoch(5); // same epoch: no-op
+    const { Volume: V } = await import("../src/index");
+    const again = await V.open(dev.crash({ fate: () => "drop", tornRanges: () => [] }), opts);
+    expect(again.epoch).toBe(5);
+    expect(again.durabilityMode).toBe("sync_all");
+    await expectReason(again.setDurabilityMode("nope" as "sync_all"), "invalid_argument");
+    await Promise.all([vol.close(), again.close()]);
+  });
+});
+
+describe("truncateToLsn", () => {
+  it("drops records above the LSN when the extent holds nothing above it", async () => {
+    const { vol, dev, opts } = await simVolume();
+    for (let i = 0; i < 5; i++) await vol.write(i, block(i, 1));
+    await vol.checkpoint();
+    for (let i = 0; i < 5; i++) await vol.write(i, block(i, 2));
+    await vol.write(20, block(20, 2));
+    await vol.flush();
+    await expectReason(vol.truncateToLsn(4), "truncation_unsafe");
+    await expectReason(vol.truncateToLsn(12), "out_of_range");
+    await vol.truncateToLsn(7);
+    expect(vol.headLsn).toBe(7);
+    expect(vol.durableLsn).toBe(7);
+    const expected = Buffer.concat([block(0, 2), block(1, 2), block(2, 1), block(3, 1), block(4, 1)]);
+    expect((await vol.read(0, 5 * BS)).equals(expected)).toBe(true);
+    expect((await vol.read(20, BS)).equals(Buffer.alloc(BS))).toBe(true);
+    await vol.truncateToLsn(7); // at the head: no-op success
+    // The next append continues at 8 and the dropped records never come back after a crash.
+    expect(await vol.write(30, block(30, 3))).toBe(8);
+    await vol.flush();
+    const { Volume: V } = await import("../src/index");
+    const again = await V.open(dev.crash({ fate: () => "drop", tornRanges: () => [] }), opts);
+    expect(again.headLsn).toBe(8);
+    expect((await again.read(0, 5 * BS)).equals(expected)).toBe(true);
+    expect((await again.read(20, BS)).equals(Buffer.alloc(BS))).toBe(true);
+    await vol.checkpoint();
+    await expectReason(vol.truncateToLsn(7), "truncation_unsafe");
+    await Promise.all([vol.close(), again.close()]);
+  });
+});
