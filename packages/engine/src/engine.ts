@@ -14,7 +14,7 @@ import { RecoveryPlanner } from "./planner";
 import { Registry } from "./registry";
 import type { SenderSnapshot } from "./sender";
 import { observationToCore, translateAssignment } from "./translate";
-import { type Epoch, ProtocolError, type SessionId } from "./types";
+import { assertU64, type Epoch, ProtocolError, type SessionId } from "./types";
 
 interface Tracked {
   readonly sessionId: SessionId;
@@ -30,6 +30,16 @@ export interface VolumeEngineSnapshot {
 }
 
 class Rejected extends Error {}
+
+/** Boundary check: LSNs/epochs must be u64 and times finite, non-negative numbers. */
+function checkEventBounds(event: EngineEvent): void {
+  for (const [field, value] of Object.entries(event)) {
+    if (typeof value === "bigint") assertU64(value, field);
+    if (typeof value === "number" && !(Number.isFinite(value) && value >= 0)) {
+      throw new ProtocolError("invalid_argument", `${field} must be a finite number >= 0`);
+    }
+  }
+}
 
 export class VolumeEngine {
   readonly volumeId: string;
@@ -73,6 +83,7 @@ export class VolumeEngine {
     this.out = [];
     let rejected: string | null = null;
     try {
+      checkEventBounds(event);
       this.dispatch(event);
     } catch (err) {
       if (!(err instanceof Rejected || err instanceof ProtocolError)) throw err;

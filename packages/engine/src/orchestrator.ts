@@ -102,7 +102,7 @@ export class RecoveryOrchestrator {
   /** Operator-driven recovery (Control.StartRecovery): always a fresh session of the given kind. */
   startRecovery(replicaId: string, kind: SessionKind, reason = "operator_start_recovery"): SessionId {
     const sender = this.requireSender(replicaId);
-    const id = sender.supersedeSession(kind, reason);
+    const id = sender.supersedeSession(kind, reason, this.registry.sessionOptionsFor(kind));
     if (id === 0) throw new ProtocolError("sender_stopped");
     this.log.record(replicaId, "session_created", `session=${id} kind=${kind} reason=${reason}`);
     return id;
@@ -129,11 +129,8 @@ export class RecoveryOrchestrator {
     if (expectedSessionId !== undefined && expectedSessionId !== sessionId) {
       return fail("connect_failed", `session_id_mismatch: ${expectedSessionId} != ${sessionId}`);
     }
-    try {
-      if (sender.sessionSnapshot()?.phase === "init") sender.beginConnect(sessionId);
-    } catch (err) {
-      return fail("connect_failed", errorText(err));
-    }
+    // The session is the sender's current, active one here, so connecting cannot be refused.
+    if (sender.sessionSnapshot()?.phase === "init") sender.beginConnect(sessionId);
     this.log.record(replicaId, "connected", `session=${sessionId}`);
     const proof = proveRecoverability(history, replicaFlushedLsn);
     let outcome: RecoveryOutcome;

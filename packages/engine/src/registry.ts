@@ -138,7 +138,7 @@ export class Registry {
         unchanged.push(id);
         continue;
       }
-      const options = kind === "rebuild" ? {} : this.sessionOptions;
+      const options = this.sessionOptionsFor(kind);
       if (!sender.hasActiveSession()) {
         sender.attachSession(intent.epoch, kind, options);
         created.push(id);
@@ -155,6 +155,11 @@ export class Registry {
       sessionsFailed: failed,
       sessionsUnchanged: unchanged,
     };
+  }
+
+  /** Budgets apply to WAL catch-up sessions only; a rebuild is bounded by its own transfer. */
+  sessionOptionsFor(kind: SessionKind): SessionOptions {
+    return kind === "rebuild" ? {} : this.sessionOptions;
   }
 
   /** Epoch sweep: every session older than `epoch` dies. Returns how many were invalidated. */

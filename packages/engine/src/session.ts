@@ -1,6 +1,6 @@
 // One recovery attempt for one replica (engine-spec §3). Mutated only through its Sender, which
 // performs the authority checks; outsiders only ever see a frozen SessionSnapshot.
-import type { BudgetTracker, CatchUpBudget } from "./budget";
+import { type BudgetTracker, type CatchUpBudget, validateBudget } from "./budget";
 import { type RebuildSnapshot, RebuildState } from "./rebuild";
 import {
   assert,
@@ -87,6 +87,9 @@ export class Session {
     this.replicaId = replicaId;
     this.epoch = epoch;
     this.kind = kind;
+    if (options.budget !== undefined && !validateBudget(options.budget)) {
+      throw new ProtocolError("invalid_argument", "budget limits must be finite and >= 0");
+    }
     this.budget = options.budget ?? null;
     this.rebuild = kind === "rebuild" ? new RebuildState() : null;
   }
@@ -102,8 +105,7 @@ export class Session {
 
   /** The replay range; recoveredTo starts at the replica's own durable point. */
   setRange(startLsn: Lsn, targetLsn: Lsn): void {
-    if (targetLsn < startLsn)
-      throw new ProtocolError("invalid_range", `target ${targetLsn} < start ${startLsn}`);
+    assert(targetLsn >= startLsn, "range checked by the sender before any phase change");
     this.startLsn = startLsn;
     this.targetLsn = targetLsn;
     this.recoveredTo = startLsn;

@@ -279,7 +279,9 @@ describe("§8.4 executors", () => {
     const { exec } = catchUpExec(t, 70n);
     exec.start(1);
     exec.progress(100n, 2);
+    expect(exec.status).toBe("running");
     expect(exec.complete().status).toBe("completed");
+    expect([exec.status, exec.finished]).toEqual(["completed", true]);
     expect([t.port.count(), t.sender.state]).toEqual([0, "in_sync"]);
     expect(exec.progress(101n, 3).error).toBe("execution finished");
     const r = setup({ tailLsn: 30n, checkpointLsn: 50n, checkpointTrusted: true }, "rebuild");
