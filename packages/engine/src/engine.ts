@@ -13,8 +13,8 @@ import { RecoveryOrchestrator } from "./orchestrator";
 import { RecoveryPlanner } from "./planner";
 import { Registry } from "./registry";
 import type { SenderSnapshot } from "./sender";
-import { observationToCore, translateAssignment } from "./translate";
-import { assertU64, type Epoch, ProtocolError, type SessionId } from "./types";
+import { checkEventBounds, coalescePublishes, observationToCore, translateAssignment } from "./translate";
+import { type Epoch, ProtocolError, type SessionId } from "./types";
 
 interface Tracked {
   readonly sessionId: SessionId;
@@ -30,16 +30,6 @@ export interface VolumeEngineSnapshot {
 }
 
 class Rejected extends Error {}
-
-/** Boundary check: LSNs/epochs must be u64 and times finite, non-negative numbers. */
-function checkEventBounds(event: EngineEvent): void {
-  for (const [field, value] of Object.entries(event)) {
-    if (typeof value === "bigint") assertU64(value, field);
-    if (typeof value === "number" && !(Number.isFinite(value) && value >= 0)) {
-      throw new ProtocolError("invalid_argument", `${field} must be a finite number >= 0`);
-    }
-  }
-}
 
 export class VolumeEngine {
   readonly volumeId: string;
@@ -90,7 +80,7 @@ export class VolumeEngine {
       rejected = err.message;
     }
     this.reap(event.type);
-    const commands = this.out;
+    const commands = coalescePublishes(this.out);
     this.out = [];
     const snap = this.snapshot();
     return { commands, projection: snap.projection, execution: snap.execution, rejected };

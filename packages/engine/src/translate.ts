@@ -1,10 +1,10 @@
 // Translation of host inputs: a master assignment into the registry intent and the core event
 // (engine-spec §5.2), and plain observations into core events.
 import type { CoreEvent } from "./core-types";
-import type { AssignedReplica, EngineEvent, MasterRole } from "./engine-types";
+import type { AssignedReplica, EngineCommand, EngineEvent, MasterRole } from "./engine-types";
 import { makeReplicaId } from "./identity";
 import type { AssignmentIntent, ReplicaTarget } from "./registry";
-import { type Epoch, ProtocolError, type SessionKind } from "./types";
+import { assertU64, type Epoch, ProtocolError, type SessionKind } from "./types";
 
 export interface TranslatedAssignment {
   readonly intent: AssignmentIntent;
@@ -88,5 +88,24 @@ export function observationToCore(ev: EngineEvent): CoreEvent | null {
       return { type: "barrier_rejected", reason: ev.reason };
     default:
       return null;
+  }
+}
+
+/** One event may move the projection more than once; the host only needs the last one. */
+export function coalescePublishes(commands: readonly EngineCommand[]): EngineCommand[] {
+  let last = -1;
+  commands.forEach((c, i) => {
+    if (c.type === "publish_projection") last = i;
+  });
+  return commands.filter((c, i) => c.type !== "publish_projection" || i === last);
+}
+
+/** Boundary check: LSNs/epochs must be u64 and times finite, non-negative numbers. */
+export function checkEventBounds(event: EngineEvent): void {
+  for (const [field, value] of Object.entries(event)) {
+    if (typeof value === "bigint") assertU64(value, field);
+    if (typeof value === "number" && !(Number.isFinite(value) && value >= 0)) {
+      throw new ProtocolError("invalid_argument", `${field} must be a finite number >= 0`);
+    }
   }
 }

@@ -197,7 +197,7 @@ describe("VolumeEngine", () => {
       role: "rebuilding",
       replicas: [replica("vs-2")],
     });
-    expect(types(out)).toEqual(["apply_role", "publish_projection", "publish_projection", "start_rebuild"]);
+    expect(types(out)).toEqual(["apply_role", "publish_projection", "start_rebuild"]);
     const rb = cmd(out, "start_rebuild")[0]!;
     expect(rb.source).toBe("full_base");
     expect(port.count("full_base")).toBe(1);
