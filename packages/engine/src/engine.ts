@@ -60,13 +60,13 @@ export class VolumeEngine {
 
   snapshot(): VolumeEngineSnapshot {
     const senders = this.registry.snapshot();
-    return {
+    return Object.freeze({
       volumeId: this.volumeId,
       epoch: this.epoch,
-      senders,
+      senders: Object.freeze(senders),
       projection: this.core.projection(),
       execution: deriveVolumeExecutionState(this.volumeId, senders),
-    };
+    });
   }
 
   apply(event: EngineEvent): EngineOutput {
@@ -83,7 +83,12 @@ export class VolumeEngine {
     const commands = coalescePublishes(this.out);
     this.out = [];
     const snap = this.snapshot();
-    return { commands, projection: snap.projection, execution: snap.execution, rejected };
+    return Object.freeze({
+      commands: Object.freeze(commands),
+      projection: snap.projection,
+      execution: snap.execution,
+      rejected,
+    });
   }
 
   private dispatch(ev: EngineEvent): void {
