@@ -1,0 +1,177 @@
+// The agent process in one object: hosts volumes, serves Control / Volume / Replication / Rebuild
+// plus health and reflection, and stops gracefully (NOT_SERVING, drain, bounded stop, close volumes).
+import { hostname } from "node:os";
+import { observeCalls, type StartedRpcServer, startServer } from "@blockship/rpc";
+import { type Clock, realClock } from "./clock";
+import type { AgentConfig } from "./config";
+import { controlServiceHandlers } from "./control-service";
+import { grpcHandshake } from "./handshake";
+import { localReplication } from "./local-replication";
+import type { Logger } from "./log";
+import type { ReplicationBinding } from "./replication-port";
+import type { HandshakeFn } from "./runtime";
+import { VolumeHost } from "./volume-host";
+import { volumeServiceHandlers } from "./volume-service";
+import { ChangeFeed } from "./watch";
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** The data plane; default: RF=1 only (no replication). */
+  readonly binding?: ReplicationBinding;
+  readonly handshake?: HandshakeFn;
+  /** How long a demotion waits for in-flight I/O. */
+  readonly drainTimeoutMs?: number;
+  /** Period of the housekeeping tick (lease expiry → health/status, engine budgets). */
+  readonly tickMs?: number;
+}
+
+export const VOLUME_SERVICE = "blockship.v1.Volume";
+
+export class Agent {
+  private readonly stopController = new AbortController();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<{ forced: boolean }> | undefined;
+  private lastWritable = "";
+
+  private constructor(
+    readonly config: AgentConfig,
+    readonly log: Logger,
+    readonly host: VolumeHost,
+    readonly feed: ChangeFeed,
+    private rpc: StartedRpcServer | undefined,
+  ) {}
+
+  /** Opens every volume, then serves. Resolves once the server is bound. */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const { config, log } = options;
+    const clock = options.clock ?? realClock;
+    const binding = options.binding ?? localReplication;
+    const feed = new ChangeFeed();
+    const host = new VolumeHost({
+      dataDir: config.dataDir,
+      devices: config.devices,
+      log,
+      hosted: {
+        localServerId: config.serverId,
+        binding,
+        barrierTimeoutMs: config.barrierTimeoutMs,
+        clock,
+        log,
+        handshake: options.handshake ?? grpcHandshake(config.serverId, config.barrierTimeoutMs),
+        ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+        onChange: () => feed.notify(),
+      },
+    });
+    await host.openAll();
+    const agent = new Agent(config, log, host, feed, undefined);
+    try {
+      agent.rpc = await startServer({
+        address: config.listen,
+        handlers: {
+          control: controlServiceHandlers({
+            host,
+            serverId: config.serverId,
+            defaultWalSizeBytes: config.defaultWalSizeBytes,
+            feed,
+            stopping: agent.stopController.signal,
+            now: () => Date.now(),
+          }),
+          volume: volumeServiceHandlers({
+            host,
+            binding,
+            isShuttingDown: () => agent.stopController.signal.aborted,
+          }),
+          replication: binding.serviceHandlers(
+            (volumeId) => host.get(volumeId)?.runtime.receiver ?? undefined,
+          ),
+          // Rebuild: every method answers UNIMPLEMENTED (reason unimplemented) until the recovery issue.
+          rebuild: {},
+        },
+        interceptors: [observeCalls((e) => log.debug(e, "rpc"))],
+      });
+    } catch (err) {
+      await host.closeAll();
+      throw err;
+    }
+    feed.on("change", () => agent.refreshHealth());
+    agent.refreshHealth();
+    agent.tickTimer = setInterval(() => agent.tick(), options.tickMs ?? 1000);
+    agent.tickTimer.unref();
+    log.info(
+      {
+        address: agent.address,
+        advertise: agent.advertise,
+        dataDir: config.dataDir,
+        volumes: host.list().map((h) => h.volumeId),
+        replication: binding.name,
+      },
+      "agent started",
+    );
+    return agent;
+  }
+
+  /** The bound address (`host:port`, the real port when 0 was asked for). */
+  get address(): string {
+    return this.server.address;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** The address peers should dial: --advertise, else the bound address (wildcards → hostname). */
+  get advertise(): string {
+    if (this.config.advertise !== undefined) return this.config.advertise;
+    const host = this.address.slice(0, this.address.lastIndexOf(":"));
+    const wildcard = host === "0.0.0.0" || host === "[::]" || host === "::";
+    return wildcard ? `${hostname()}:${this.port}` : this.address;
+  }
+
+  get health(): StartedRpcServer["health"] {
+    return this.server.health;
+  }
+
+  private get server(): StartedRpcServer {
+    if (this.rpc === undefined) throw new Error("agent server not started");
+    return this.rpc;
+  }
+
+  /** Volume is SERVING while at least one volume accepts writes (PRIMARY, epoch, live lease). */
+  refreshHealth(): void {
+    if (this.rpc === undefined || this.stopController.signal.aborted) return;
+    const writable = this.host
+      .list()
+      .filter((h) => h.fence.gateReason() === null)
+      .map((h) => h.volumeId)
+      .join(",");
+    this.rpc.health.set(VOLUME_SERVICE, writable !== "" ? "SERVING" : "NOT_SERVING");
+    if (writable !== this.lastWritable) {
+      this.lastWritable = writable;
+      this.feed.notify();
+    }
+  }
+
+  private tick(): void {
+    for (const h of this.host.list()) h.runtime.tick();
+    this.refreshHealth();
+  }
+
+  /** Graceful stop: NOT_SERVING, in-flight calls drain (bounded), then volumes close. Idempotent. */
+  stop(): Promise<{ forced: boolean }> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<{ forced: boolean }> {
+    clearInterval(this.tickTimer);
+    this.log.info("stopping: health NOT_SERVING, draining calls");
+    this.rpc?.health.setAll("NOT_SERVING");
+    this.stopController.abort();
+    const { forced } = (await this.rpc?.shutdown(this.config.shutdownTimeoutMs)) ?? { forced: false };
+    await this.host.closeAll();
+    this.log.info({ forced }, "stopped");
+    return { forced };
+  }
+}

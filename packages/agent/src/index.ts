@@ -1,0 +1,14 @@
+// @blockship/agent: hosts volumes for either role, applies assignments, executes engine commands,
+// feeds observations back, keeps the protocol-state cache, binds the live-shipping policy.
+export { Agent, type AgentOptions, VOLUME_SERVICE } from "./agent";
+export { type ParsedAssignment, parseAssignment, sameAssignment } from "./assignment";
+export { type Clock, ManualClock, realClock } from "./clock";
+export { type AgentConfig, ConfigError, ENV_NAMES, HELP_REQUESTED, parseConfig, USAGE } from "./config";
+export { toAgentRpcError } from "./errors";
+export { checkAssignment, Fence, type GateReason } from "./fence";
+export { Lease } from "./lease";
+export { localReplication } from "./local-replication";
+export { createLogger, silentLogger } from "./log";
+export { type MainOptions, runAgentMain } from "./main";
+export type { ReplicationBinding } from "./replication-port";
+export { ROLES, type Role, transitionProblem, transitionTable } from "./roles";

@@ -1,0 +1,87 @@
+// What the agent needs from the data plane (packages/replication), as an interface: the agent is
+// built and tested against it, and `local-replication.ts` is the RF=1 stand-in used until (or
+// unless) the real binding is wired in `replication-binding.ts`.
+import type { ReplicationHandlers } from "@blockship/rpc";
+import type { DurabilityMode, Volume } from "@blockship/storage";
+
+export interface LiveShippingDecision {
+  readonly allow: boolean;
+  readonly reason?: string;
+}
+export type LiveShippingPolicy = (replicaId: string, lsn: number) => LiveShippingDecision;
+
+export interface ShipTarget {
+  readonly replicaId: string;
+  readonly serverId: string;
+  readonly address: string;
+}
+
+export type ShipperState =
+  | "disconnected"
+  | "connecting"
+  | "catching_up"
+  | "in_sync"
+  | "degraded"
+  | "needs_rebuild";
+
+export interface ShipperStatusView {
+  readonly replicaId: string;
+  readonly serverId: string;
+  readonly address: string;
+  readonly state: ShipperState;
+  readonly cursorLsn: number;
+  readonly receivedLsn: number;
+  readonly durableLsn: number;
+  readonly gateReason?: string;
+  readonly lastError?: string;
+}
+
+export interface ShipperGroupPort {
+  setPolicy(policy: LiveShippingPolicy): void;
+  setReplicas(targets: readonly ShipTarget[]): void;
+  statuses(): readonly ShipperStatusView[];
+  close(): Promise<void>;
+  on(event: "stateChange", listener: (status: ShipperStatusView) => void): unknown;
+  on(event: "needsRebuild", listener: (replicaId: string, reason: string) => void): unknown;
+}
+
+export interface ShipperGroupParams {
+  readonly volume: Volume;
+  readonly volumeId: string;
+  readonly primaryServerId: string;
+  readonly epoch: () => number;
+  readonly durabilityMode: () => DurabilityMode;
+  readonly barrierTimeoutMs: number;
+}
+
+export interface ReceiverAuthority {
+  readonly epoch: number;
+  readonly primaryServerId: string;
+  readonly accepting: boolean;
+}
+
+export interface ReceiverParams {
+  readonly volume: Volume;
+  readonly volumeId: string;
+  readonly localServerId: string;
+  readonly authority: () => ReceiverAuthority;
+}
+
+export interface ReceiverPort {
+  close?(): Promise<void> | void;
+}
+
+export interface ReplicationBinding {
+  /** A short name for logs ("local" = RF=1 only). */
+  readonly name: string;
+  createShipperGroup(params: ShipperGroupParams): ShipperGroupPort;
+  createReceiver(params: ReceiverParams): ReceiverPort;
+  /**
+   * Flush under the durability mode: local fsync, plus replica barriers for replicated modes.
+   * Resolves with the LSN that is durable under the mode; throws durability_barrier_failed /
+   * durability_quorum_lost instead of over-reporting.
+   */
+  durableFlush(volume: Volume, group: ShipperGroupPort | null, mode: DurabilityMode): Promise<number>;
+  /** The Replication service, resolving a volume's receiver (undefined → volume_not_found). */
+  serviceHandlers(resolve: (volumeId: string) => ReceiverPort | undefined): Partial<ReplicationHandlers>;
+}

@@ -1,0 +1,398 @@
+// The host loop of one volume's protocol engine (etcd-raft style): assignments and observations go
+// in, the engine's commands come out and are executed here; what execution observes is fed back
+// as new events. After every event the execution state is re-derived, and the live-shipping policy
+// (installed on the ShipperGroup before any shipper starts) reads it at call time.
+import {
+  decideLiveShipping,
+  type EngineCommand,
+  type EngineEvent,
+  type PublicationProjection,
+  type SessionId,
+  serverOfReplica,
+  VolumeEngine,
+  type VolumeExecutionState,
+} from "@blockship/engine";
+import type { Volume } from "@blockship/storage";
+import type { ParsedAssignment } from "./assignment";
+import type { Clock } from "./clock";
+import type { Fence } from "./fence";
+import type { Logger } from "./log";
+import type {
+  LiveShippingPolicy,
+  ReceiverPort,
+  ReplicationBinding,
+  ShipperGroupPort,
+  ShipperStatusView,
+} from "./replication-port";
+import { StorageRetention } from "./retention-port";
+
+/** Dials a replica and returns its durable LSN (Replication.Handshake). */
+export type HandshakeFn = (req: {
+  volumeId: string;
+  replicaId: string;
+  address: string;
+  epoch: number;
+  headLsn: number;
+  retainedStartLsn: number;
+}) => Promise<number>;
+
+export interface RuntimeDeps {
+  readonly volumeId: string;
+  readonly volume: Volume;
+  readonly fence: Fence;
+  readonly localServerId: string;
+  readonly binding: ReplicationBinding;
+  readonly barrierTimeoutMs: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly handshake: HandshakeFn;
+  /** Called after every event (status watchers, health). */
+  readonly onChange: () => void;
+}
+
+interface CatchUpWatch {
+  readonly sessionId: SessionId;
+  readonly targetLsn: number;
+  reported: number;
+}
+
+/** How many executed command names GetStatus/debugging can look back on. */
+const COMMAND_LOG_LIMIT = 64;
+
+export class VolumeRuntime {
+  readonly engine: VolumeEngine;
+  private execution: VolumeExecutionState;
+  private current: PublicationProjection;
+  private group: ShipperGroupPort | null = null;
+  private receiverPort: ReceiverPort | null = null;
+  private readonly catchUps = new Map<string, CatchUpWatch>();
+  private readonly connected = new Set<string>();
+  private readonly needsRebuild = new Map<string, string>();
+  private closed = false;
+  /** Highest LSN known durable under the volume's durability mode. */
+  committedLsn: number;
+  /** The last applied assignment (what re-deliveries are compared with). */
+  assignment: ParsedAssignment | undefined;
+  readonly commandLog: string[] = [];
+
+  /** The phase gate, bound once; it reads the latest derived state at call time. */
+  readonly policy: LiveShippingPolicy = (replicaId, lsn) => {
+    const d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
+    return d.allow ? { allow: true } : { allow: false, reason: d.reason };
+  };
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.committedLsn = deps.volume.durableLsn;
+    this.engine = new VolumeEngine({
+      volumeId: deps.volumeId,
+      retention: new StorageRetention(deps.volume, () => this.committedLsn),
+    });
+    const snap = this.engine.snapshot();
+    this.execution = snap.execution;
+    this.current = snap.projection;
+  }
+
+  get projection(): PublicationProjection {
+    return this.current;
+  }
+
+  get executionState(): VolumeExecutionState {
+    return this.execution;
+  }
+
+  get shippers(): ShipperGroupPort | null {
+    return this.group;
+  }
+
+  get receiver(): ReceiverPort | null {
+    return this.receiverPort;
+  }
+
+  shipperStatuses(): readonly ShipperStatusView[] {
+    return this.group?.statuses() ?? [];
+  }
+
+  needsRebuildReason(replicaId: string): string | undefined {
+    return this.needsRebuild.get(replicaId);
+  }
+
+  /** Feeds an applied assignment (fence already updated) and runs the resulting commands. */
+  deliver(a: ParsedAssignment): string[] {
+    const replicas =
+      a.role === "primary"
+        ? a.replicas.map((r) => ({ serverId: r.serverId, dataAddr: r.address, ctrlAddr: r.address }))
+        : a.role === "replica" || a.role === "rebuilding"
+          ? [{ serverId: this.deps.localServerId, dataAddr: "", ctrlAddr: "" }]
+          : [];
+    if (a.role !== "primary") this.needsRebuild.clear();
+    return this.run({ type: "assignment", epoch: BigInt(a.epoch), role: a.role, replicas });
+  }
+
+  /** An observation from the data plane or a background task. */
+  observe(event: EngineEvent): void {
+    if (this.closed) return;
+    this.run(event);
+  }
+
+  /** A durable flush finished (or failed): the engine's boundary follows. */
+  flushed(result: { ok: true; lsn: number } | { ok: false; reason: string }): void {
+    if (result.ok) {
+      if (result.lsn > this.committedLsn) this.committedLsn = result.lsn;
+      if (this.group !== null && this.group.statuses().length > 0) {
+        this.observe({ type: "barrier_accepted", flushedLsn: BigInt(result.lsn) });
+      }
+      this.observe({ type: "committed_advanced", committedLsn: BigInt(this.committedLsn) });
+    } else if (this.group !== null && this.group.statuses().length > 0) {
+      this.observe({ type: "barrier_rejected", reason: result.reason });
+    }
+  }
+
+  /** Budget clock for catch-ups (the engine never reads a clock). */
+  tick(): void {
+    if (this.catchUps.size > 0) this.observe({ type: "budget_tick", nowMs: this.deps.clock.now() });
+  }
+
+  /** Stops shipping (demotion, delete, shutdown). */
+  async stopShipping(): Promise<void> {
+    const group = this.group;
+    this.group = null;
+    this.catchUps.clear();
+    this.connected.clear();
+    if (group !== null) await group.close();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopShipping();
+    const receiver = this.receiverPort;
+    this.receiverPort = null;
+    await receiver?.close?.();
+  }
+
+  private run(first: EngineEvent): string[] {
+    const queue: EngineEvent[] = [first];
+    const executed: string[] = [];
+    while (queue.length > 0) {
+      const event = queue.shift() as EngineEvent;
+      const out = this.engine.apply(event);
+      this.execution = out.execution;
+      this.current = out.projection;
+      if (out.rejected !== null)
+        this.deps.log.debug({ event: event.type, rejected: out.rejected }, "engine refused event");
+      for (const c of out.commands) {
+        executed.push(c.type);
+        this.execute(c, queue);
+      }
+    }
+    if (executed.length > 0) {
+      this.commandLog.push(...executed);
+      if (this.commandLog.length > COMMAND_LOG_LIMIT)
+        this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
+    }
+    this.deps.onChange();
+    return executed;
+  }
+
+  private execute(c: EngineCommand, queue: EngineEvent[]): void {
+    const log = this.deps.log;
+    switch (c.type) {
+      case "apply_role": {
+        // The fence already took the role and persisted the epoch (before this command existed).
+        const role = this.deps.fence.role;
+        const matches =
+          c.role === "primary" ? role === "primary" : role === "replica" || role === "rebuilding";
+        if (matches && BigInt(this.deps.fence.masterEpoch) === c.epoch) queue.push({ type: "role_applied" });
+        else
+          log.warn(
+            { engineRole: c.role, role, epoch: String(c.epoch) },
+            "apply_role does not match the fence",
+          );
+        return;
+      }
+      case "start_receiver":
+        if (this.receiverPort === null) {
+          this.receiverPort = this.deps.binding.createReceiver({
+            volume: this.deps.volume,
+            volumeId: this.deps.volumeId,
+            localServerId: this.deps.localServerId,
+            authority: () => this.authority(),
+          });
+        }
+        queue.push({ type: "receiver_ready" });
+        return;
+      case "configure_shipper": {
+        const group = this.ensureGroup();
+        group.setReplicas(
+          c.replicas.map((r) => ({
+            replicaId: r.replicaId,
+            serverId: serverOfReplica(r.replicaId),
+            address: r.endpoint.dataAddr,
+          })),
+        );
+        for (const id of [...this.connected]) {
+          if (!c.replicas.some((r) => r.replicaId === id)) this.connected.delete(id);
+        }
+        queue.push({ type: "shipper_configured" });
+        if (group.statuses().some((s) => s.state === "in_sync")) queue.push({ type: "shipper_connected" });
+        return;
+      }
+      case "connect_replica":
+        this.connectReplica(c.replicaId, c.sessionId, c.endpoint.dataAddr);
+        return;
+      case "start_catchup":
+        if (c.truncateToLsn > 0n) {
+          this.later({
+            type: "recovery_failed",
+            replicaId: c.replicaId,
+            sessionId: c.sessionId,
+            reason: "replica_ahead_truncation_unsupported",
+          });
+          return;
+        }
+        this.catchUps.set(c.replicaId, {
+          sessionId: c.sessionId,
+          targetLsn: Number(c.targetLsn),
+          reported: 0,
+        });
+        queueMicrotask(() => this.checkCatchUp(c.replicaId));
+        return;
+      case "start_rebuild":
+        this.later({
+          type: "recovery_failed",
+          replicaId: c.replicaId,
+          sessionId: c.sessionId,
+          reason: "rebuild_not_implemented",
+        });
+        return;
+      case "stop_recovery":
+        if (this.catchUps.get(c.replicaId)?.sessionId === c.sessionId) this.catchUps.delete(c.replicaId);
+        log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
+        return;
+      case "publish_projection":
+        log.debug({ mode: c.projection.mode.name, reason: c.projection.mode.reason }, "projection");
+        return;
+      default: {
+        const never: never = c;
+        throw new Error(`unhandled engine command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private authority(): { epoch: number; primaryServerId: string; accepting: boolean } {
+    const role = this.deps.fence.role;
+    return {
+      epoch: this.deps.fence.masterEpoch,
+      primaryServerId: this.assignment?.primaryServerId ?? "",
+      accepting: role === "replica" || role === "rebuilding",
+    };
+  }
+
+  /** Policy first, then replicas: no shipper can start before the gate is in place. */
+  private ensureGroup(): ShipperGroupPort {
+    if (this.group !== null) return this.group;
+    const group = this.deps.binding.createShipperGroup({
+      volume: this.deps.volume,
+      volumeId: this.deps.volumeId,
+      primaryServerId: this.deps.localServerId,
+      epoch: () => this.deps.fence.masterEpoch,
+      durabilityMode: () => this.deps.volume.durabilityMode,
+      barrierTimeoutMs: this.deps.barrierTimeoutMs,
+    });
+    group.setPolicy(this.policy);
+    group.on("stateChange", (status: ShipperStatusView) => {
+      // Deferred: a data-plane callback must never re-enter the engine mid-command.
+      queueMicrotask(() => {
+        if (this.group === group && !this.closed) this.onShipperState(status);
+      });
+    });
+    group.on("needsRebuild", (replicaId: string, reason: string) => {
+      queueMicrotask(() => {
+        if (this.group === group && !this.closed) this.onNeedsRebuild(replicaId, reason);
+      });
+    });
+    this.group = group;
+    return group;
+  }
+
+  private onNeedsRebuild(replicaId: string, reason: string): void {
+    this.needsRebuild.set(replicaId, reason);
+    this.deps.log.warn({ replicaId, reason }, "replica needs a rebuild");
+    const watch = this.catchUps.get(replicaId);
+    if (watch !== undefined)
+      this.observe({ type: "recovery_failed", replicaId, sessionId: watch.sessionId, reason });
+    else this.deps.onChange();
+  }
+
+  private onShipperState(status: ShipperStatusView): void {
+    if (status.state === "in_sync") this.needsRebuild.delete(status.replicaId);
+    if (status.state === "in_sync" && !this.connected.has(status.replicaId)) {
+      this.connected.add(status.replicaId);
+      this.observe({ type: "shipper_connected" });
+    } else if (status.state !== "in_sync") {
+      this.connected.delete(status.replicaId);
+    }
+    this.checkCatchUp(status.replicaId);
+    this.deps.onChange();
+  }
+
+  /** The cursor shipper replays the gap itself; a barrier-confirmed durable LSN is the progress. */
+  private checkCatchUp(replicaId: string): void {
+    const watch = this.catchUps.get(replicaId);
+    if (watch === undefined || this.closed) return;
+    const status = this.group?.statuses().find((s) => s.replicaId === replicaId);
+    if (status === undefined) return;
+    const durable = Math.min(status.durableLsn, watch.targetLsn);
+    const nowMs = this.deps.clock.now();
+    if (durable > watch.reported) {
+      watch.reported = durable;
+      this.observe({
+        type: "catchup_progress",
+        replicaId,
+        sessionId: watch.sessionId,
+        durableLsn: BigInt(durable),
+        nowMs,
+      });
+    }
+    if (durable >= watch.targetLsn && this.catchUps.get(replicaId) === watch) {
+      this.catchUps.delete(replicaId);
+      this.observe({ type: "catchup_done", replicaId, sessionId: watch.sessionId });
+    }
+  }
+
+  private connectReplica(replicaId: string, sessionId: SessionId, address: string): void {
+    const volume = this.deps.volume;
+    const request = {
+      volumeId: this.deps.volumeId,
+      replicaId,
+      address,
+      epoch: this.deps.fence.masterEpoch,
+      headLsn: volume.headLsn,
+      retainedStartLsn: volume.tailLsn + 1,
+    };
+    this.deps.handshake(request).then(
+      (durableLsn) =>
+        this.observe({
+          type: "handshake",
+          replicaId,
+          sessionId,
+          replicaDurableLsn: BigInt(durableLsn),
+          nowMs: this.deps.clock.now(),
+        }),
+      (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.deps.log.warn({ replicaId, sessionId, err: reason }, "replica handshake failed");
+        this.observe({
+          type: "recovery_failed",
+          replicaId,
+          sessionId,
+          reason: `handshake_failed: ${reason}`,
+        });
+      },
+    );
+  }
+
+  /** Feed an event after the current run finished (never re-entrant into the engine). */
+  private later(event: EngineEvent): void {
+    queueMicrotask(() => this.observe(event));
+  }
+}

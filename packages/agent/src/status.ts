@@ -1,0 +1,130 @@
+// Wire views of a hosted volume: VolumeStatus (GetStatus/WatchStatus), the protocol execution state
+// (GetProtocolState) and GetInfo. u64 values are decimal strings.
+import type { ReplicaExecutionState as EngineReplicaState } from "@blockship/engine";
+import type {
+  DurabilityMode,
+  GetInfoResponse,
+  GetProtocolStateResponse,
+  ReplicaExecutionState,
+  ReplicaStatus,
+  SenderState,
+  SessionKind,
+  SessionPhase,
+  VolumeMode,
+  VolumeStatus,
+} from "@blockship/rpc";
+import type { HostedVolume } from "./hosted-volume";
+import { durabilityToWire } from "./modes";
+import { roleToWire } from "./roles";
+
+const s = (n: number | bigint): string => String(n);
+
+function senderStateWire(state: string): SenderState {
+  return `SENDER_STATE_${state.toUpperCase()}` as SenderState;
+}
+
+export function replicaExecutionToWire(r: EngineReplicaState): ReplicaExecutionState {
+  return {
+    replica_id: r.replicaId,
+    sender_state: senderStateWire(r.senderState),
+    session_id: s(r.sessionId),
+    session_kind: (r.sessionKind === ""
+      ? "SESSION_KIND_NONE"
+      : `SESSION_KIND_${r.sessionKind.toUpperCase()}`) as SessionKind,
+    session_phase: (r.sessionPhase === ""
+      ? "SESSION_PHASE_NONE"
+      : `SESSION_PHASE_${r.sessionPhase.toUpperCase()}`) as SessionPhase,
+    start_lsn: s(r.startLsn),
+    target_lsn: s(r.targetLsn),
+    frozen_target_lsn: s(r.frozenTargetLsn),
+    recovered_to: s(r.recoveredTo),
+    session_active: r.sessionActive,
+    live_eligible: r.liveEligible,
+    reason: r.reason,
+  };
+}
+
+export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
+  return {
+    volume_id: h.volumeId,
+    epoch: s(h.volume.epoch),
+    role: roleToWire(h.fence.role),
+    replicas: [...h.runtime.executionState.replicas.values()].map(replicaExecutionToWire),
+  };
+}
+
+function replicasOf(h: HostedVolume): ReplicaStatus[] {
+  const assignment = h.runtime.assignment;
+  if (h.fence.role !== "primary" || assignment === undefined) return [];
+  const statuses = new Map(h.runtime.shipperStatuses().map((st) => [st.replicaId, st]));
+  const exec = h.runtime.executionState.replicas;
+  return assignment.replicas
+    .map((r) => {
+      const replicaId = `${h.volumeId}/${r.serverId}`;
+      const st = statuses.get(replicaId);
+      const e = exec.get(replicaId);
+      const reason = [e?.reason, h.runtime.needsRebuildReason(replicaId), st?.gateReason, st?.lastError]
+        .filter((x): x is string => x !== undefined && x !== "")
+        .join("; ");
+      return {
+        replica_id: replicaId,
+        server_id: r.serverId,
+        address: r.address,
+        sender_state: senderStateWire(st?.state ?? e?.senderState ?? "unspecified"),
+        shipped_lsn: s(Math.max(0, (st?.cursorLsn ?? 1) - 1)),
+        durable_lsn: s(st?.durableLsn ?? 0),
+        live_eligible: e?.liveEligible ?? true,
+        reason,
+      };
+    })
+    .sort((a, b) => (a.replica_id < b.replica_id ? -1 : 1));
+}
+
+export function volumeStatusOf(h: HostedVolume): VolumeStatus {
+  const v = h.volume;
+  const stats = v.stats();
+  const primary = h.fence.role === "primary";
+  const projection = h.runtime.projection;
+  const blockReason = h.writeBlockReason();
+  return {
+    volume_id: h.volumeId,
+    size_bytes: s(v.volumeSizeBytes),
+    block_size: v.blockSize,
+    wal_size_bytes: s(stats.walSizeBytes),
+    epoch: s(v.epoch),
+    role: roleToWire(h.fence.role),
+    durability_mode: durabilityToWire(v.durabilityMode) as DurabilityMode,
+    mode: `VOLUME_MODE_${projection.mode.name.toUpperCase()}` as VolumeMode,
+    mode_reason: projection.mode.reason,
+    head_lsn: s(stats.headLsn),
+    durable_lsn: s(stats.durableLsn),
+    committed_lsn: s(primary ? Math.min(h.runtime.committedLsn, stats.headLsn) : stats.durableLsn),
+    checkpoint_lsn: s(stats.checkpointLsn),
+    has_lease: primary && h.fence.lease.live(),
+    lease_remaining_ms: primary ? h.fence.lease.remainingMs() : 0,
+    writable: blockReason === "",
+    write_block_reason: blockReason,
+    wal_used_bytes: s(stats.walUsedBytes),
+    replicas: replicasOf(h),
+    primary_server_id: h.runtime.assignment?.primaryServerId ?? "",
+    rebuild_received_bytes: "0",
+    rebuild_total_bytes: "0",
+  };
+}
+
+export function volumeInfoOf(h: HostedVolume): GetInfoResponse {
+  const v = h.volume;
+  const blockReason = h.writeBlockReason();
+  return {
+    volume_id: h.volumeId,
+    size_bytes: s(v.volumeSizeBytes),
+    block_size: v.blockSize,
+    epoch: s(v.epoch),
+    role: roleToWire(h.fence.role),
+    durability_mode: durabilityToWire(v.durabilityMode) as DurabilityMode,
+    writable: blockReason === "",
+    write_block_reason: blockReason,
+    head_lsn: s(v.headLsn),
+    committed_lsn: s(h.fence.role === "primary" ? Math.min(h.runtime.committedLsn, v.headLsn) : v.durableLsn),
+  };
+}

@@ -1,0 +1,271 @@
+// blockship.v1.Volume: client block I/O. Writes, trims and flushes pass the fence's write gate
+// (before and after), reads are served by any role. Flush is durableFlush under the volume's
+// persisted durability mode.
+
+import type { U64Wire } from "@blockship/rpc";
+import {
+  bidiStreamHandler,
+  invalidArgument,
+  RpcError,
+  requireBytes,
+  requireU64,
+  requireVolumeId,
+  unaryHandler,
+  type VolumeHandlers,
+  type WriteStreamRequest__Output,
+  type WriteStreamResponse,
+} from "@blockship/rpc";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { mapErrors, volumeNotFound } from "./errors";
+import type { HostedVolume } from "./hosted-volume";
+import type { ReplicationBinding } from "./replication-port";
+import { volumeInfoOf } from "./status";
+import type { VolumeHost } from "./volume-host";
+
+/** Largest Write/Read payload (proto: 8 MiB). */
+export const MAX_IO_BYTES = 8 * 1024 * 1024;
+/** WriteStream: writes per message and data bytes per message (proto limits). */
+const MAX_STREAM_WRITES = 4096;
+const MAX_STREAM_BYTES = 15 * 1024 * 1024;
+/** WriteStream requests processed ahead of their responses (bounds memory per stream). */
+const STREAM_PIPELINE_DEPTH = 16;
+
+export interface VolumeServiceDeps {
+  readonly host: VolumeHost;
+  readonly binding: ReplicationBinding;
+  readonly isShuttingDown: () => boolean;
+}
+
+export class VolumeIo {
+  constructor(private readonly deps: VolumeServiceDeps) {}
+
+  hosted(volumeIdWire: unknown): HostedVolume {
+    if (this.deps.isShuttingDown()) throw new RpcError("shutting_down", "the agent is stopping");
+    const id = requireVolumeId(volumeIdWire);
+    const h = this.deps.host.get(id);
+    if (h === undefined) throw volumeNotFound(id);
+    return h;
+  }
+
+  /** An LBA as a safe integer; anything beyond the volume is out_of_range (never invalid). */
+  lba(h: HostedVolume, wire: U64Wire, field = "lba"): number {
+    const lba = requireU64(wire, field);
+    const blocks = BigInt(h.volume.volumeSizeBytes / h.volume.blockSize);
+    if (lba >= blocks)
+      throw new RpcError("out_of_range", `${field} ${lba} is outside the volume (${blocks} blocks)`);
+    return Number(lba);
+  }
+
+  expectedEpoch(wire: U64Wire | undefined): number {
+    const e = requireU64(wire ?? "0", "expected_epoch", { max: BigInt(Number.MAX_SAFE_INTEGER) });
+    return Number(e);
+  }
+
+  write(h: HostedVolume, lba: number, data: Buffer, expectedEpoch: number): Promise<number> {
+    return h.fence.guarded(expectedEpoch, () => h.volume.write(lba, data));
+  }
+
+  /** Large trims are split into storage-sized pieces; the LSN of the last piece is returned. */
+  trim(h: HostedVolume, lba: number, lengthBytes: number, expectedEpoch: number): Promise<number> {
+    const piece = h.volume.tuning.maxWriteBytes;
+    return h.fence.guarded(expectedEpoch, async () => {
+      let lsn = 0;
+      const pieces: Promise<number>[] = [];
+      for (let off = 0; off < lengthBytes; off += piece) {
+        const len = Math.min(piece, lengthBytes - off);
+        pieces.push(h.volume.trim(lba + off / h.volume.blockSize, len));
+      }
+      for (const p of pieces) lsn = Math.max(lsn, await p);
+      return lsn;
+    });
+  }
+
+  flush(h: HostedVolume, expectedEpoch: number): Promise<number> {
+    return h.fence.guarded(expectedEpoch, async () => {
+      try {
+        const lsn = await this.deps.binding.durableFlush(
+          h.volume,
+          h.runtime.shippers,
+          h.volume.durabilityMode,
+        );
+        h.runtime.flushed({ ok: true, lsn });
+        return lsn;
+      } catch (err) {
+        h.runtime.flushed({ ok: false, reason: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    });
+  }
+}
+
+export function volumeServiceHandlers(deps: VolumeServiceDeps): Partial<VolumeHandlers> {
+  const io = new VolumeIo(deps);
+  return {
+    Write: unaryHandler((req) =>
+      mapErrors(async () => {
+        const h = io.hosted(req.volume_id);
+        const data = requireBytes(req.data, "data", {
+          maxBytes: MAX_IO_BYTES,
+          multipleOf: h.volume.blockSize,
+        });
+        const lba = io.lba(h, req.lba);
+        const lsn = await io.write(h, lba, data, io.expectedEpoch(req.expected_epoch));
+        return { lsn: String(lsn) };
+      }),
+    ),
+    Read: unaryHandler((req) =>
+      mapErrors(async () => {
+        const h = io.hosted(req.volume_id);
+        const bs = h.volume.blockSize;
+        const len = req.length_bytes;
+        if (!Number.isInteger(len) || len < bs || len > MAX_IO_BYTES || len % bs !== 0) {
+          throw invalidArgument(
+            "length_bytes",
+            `must be a multiple of ${bs} in ${bs}..${MAX_IO_BYTES}, got ${len}`,
+          );
+        }
+        const lba = io.lba(h, req.lba);
+        return { data: await h.volume.read(lba, len) };
+      }),
+    ),
+    Trim: unaryHandler((req) =>
+      mapErrors(async () => {
+        const h = io.hosted(req.volume_id);
+        const bs = h.volume.blockSize;
+        const len = requireU64(req.length_bytes, "length_bytes", { min: BigInt(bs) });
+        if (len % BigInt(bs) !== 0n)
+          throw invalidArgument("length_bytes", `must be a multiple of ${bs}, got ${len}`);
+        const lba = io.lba(h, req.lba);
+        if (BigInt(lba) * BigInt(bs) + len > BigInt(h.volume.volumeSizeBytes)) {
+          throw new RpcError(
+            "out_of_range",
+            `trim of ${len} bytes at lba ${lba} runs past the end of the volume`,
+          );
+        }
+        const lsn = await io.trim(h, lba, Number(len), io.expectedEpoch(req.expected_epoch));
+        return { lsn: String(lsn) };
+      }),
+    ),
+    Flush: unaryHandler((req) =>
+      mapErrors(async () => {
+        const h = io.hosted(req.volume_id);
+        const lsn = await io.flush(h, io.expectedEpoch(req.expected_epoch));
+        return { durable_lsn: String(lsn) };
+      }),
+    ),
+    GetInfo: unaryHandler((req) => mapErrors(async () => volumeInfoOf(io.hosted(req.volume_id)))),
+    WriteStream: bidiStreamHandler((call) => mapErrors(() => writeStream(io, call))),
+  };
+}
+
+/**
+ * Requests are read in order, their writes submitted at once (LSN order = request order), and
+ * answered in order; at most STREAM_PIPELINE_DEPTH requests are in flight (reading pauses), so a
+ * client that sends faster than the WAL absorbs is slowed by gRPC flow control, not by our memory.
+ * Events, not `for await`: the async iterator would destroy the duplex (and our replies) at end.
+ */
+function writeStream(
+  io: VolumeIo,
+  call: ServerDuplexStream<WriteStreamRequest__Output, WriteStreamResponse>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let h: HostedVolume | undefined;
+    const pending: Promise<WriteStreamResponse>[] = [];
+    let ended = false;
+    let failed = false;
+    let pumping = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      for (const p of pending) p.catch(() => {});
+      call.pause();
+      reject(err);
+    };
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (pending.length > 0 && !failed) {
+          const res = await (pending[0] as Promise<WriteStreamResponse>);
+          pending.shift();
+          if (!call.write(res)) await new Promise<void>((r) => call.once("drain", r));
+          if (pending.length < STREAM_PIPELINE_DEPTH) call.resume();
+        }
+        if (ended && pending.length === 0 && !failed) resolve();
+      } catch (err) {
+        fail(err);
+      } finally {
+        pumping = false;
+      }
+    };
+    call.on("data", (req: WriteStreamRequest__Output) => {
+      if (failed) return;
+      try {
+        if (h === undefined) h = io.hosted(req.volume_id);
+        else if (req.volume_id !== "" && req.volume_id !== h.volumeId) {
+          throw invalidArgument(
+            "volume_id",
+            `the stream is for ${h.volumeId}, got ${JSON.stringify(req.volume_id)}`,
+          );
+        }
+        const p = submit(io, h, req);
+        p.catch(() => {}); // observed by pump, in order
+        pending.push(p);
+        if (pending.length >= STREAM_PIPELINE_DEPTH) call.pause();
+        void pump();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    call.on("end", () => {
+      ended = true;
+      void pump();
+    });
+    call.on("cancelled", () => {
+      failed = true;
+      for (const p of pending) p.catch(() => {});
+      resolve();
+    });
+  });
+}
+
+function submit(
+  io: VolumeIo,
+  h: HostedVolume,
+  req: WriteStreamRequest__Output,
+): Promise<WriteStreamResponse> {
+  const writes = req.writes ?? [];
+  if (writes.length > MAX_STREAM_WRITES) {
+    return Promise.reject(
+      invalidArgument("writes", `at most ${MAX_STREAM_WRITES} writes per message, got ${writes.length}`),
+    );
+  }
+  let total = 0;
+  const lsns: Promise<number>[] = [];
+  try {
+    const expected = io.expectedEpoch(req.expected_epoch);
+    const bs = h.volume.blockSize;
+    const checked = writes.map((w, i) => {
+      const data = requireBytes(w.data, `writes[${i}].data`, { maxBytes: MAX_IO_BYTES, multipleOf: bs });
+      total += data.length;
+      return { lba: io.lba(h, w.lba, `writes[${i}].lba`), data };
+    });
+    if (total > MAX_STREAM_BYTES)
+      throw invalidArgument("writes", `more than ${MAX_STREAM_BYTES} bytes in one message`);
+    for (const w of checked) lsns.push(io.write(h, w.lba, w.data, expected));
+    // The flush starts once every write of the message is in the WAL, so it covers them all.
+    const done = Promise.all(lsns).then(
+      async (all) => [all, req.flush ? await io.flush(h, expected) : 0] as const,
+    );
+    return done.then(([all, durable]) => ({
+      seq: req.seq,
+      first_lsn: String(all.length > 0 ? Math.min(...all) : 0),
+      last_lsn: String(all.length > 0 ? Math.max(...all) : 0),
+      count: all.length,
+      durable_lsn: String(durable),
+    }));
+  } catch (err) {
+    for (const p of lsns) p.catch(() => {});
+    return Promise.reject(err);
+  }
+}

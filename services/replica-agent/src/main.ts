@@ -1,0 +1,5 @@
+// Entry point: node --import tsx services/replica-agent/src/main.ts [flags] (see --help).
+import { runAgentMain } from "@blockship/agent";
+import { DEFAULTS } from "./index";
+
+await runAgentMain(process.argv.slice(2), process.env, DEFAULTS);
