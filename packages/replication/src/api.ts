@@ -90,10 +90,13 @@ export interface ShipperGroupOptions {
   /** Deadline of the Handshake RPC (default 5000). */
   readonly handshakeTimeoutMs?: number;
   /**
-   * A connected replica that received entries not yet proven durable gets a background barrier after
-   * this idle time (default 1000), so durability and the WAL pin keep moving without client flushes.
+   * Background barriers keep a connected replica's durable LSN (and so its WAL pin) moving without
+   * client flushes: one is sent when durability lags what was sent and `idleBarrierMs` (default 1000)
+   * passed since the last barrier or `backgroundBarrierBytes` (default 4 MiB) were sent since.
+   * Keep backgroundBarrierBytes well below storage's retentionMaxHeldBytes.
    */
   readonly idleBarrierMs?: number;
+  readonly backgroundBarrierBytes?: number;
   /** While the gate denies, the policy is re-asked at least this often besides every wake-up (default 250). */
   readonly gateRecheckMs?: number;
 }

@@ -10,6 +10,7 @@ export type {
   ShipperState,
   ShipperStatus,
 } from "./api";
+export { connectReplication } from "./connect";
 export {
   type BarrierTargets,
   DurabilityCoordinator,

@@ -36,6 +36,7 @@ export interface ReplicaReceiverOptions {
 export type ShipCall = ServerDuplexStream<ShipRequest__Output, ShipResponse>;
 
 export interface ReceiverStats {
+  handshakes: number;
   streams: number;
   batches: number;
   recordsAppended: number;
@@ -58,6 +59,7 @@ export class ReplicaReceiver {
   readonly volume: Volume;
   readonly volumeId: string;
   readonly stats: ReceiverStats = {
+    handshakes: 0,
     streams: 0,
     batches: 0,
     recordsAppended: 0,
@@ -77,6 +79,7 @@ export class ReplicaReceiver {
 
   /** Recovery facts for the primary (returned even when the epochs differ; the primary compares). */
   handshake(req: HandshakeRequest__Output): HandshakeResponse {
+    this.stats.handshakes++;
     requireVolumeId(req.volume_id);
     numFromWire(req.epoch, "epoch");
     this.checkPeer(requireServerId(req.primary_server_id, "primary_server_id"), req.replica_server_id);

@@ -31,8 +31,13 @@ export interface ShipperConfig {
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   readonly handshakeTimeoutMs: number;
-  /** A connected shipper whose replica is not known durable up to what it received sends a barrier after this idle time. */
+  /**
+   * Background barriers (nobody waits for them) keep the replica's durable LSN, and so the WAL pin,
+   * moving without client flushes: one goes out when durability lags what was sent and either this
+   * much time passed since the last barrier or `backgroundBarrierBytes` were sent since.
+   */
   readonly idleBarrierMs: number;
+  readonly backgroundBarrierBytes: number;
   /** While the gate denies, the policy is re-asked at least this often (besides every wake-up). */
   readonly gateRecheckMs: number;
 }
@@ -49,6 +54,7 @@ export function resolveShipperConfig(o: ShipperGroupOptions): ShipperConfig {
     reconnectMaxMs: o.reconnectMaxMs ?? 5_000,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5_000,
     idleBarrierMs: o.idleBarrierMs ?? 1_000,
+    backgroundBarrierBytes: o.backgroundBarrierBytes ?? 4 * 1024 * 1024,
     gateRecheckMs: o.gateRecheckMs ?? 250,
   };
   const positive = (name: string, v: number): void => {
@@ -60,6 +66,7 @@ export function resolveShipperConfig(o: ShipperGroupOptions): ShipperConfig {
   positive("reconnectMinMs", c.reconnectMinMs);
   positive("handshakeTimeoutMs", c.handshakeTimeoutMs);
   positive("idleBarrierMs", c.idleBarrierMs);
+  positive("backgroundBarrierBytes", c.backgroundBarrierBytes);
   positive("gateRecheckMs", c.gateRecheckMs);
   if (c.reconnectMaxMs < c.reconnectMinMs) throw new RangeError("reconnectMaxMs < reconnectMinMs");
   if (c.batchBytes > c.maxInFlightBytes) throw new RangeError("batchBytes > maxInFlightBytes");
@@ -103,6 +110,7 @@ export class ReplicaShipper {
   private handshakeCall: ClientUnaryCall | undefined;
   private client: ReplicationClient | undefined;
   private inFlightBytes = 0;
+  private bytesSinceBarrier = 0;
   /** Sent batches not yet acknowledged, as parallel queues (lastLsn, bytes). */
   private sentLast: number[] = [];
   private sentBytes: number[] = [];
@@ -346,8 +354,8 @@ export class ReplicaShipper {
       if (this.cursor > v.headLsn) {
         this.setState("in_sync");
         this.setGate(undefined);
-        const idle = !(await this.signal.wait(this.idleWaitMs()));
-        if (idle) this.maybeIdleBarrier(call);
+        this.maybeBackgroundBarrier(call);
+        await this.signal.wait(this.idleWaitMs());
         continue;
       }
       if (!this.gateAllows(this.cursor)) {
@@ -395,6 +403,7 @@ export class ReplicaShipper {
     });
     this.batchesSent++;
     this.inFlightBytes += bytes.length;
+    this.bytesSinceBarrier += bytes.length;
     if (this.inFlightBytes > this.maxInFlightSeenBytes) this.maxInFlightSeenBytes = this.inFlightBytes;
     this.sentLast.push(lastLsn);
     this.sentBytes.push(bytes.length);
@@ -402,6 +411,7 @@ export class ReplicaShipper {
     if (!ok) this.needDrain = true;
     // Barriers covering what was just sent go right behind it.
     this.sendDueBarriers(call);
+    this.maybeBackgroundBarrier(call);
   }
 
   private sendDueBarriers(call: ShipCall): void {
@@ -409,17 +419,28 @@ export class ReplicaShipper {
     if (b !== undefined) this.writeBarrier(call, b.id, b.lsn);
   }
 
+  /** How long to sleep when idle before a background barrier is due (undefined: none needed). */
   private idleWaitMs(): number | undefined {
-    return this.barriers.durableLsn < this.cursor - 1 ? this.cfg.idleBarrierMs : undefined;
+    if (this.barriers.durableLsn >= this.cursor - 1) return undefined;
+    const since = Date.now() - this.barriers.lastSentAtMs;
+    return Math.max(1, this.cfg.idleBarrierMs - since);
   }
 
-  private maybeIdleBarrier(call: ShipCall): void {
-    if (this.barriers.outstanding > 0 || this.barriers.durableLsn >= this.cursor - 1) return;
-    const b = this.barriers.takeIdleBarrier(this.cursor - 1, Date.now());
-    this.writeBarrier(call, b.id, b.lsn);
+  private maybeBackgroundBarrier(call: ShipCall): void {
+    const b = this.barriers;
+    if (b.outstanding > 0 || b.durableLsn >= this.cursor - 1) return;
+    const now = Date.now();
+    if (
+      this.bytesSinceBarrier < this.cfg.backgroundBarrierBytes &&
+      now - b.lastSentAtMs < this.cfg.idleBarrierMs
+    )
+      return;
+    const t = b.takeIdleBarrier(this.cursor - 1, now);
+    this.writeBarrier(call, t.id, t.lsn);
   }
 
   private writeBarrier(call: ShipCall, id: number, lsn: number): void {
+    this.bytesSinceBarrier = 0;
     // Tiny; ordered behind the batches it covers by the stream itself.
     call.write({ barrier: { barrier_id: numToWire(id), lsn: numToWire(lsn) } });
   }

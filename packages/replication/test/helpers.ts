@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createReplicationClient, type StartedRpcServer, startServer } from "@blockship/rpc";
+import { type StartedRpcServer, startServer } from "@blockship/rpc";
 import {
   type BlockDevice,
   type CreateOptions,
@@ -11,6 +11,7 @@ import {
   Volume,
 } from "@blockship/storage";
 import type { ShipperStatus } from "../src/api";
+import { connectReplication } from "../src/connect";
 import { ShipperGroup, type ShipperGroupInit } from "../src/group";
 import { type ReceiverAuthority, ReplicaReceiver } from "../src/receiver";
 import { replicationServiceHandlers } from "../src/service";
@@ -110,7 +111,7 @@ export function makeGroup(volume: Volume, opts: Partial<ShipperGroupInit> = {}):
     primaryServerId: PRIMARY_ID,
     epoch: () => volume.epoch,
     durabilityMode: () => volume.durabilityMode,
-    connect: (address) => createReplicationClient(address),
+    connect: (address) => connectReplication(address),
     barrierTimeoutMs: 3_000,
     reconnectMinMs: 20,
     reconnectMaxMs: 200,
