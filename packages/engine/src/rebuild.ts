@@ -25,6 +25,7 @@ export class RebuildState {
   private tailTargetLsn: Lsn = 0n;
   private transferredTo: Lsn = 0n;
   private tailReplayedTo: Lsn = 0n;
+  private completedAt: Lsn = 0n;
 
   get currentPhase(): RebuildPhase {
     return this.phase;
@@ -81,7 +82,12 @@ export class RebuildState {
 
   readyToComplete(): boolean {
     if (this.source === "snapshot_tail") {
-      return this.phase === "tail_replay" && this.tailReplayedTo >= this.tailTargetLsn;
+      // A snapshot already at the target has an empty tail: the complete base is enough.
+      const emptyTail =
+        this.phase === "transfer" &&
+        this.snapshotLsn >= this.tailTargetLsn &&
+        this.transferredTo >= this.snapshotLsn;
+      return emptyTail || (this.phase === "tail_replay" && this.tailReplayedTo >= this.tailTargetLsn);
     }
     return (
       this.source === "full_base" && this.phase === "transfer" && this.transferredTo >= this.tailTargetLsn
@@ -90,12 +96,18 @@ export class RebuildState {
 
   /** The LSN the rebuilt copy reached (may exceed the target for a full base). */
   achievedLsn(): Lsn {
-    return this.source === "snapshot_tail" ? this.tailReplayedTo : this.transferredTo;
+    if (this.phase === "completed") return this.completedAt;
+    return this.source === "snapshot_tail" && this.phase === "tail_replay"
+      ? this.tailReplayedTo
+      : this.transferredTo;
   }
 
-  complete(): void {
+  /** Returns the achieved LSN. */
+  complete(): Lsn {
     if (!this.readyToComplete()) throw new ProtocolError("rebuild_not_ready", `phase ${this.phase}`);
+    this.completedAt = this.achievedLsn();
     this.phase = "completed";
+    return this.completedAt;
   }
 
   abort(): void {

@@ -286,8 +286,7 @@ export class Sender {
   completeRebuild(id: SessionId): Lsn {
     const s = this.authorizeRebuild(id);
     const rebuild = this.rebuildOf(s);
-    rebuild.complete();
-    const achieved = rebuild.achievedLsn();
+    const achieved = rebuild.complete();
     s.recoveredTo = achieved;
     s.complete();
     this.session = null;

@@ -166,3 +166,17 @@ describe("rebuild sub-FSM (§3.7)", () => {
     expect(r.snapshot()).toMatchObject({ tailStartLsn: 50n, tailTargetLsn: 100n, transferredTo: 120n });
   });
 });
+
+describe("rebuild empty tail (decision)", () => {
+  it("a trusted snapshot already at the target completes from transfer without a tail replay", () => {
+    const r = new RebuildState();
+    r.selectSource(100n, true, 100n);
+    r.beginTransfer();
+    r.recordTransferProgress(90n);
+    expect(r.readyToComplete()).toBe(false);
+    r.recordTransferProgress(100n);
+    expect(r.readyToComplete()).toBe(true);
+    expect(r.complete()).toBe(100n);
+    expect(r.achievedLsn()).toBe(100n);
+  });
+});
