@@ -22,9 +22,13 @@ class FakeHost {
   nowMs = 1;
   readonly gateChecks: { replicaId: string; allowed: boolean; recovering: boolean }[] = [];
 
-  constructor(history: Partial<RetainedHistory>, stepLsn = 7n) {
+  constructor(history: Partial<RetainedHistory>, stepLsn = 7n, maxEntries = 0n) {
     this.port = new FakeRetention(history);
-    this.engine = new VolumeEngine({ volumeId: VOL, retention: this.port });
+    this.engine = new VolumeEngine({
+      volumeId: VOL,
+      retention: this.port,
+      catchUpBudget: { maxDurationMs: 0, maxEntries, progressDeadlineMs: 0 },
+    });
     this.stepLsn = stepLsn;
   }
   private readonly stepLsn: bigint;
@@ -128,8 +132,15 @@ class FakeHost {
         });
         return;
       }
+      case "stop_recovery": {
+        // The engine ended the session: drop whatever the host still had queued for it.
+        const keep = this.queue.filter(
+          (e) => !("sessionId" in e && e.sessionId === c.sessionId && e.replicaId === c.replicaId),
+        );
+        this.queue.splice(0, this.queue.length, ...keep);
+        return;
+      }
       case "start_receiver":
-      case "stop_recovery":
       case "publish_projection":
         return;
     }
@@ -167,7 +178,7 @@ describe("host loop", () => {
     expect(host.port.count()).toBe(0);
   });
 
-  it("liveness: any replica positions converge to in_sync (rebuild where catch-up is impossible)", () => {
+  it("liveness: any replica positions converge to in_sync (rebuild where catch-up is impossible or over budget)", () => {
     const position = fc.record({
       durableLsn: fc.bigInt({ min: 0n, max: 130n }),
       flushedAhead: fc.boolean(),
@@ -179,11 +190,16 @@ describe("host loop", () => {
         fc.bigInt({ min: 0n, max: 100n }),
         fc.boolean(),
         fc.bigInt({ min: 1n, max: 25n }),
-        (positions, tailLsn, checkpointLsn, trusted, step) => {
-          const host = new FakeHost(
-            { headLsn: 110n, committedLsn: 100n, tailLsn, checkpointLsn, checkpointTrusted: trusted },
-            step,
-          );
+        fc.constantFrom(0n, 30n),
+        (positions, tailLsn, checkpointLsn, trusted, step, maxEntries) => {
+          const history = {
+            headLsn: 110n,
+            committedLsn: 100n,
+            tailLsn,
+            checkpointLsn,
+            checkpointTrusted: trusted,
+          };
+          const host = new FakeHost(history, step, maxEntries);
           const servers = positions.map((_, i) => `vs-${i + 1}`);
           positions.forEach((p, i) => {
             host.replicas.set(`${VOL}/${servers[i]}`, { ...p });
