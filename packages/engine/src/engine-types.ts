@@ -60,7 +60,10 @@ export type EngineEvent =
     }
   /** The replica's divergent tail was already flushed to its extent: only a rebuild can help. */
   | { readonly type: "truncation_unsafe"; readonly replicaId: string; readonly sessionId: SessionId }
-  /** Streaming to the frozen target finished; complete the session. */
+  /**
+   * Streaming finished; complete the session. Report `catchup_progress` up to the target (and
+   * `truncation_done` if asked) first: completing before convergence fails the attempt.
+   */
   | { readonly type: "catchup_done"; readonly replicaId: string; readonly sessionId: SessionId }
   | {
       readonly type: "rebuild_progress";
