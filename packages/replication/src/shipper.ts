@@ -111,6 +111,8 @@ export class ReplicaShipper {
   private client: ReplicationClient | undefined;
   private inFlightBytes = 0;
   private bytesSinceBarrier = 0;
+  /** Batch size in use: halved when a replica refuses a batch as too large for its WAL. */
+  private batchBytes: number;
   /** Sent batches not yet acknowledged, as parallel queues (lastLsn, bytes). */
   private sentLast: number[] = [];
   private sentBytes: number[] = [];
@@ -128,6 +130,7 @@ export class ReplicaShipper {
     private readonly deps: ShipperDeps,
   ) {
     this.barriers = new BarrierBook(target.replicaId, cfg.barrierTimeoutMs);
+    this.batchBytes = cfg.batchBytes;
   }
 
   start(): void {
@@ -316,12 +319,19 @@ export class ReplicaShipper {
       if (this.call === call) this.onResponse(msg);
     });
     const dead = (why: string): void => {
-      if (this.call !== call) return;
+      if (this.call !== call || this.callDead) return;
       this.callDead = true;
-      this.lastError ??= why;
+      this.lastError = why;
       this.signal.wake();
     };
-    call.on("error", (err) => dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`));
+    call.on("error", (err) => {
+      // A replica refuses a batch its WAL cannot hold as invalid_argument: ship smaller batches
+      // from now on (at least one record still goes per batch).
+      if (this.call === call && reasonOf(err) === "invalid_argument") {
+        this.batchBytes = Math.max(4096, Math.floor(this.batchBytes / 2));
+      }
+      dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`);
+    });
     call.on("end", () => dead("stream ended by the replica"));
     call.on("close", () => dead("stream closed"));
     call.on("drain", () => {
@@ -363,11 +373,11 @@ export class ReplicaShipper {
         continue;
       }
       const room = cfg.maxInFlightBytes - this.inFlightBytes;
-      if (this.inFlightBytes > 0 && room < cfg.batchBytes) {
+      if (this.inFlightBytes > 0 && room < this.batchBytes) {
         await this.signal.wait(); // an ack frees room
         continue;
       }
-      const batch = await this.read(Math.min(cfg.batchBytes, room));
+      const batch = await this.read(Math.min(this.batchBytes, room));
       if (batch === undefined || this.closed || this.call !== call || this.callDead) continue;
       // A single record larger than the room waits for every ack (it travels alone).
       while (this.inFlightBytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.inFlightBytes) {
@@ -495,9 +505,19 @@ export class ReplicaShipper {
       this.setGate(undefined);
       return true;
     }
-    const d = policy(this.target.replicaId, lsn);
-    this.setGate(d.allow ? undefined : (d.reason ?? `live_tail_not_allowed lsn=${lsn}`));
-    return d.allow;
+    let allow: boolean;
+    let reason: string | undefined;
+    try {
+      const d = policy(this.target.replicaId, lsn);
+      allow = d.allow === true;
+      reason = d.reason;
+    } catch (err) {
+      // A broken policy fails closed: the entries stay in the WAL.
+      allow = false;
+      reason = `policy_error: ${messageOf(err)}`;
+    }
+    this.setGate(allow ? undefined : (reason ?? `live_tail_not_allowed lsn=${lsn}`));
+    return allow;
   }
 
   private setGate(reason: string | undefined): void {

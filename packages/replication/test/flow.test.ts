@@ -119,3 +119,28 @@ describe("shipping flow", () => {
     await expectSameBlocks(primary, b.volume);
   });
 });
+
+describe("batch size against a small replica WAL", () => {
+  it("halves its batches when the replica refuses one as too large, then catches up", async () => {
+    const tmp = tmpDir();
+    const primary = await makeVolume(tmp.dir, "p", { walSizeBytes: 2 * 1024 * 1024 });
+    const b = new ReplicaNode("srv-b", await makeVolume(tmp.dir, "b", { walSizeBytes: 128 * 1024 }));
+    const group = makeGroup(primary, { batchBytes: 256 * 1024 });
+    try {
+      await b.start();
+      await b.stop();
+      group.setReplicas([b.target()]);
+      for (let i = 0; i < 60; i++) await primary.write(i, block(i, i)); // a 240 KiB backlog
+      await b.start();
+      await waitForStatus(group, b.replicaId, (s) => s.receivedLsn === 60, "caught up");
+      expect(await durableFlush(primary, group, "sync_all")).toBe(60);
+      await expectSameBlocks(primary, b.volume);
+    } finally {
+      await group.close();
+      await b.stop();
+      await b.volume.close();
+      await primary.close();
+      tmp.cleanup();
+    }
+  });
+});
