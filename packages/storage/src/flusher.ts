@@ -47,7 +47,7 @@ export class Flusher {
     private readonly sbWriter: SuperblockWriter,
     private readonly retention: Retention,
     private readonly hooks: FlusherHooks,
-    private readonly cfg: { flushIntervalMs: number; maxCycleBytes: number },
+    private readonly cfg: { flushIntervalMs: number; maxCycleBytes: number; flusherWatermark: number },
   ) {
     this.zeroBlock = Buffer.alloc(state.geo.blockSize);
   }
@@ -109,7 +109,11 @@ export class Flusher {
       } catch {
         return; // the cycle already failed the volume
       }
-      if (this.state.checkpointLsn < this.state.appendedLsn) this.again = true;
+      // Back-to-back cycles only under WAL pressure; otherwise the timer paces them (each cycle
+      // costs syncs that would compete with group commit).
+      const s = this.state;
+      const used = (s.reservedOffset - s.tailOffset) / s.geo.walSizeBytes;
+      if (s.checkpointLsn < s.appendedLsn && used >= this.cfg.flusherWatermark) this.again = true;
     } while (this.again && !this.stopped);
   }
 
