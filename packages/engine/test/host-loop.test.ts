@@ -33,10 +33,23 @@ class FakeHost {
   }
   private readonly stepLsn: bigint;
 
+  /** Events injected before step N of the next run (failures, bumps, operator actions). */
+  interference: [number, (h: FakeHost) => EngineEvent | null][] = [];
+  epoch = 1n;
+
   run(first: EngineEvent, limit = 500): void {
     this.queue.push(first);
     for (let i = 0; i < limit && this.queue.length > 0; i++) {
-      const out = this.engine.apply(this.queue.shift()!);
+      for (const [at, make] of this.interference) {
+        const ev = at === i ? make(this) : null;
+        if (ev === null) continue;
+        // A host reports a failure because its own task died: nothing queued for it runs any more.
+        if (ev.type === "recovery_failed") this.dropQueued(ev.replicaId, ev.sessionId);
+        for (const c of this.engine.apply(ev).commands) this.execute(c);
+      }
+      const next = this.queue.shift();
+      if (next === undefined) break;
+      const out = this.engine.apply(next);
       expect(out.rejected).toBeNull();
       for (const c of out.commands) this.execute(c);
       this.nowMs += 1;
@@ -132,18 +145,21 @@ class FakeHost {
         });
         return;
       }
-      case "stop_recovery": {
+      case "stop_recovery":
         // The engine ended the session: drop whatever the host still had queued for it.
-        const keep = this.queue.filter(
-          (e) => !("sessionId" in e && e.sessionId === c.sessionId && e.replicaId === c.replicaId),
-        );
-        this.queue.splice(0, this.queue.length, ...keep);
+        this.dropQueued(c.replicaId, c.sessionId);
         return;
-      }
       case "start_receiver":
       case "publish_projection":
         return;
     }
+  }
+
+  private dropQueued(replicaId: string, sessionId: number): void {
+    const keep = this.queue.filter(
+      (e) => !("sessionId" in e && e.sessionId === sessionId && e.replicaId === replicaId),
+    );
+    this.queue.splice(0, this.queue.length, ...keep);
   }
 
   /** The shipper asks the gate before sending a live-tail entry. */
@@ -231,6 +247,73 @@ describe("host loop", () => {
         },
       ),
       { numRuns: 200, seed: 11 },
+    );
+  });
+
+  it("liveness under interference: failures, epoch bumps, cancels and barrier rejections never wedge recovery", () => {
+    const servers = ["vs-1", "vs-2"];
+    const ids = servers.map((s) => `${VOL}/${s}`);
+    const assign = (epoch: bigint): EngineEvent => ({
+      type: "assignment",
+      epoch,
+      role: "primary",
+      replicas: servers.map((serverId) => ({
+        serverId,
+        dataAddr: `${serverId}:1`,
+        ctrlAddr: `${serverId}:2`,
+      })),
+    });
+    const current = (h: FakeHost, i: number) =>
+      h.engine.snapshot().execution.replicas.get(ids[i % ids.length]!)!;
+    const kinds: ((h: FakeHost, i: number) => EngineEvent | null)[] = [
+      (h) => {
+        h.epoch += 1n;
+        return { type: "epoch_bump", epoch: h.epoch };
+      },
+      (h, i) => {
+        const r = current(h, i);
+        return r.sessionActive
+          ? { type: "recovery_failed", replicaId: r.replicaId, sessionId: r.sessionId, reason: "io" }
+          : null;
+      },
+      (h, i) => ({ type: "cancel_recovery", replicaId: current(h, i).replicaId, reason: "operator" }),
+      () => ({ type: "barrier_rejected", reason: "timeout" }),
+      (h, i) => ({ type: "start_recovery", replicaId: current(h, i).replicaId, kind: "catchup" }),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: kinds.length - 1 }), fc.nat(3)),
+          {
+            maxLength: 6,
+          },
+        ),
+        fc.bigInt({ min: 30n, max: 100n }),
+        fc.bigInt({ min: 30n, max: 100n }),
+        (plan, f1, f2) => {
+          const host = new FakeHost(
+            { headLsn: 110n, committedLsn: 100n, tailLsn: 20n, checkpointLsn: 50n, checkpointTrusted: true },
+            9n,
+          );
+          host.replicas.set(ids[0]!, { durableLsn: f1, flushedAhead: false });
+          host.replicas.set(ids[1]!, { durableLsn: f2, flushedAhead: false });
+          host.interference = plan.map(([at, k, i]) => [at, (h: FakeHost) => kinds[k]!(h, i)]);
+          host.run(assign(host.epoch));
+          // Whatever happened, a fresh assignment (and an operator rebuild where needed) converges.
+          host.interference = [];
+          host.epoch += 1n;
+          host.run(assign(host.epoch));
+          for (const s of host.engine.snapshot().senders) {
+            if (s.state !== "in_sync")
+              host.run({ type: "start_recovery", replicaId: s.replicaId, kind: "rebuild" });
+          }
+          const snap = host.engine.snapshot();
+          expect(snap.senders.map((s) => s.state)).toEqual(["in_sync", "in_sync"]);
+          expect(snap.projection.recovery.phase).toBe("idle");
+          expect(host.port.count()).toBe(0);
+        },
+      ),
+      { numRuns: 150, seed: 5 },
     );
   });
 });
