@@ -1,18 +1,11 @@
 import { EventEmitter } from "node:events";
 import { Appender, type RawAppendResult } from "./appender";
-import {
-  type CreateOptions,
-  DEFAULT_BLOCK_SIZE,
-  DEFAULT_WAL_SIZE_BYTES,
-  type ResolvedTuning,
-  resolveTuning,
-  type VolumeTuning,
-  validateGeometry,
-} from "./config";
+import { type CreateOptions, type ResolvedTuning, resolveTuning, type VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
 import { DirtyMap } from "./dirty-map";
 import { assert, StorageError, wrapIoError } from "./errors";
 import { Flusher } from "./flusher";
+import { formatDevice, readSuperblock } from "./format";
 import { Gate } from "./gate";
 import { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
@@ -22,63 +15,15 @@ import { type RecordBatch, readRecordRange } from "./record-reader";
 import { type RecoveryReport, recoverState } from "./recovery";
 import { type NeedsRebuildEvent, Retention } from "./retention";
 import type { VolumeState } from "./state";
-import {
-  DURABILITY_MODES,
-  type DurabilityMode,
-  decodeSuperblockRegion,
-  encodeSuperblock,
-  extentOffsetBytes,
-  newSuperblock,
-  requiredDeviceBytes,
-  SUPERBLOCK_REGION_BYTES,
-  type Superblock,
-  WAL_OFFSET_BYTES,
-} from "./superblock";
+import { type DurabilityMode, extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
 import { SuperblockWriter } from "./superblock-writer";
+import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
+
+export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
+
 import { VolumeOps } from "./volume-ops";
 
 const MAX_READ_BYTES = 64 * 1024 * 1024;
-
-export interface OpenOptions extends VolumeTuning {
-  /** Where base images are staged (required for install and to finish an interrupted one). */
-  staging?: StagingStore;
-}
-
-export type PressureState = "normal" | "soft" | "hard";
-
-export interface VolumeStats {
-  headLsn: number;
-  durableLsn: number;
-  checkpointLsn: number;
-  tailLsn: number;
-  extentHighLsn: number;
-  epoch: number;
-  walSizeBytes: number;
-  walUsedBytes: number;
-  walUsedFraction: number;
-  pressure: PressureState;
-  queuedWrites: number;
-  dirtyBlocks: number;
-  syncs: number;
-  flusherCycles: number;
-  superblockWrites: number;
-  admission: {
-    softDelays: number;
-    hardWaits: number;
-    timedOut: number;
-    batches: number;
-    queueRejects: number;
-  };
-}
-
-export interface VolumeEvents {
-  /** New records are in the WAL (a shipper wakes on this). */
-  appended: [headLsn: number];
-  /** A retention pin went over budget and was released: that owner must be rebuilt. */
-  needsRebuild: [event: NeedsRebuildEvent];
-  /** The volume hit an I/O error and refuses writes/flushes until reopened. */
-  failed: [error: StorageError];
-}
 
 /**
  * One volume on one device: `superblock (4 KiB) | WAL ring | extent`. See README.md for the layout,
@@ -184,65 +129,13 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   /** Formats `device` as a new volume (WAL zeroed unless known zero) and opens it. */
   static async create(device: BlockDevice, opts: CreateOptions & OpenOptions): Promise<Volume> {
-    const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-    const walSizeBytes = opts.walSizeBytes ?? DEFAULT_WAL_SIZE_BYTES;
-    validateGeometry(opts.volumeSizeBytes, walSizeBytes, blockSize);
-    const mode = opts.durabilityMode ?? "best_effort";
-    if (!DURABILITY_MODES.includes(mode))
-      throw new StorageError("invalid_argument", `unknown durability mode ${mode}`);
-    const epoch = opts.epoch ?? 0;
-    if (!Number.isSafeInteger(epoch) || epoch < 0)
-      throw new StorageError("invalid_argument", `bad epoch ${epoch}`);
-    resolveTuning(opts, walSizeBytes, blockSize); // validate before touching the device
-    const sb = newSuperblock({
-      blockSize,
-      volumeSizeBytes: opts.volumeSizeBytes,
-      walSizeBytes,
-      durabilityMode: mode,
-      epoch,
-      nowMs: Date.now(),
-    });
-    const need = requiredDeviceBytes(sb);
-    if (device.sizeBytes < need) {
-      throw new StorageError("too_small", `device has ${device.sizeBytes} bytes, the volume needs ${need}`);
-    }
-    try {
-      if (!opts.walKnownZero) {
-        const zeros = Buffer.alloc(Math.min(walSizeBytes, 4 * 1024 * 1024));
-        for (let off = 0; off < walSizeBytes; off += zeros.length) {
-          await device.writev(
-            [zeros.subarray(0, Math.min(zeros.length, walSizeBytes - off))],
-            WAL_OFFSET_BYTES + off,
-          );
-        }
-      }
-      // Both copies; seq 1 in A, seq 2 in B. The superblock is written last: it is create's commit point.
-      const a = encodeSuperblock({ ...sb, seq: 1 });
-      const b = encodeSuperblock({ ...sb, seq: 2 });
-      await device.sync();
-      await device.writev([a, b], 0);
-      await device.sync();
-    } catch (err) {
-      throw wrapIoError(err, "formatting the device");
-    }
+    await formatDevice(device, opts);
     return Volume.open(device, opts);
   }
 
   /** Opens an existing volume: validate the superblock, finish an interrupted install, recover the WAL. */
   static async open(device: BlockDevice, opts: OpenOptions = {}): Promise<Volume> {
-    if (device.sizeBytes < SUPERBLOCK_REGION_BYTES) {
-      throw new StorageError("too_small", `device has ${device.sizeBytes} bytes, less than a superblock`);
-    }
-    const region = Buffer.alloc(SUPERBLOCK_REGION_BYTES);
-    await device.read(region, 0);
-    const sb = decodeSuperblockRegion(region);
-    const need = requiredDeviceBytes(sb);
-    if (device.sizeBytes < need) {
-      throw new StorageError(
-        "too_small",
-        `device has ${device.sizeBytes} bytes, its superblock says ${need}`,
-      );
-    }
+    const sb = await readSuperblock(device);
     const vol = new Volume(device, sb, opts, opts.staging);
     if (sb.installPending) await vol.ops.finishPendingInstall();
     const report = await recoverState(device, vol.state);
