@@ -6,8 +6,8 @@ import { type Clock, realClock } from "./clock";
 import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
 import { grpcHandshake } from "./handshake";
-import { localReplication } from "./local-replication";
 import type { Logger } from "./log";
+import { grpcReplication } from "./replication-binding";
 import type { ReplicationBinding } from "./replication-port";
 import type { HandshakeFn } from "./runtime";
 import { VolumeHost } from "./volume-host";
@@ -18,7 +18,7 @@ export interface AgentOptions {
   readonly config: AgentConfig;
   readonly log: Logger;
   readonly clock?: Clock;
-  /** The data plane; default: RF=1 only (no replication). */
+  /** The data plane; default: @blockship/replication over gRPC (`localReplication` = RF=1 only). */
   readonly binding?: ReplicationBinding;
   readonly handshake?: HandshakeFn;
   /** How long a demotion waits for in-flight I/O. */
@@ -47,7 +47,7 @@ export class Agent {
   static async start(options: AgentOptions): Promise<Agent> {
     const { config, log } = options;
     const clock = options.clock ?? realClock;
-    const binding = options.binding ?? localReplication;
+    const binding = options.binding ?? grpcReplication;
     const feed = new ChangeFeed();
     const host = new VolumeHost({
       dataDir: config.dataDir,

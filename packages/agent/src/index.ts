@@ -10,5 +10,6 @@ export { Lease } from "./lease";
 export { localReplication } from "./local-replication";
 export { createLogger, silentLogger } from "./log";
 export { type MainOptions, runAgentMain } from "./main";
+export { grpcReplication } from "./replication-binding";
 export type { ReplicationBinding } from "./replication-port";
 export { ROLES, type Role, transitionProblem, transitionTable } from "./roles";

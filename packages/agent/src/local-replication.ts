@@ -14,6 +14,7 @@ import type {
 class IdleShipperGroup extends EventEmitter implements ShipperGroupPort {
   private targets: readonly ShipTarget[] = [];
   setPolicy(_policy: LiveShippingPolicy): void {}
+  policyChanged(): void {}
   setReplicas(targets: readonly ShipTarget[]): void {
     this.targets = [...targets];
   }

@@ -3,6 +3,7 @@
 // unless) the real binding is wired in `replication-binding.ts`.
 import type { ReplicationHandlers } from "@blockship/rpc";
 import type { DurabilityMode, Volume } from "@blockship/storage";
+import type { Role } from "./roles";
 
 export interface LiveShippingDecision {
   readonly allow: boolean;
@@ -38,6 +39,8 @@ export interface ShipperStatusView {
 
 export interface ShipperGroupPort {
   setPolicy(policy: LiveShippingPolicy): void;
+  /** The policy's answers may have changed: gated shippers ask again now. */
+  policyChanged(): void;
   setReplicas(targets: readonly ShipTarget[]): void;
   statuses(): readonly ShipperStatusView[];
   close(): Promise<void>;
@@ -58,6 +61,7 @@ export interface ReceiverAuthority {
   readonly epoch: number;
   readonly primaryServerId: string;
   readonly accepting: boolean;
+  readonly role: Role;
 }
 
 export interface ReceiverParams {

@@ -19,6 +19,7 @@ import type { Fence } from "./fence";
 import type { Logger } from "./log";
 import type {
   LiveShippingPolicy,
+  ReceiverAuthority,
   ReceiverPort,
   ReplicationBinding,
   ShipperGroupPort,
@@ -75,8 +76,19 @@ export class VolumeRuntime {
   assignment: ParsedAssignment | undefined;
   readonly commandLog: string[] = [];
 
-  /** The phase gate, bound once; it reads the latest derived state at call time. */
+  /**
+   * The phase gate, bound once; it reads the latest derived state at call time. A replica with an
+   * active session gets nothing until the engine planned its catch-up from the replica's real
+   * durable LSN (handshake). The planned catch-up is then executed BY the cursor shipper (it
+   * replays from the replica's durable LSN and runs on into the tail in one ordered stream, so
+   * no entry can be skipped — DESIGN §4), hence the window for a session in phase `catchup`
+   * that this host is executing.
+   */
   readonly policy: LiveShippingPolicy = (replicaId, lsn) => {
+    const state = this.execution.replicas.get(replicaId);
+    if (state?.sessionActive && state.sessionPhase === "catchup" && this.catchUps.has(replicaId)) {
+      return { allow: true };
+    }
     const d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
     return d.allow ? { allow: true } : { allow: false, reason: d.reason };
   };
@@ -149,6 +161,9 @@ export class VolumeRuntime {
 
   /** Budget clock for catch-ups (the engine never reads a clock). */
   tick(): void {
+    if (this.catchUps.size === 0) return;
+    // Barrier progress does not raise stateChange: poll it for the catch-ups being executed.
+    for (const id of [...this.catchUps.keys()]) this.checkCatchUp(id);
     if (this.catchUps.size > 0) this.observe({ type: "budget_tick", nowMs: this.deps.clock.now() });
   }
 
@@ -189,6 +204,8 @@ export class VolumeRuntime {
       if (this.commandLog.length > COMMAND_LOG_LIMIT)
         this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
     }
+    // The derived state may have changed the gate's answers: gated shippers ask again now.
+    this.group?.policyChanged();
     this.deps.onChange();
     return executed;
   }
@@ -278,12 +295,14 @@ export class VolumeRuntime {
     }
   }
 
-  private authority(): { epoch: number; primaryServerId: string; accepting: boolean } {
+  /** The receiver's view of our fencing: only the assigned primary at our epoch, only as REPLICA. */
+  private authority(): ReceiverAuthority {
     const role = this.deps.fence.role;
     return {
       epoch: this.deps.fence.masterEpoch,
       primaryServerId: this.assignment?.primaryServerId ?? "",
-      accepting: role === "replica" || role === "rebuilding",
+      accepting: role === "replica",
+      role,
     };
   }
 
