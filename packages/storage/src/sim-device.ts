@@ -29,6 +29,8 @@ export class SimDevice implements BlockDevice {
   /** Fault injection: return an Error to fail the next write/sync with it. */
   failWrite: ((offsetBytes: number, lengthBytes: number) => Error | undefined) | undefined;
   failSync: (() => Error | undefined) | undefined;
+  /** Test hook: a read waits for the returned promise before copying (to interleave I/O). */
+  beforeRead: ((offsetBytes: number, lengthBytes: number) => Promise<void> | undefined) | undefined;
   syncCount = 0;
   writeCount = 0;
 
@@ -41,7 +43,7 @@ export class SimDevice implements BlockDevice {
 
   async read(buf: Buffer, offsetBytes: number): Promise<void> {
     this.checkRange(offsetBytes, buf.length);
-    await Promise.resolve();
+    await (this.beforeRead?.(offsetBytes, buf.length) ?? Promise.resolve());
     this.current.copy(buf, 0, offsetBytes, offsetBytes + buf.length);
   }
 

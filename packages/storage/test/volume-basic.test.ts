@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createVolumeFile, openVolumeFile, SimDevice, Volume } from "../src/index";
-import { BS, block, expectReason, simVolume, tmpDir } from "./helpers";
+import { BS, block, expectReason, simVolume, tmpDir, waitFor } from "./helpers";
 
 describe("volume basics", () => {
   const cleanups: Array<() => void> = [];
@@ -121,5 +121,46 @@ describe("volume basics", () => {
       Volume.create(new SimDevice(8192), { volumeSizeBytes: 64 * BS, walSizeBytes: 16384, blockSize: BS }),
       "too_small",
     );
+  });
+});
+
+describe("reads racing the ring", () => {
+  it("a WAL read whose slot was reused meanwhile is retried and returns the right block", async () => {
+    const { vol, dev } = await simVolume();
+    const a = block(5, 0xaaaa);
+    await vol.write(5, a); // LSN 1 at WAL offset 0: payload at device offset 4096 + 48
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let blocked = false;
+    dev.beforeRead = (off, len) => {
+      if (off === 4096 + 48 && len === BS && !blocked) {
+        blocked = true;
+        return gate;
+      }
+      return undefined;
+    };
+    const read = vol.read(5, BS);
+    await waitFor(() => blocked, "the read to reach the device");
+    // Flush LBA 5 to the extent, then lap the ring so the slot holds other data.
+    await vol.checkpoint();
+    for (let i = 0; i < 40; i++) await vol.write(10 + (i % 20), block(10, i));
+    expect(vol.stats().walUsedBytes).toBeLessThan(16 * 1024);
+    expect(vol.headLsn).toBeGreaterThan(30);
+    release();
+    expect((await read).equals(a)).toBe(true);
+    await vol.close();
+  });
+
+  it("emits appended so a shipper can wake without polling", async () => {
+    const { vol } = await simVolume();
+    const heads: number[] = [];
+    vol.on("appended", (h) => heads.push(h));
+    await Promise.all([vol.write(0, block(0, 1)), vol.write(1, block(1, 1))]);
+    await vol.write(2, block(2, 1));
+    expect(heads[heads.length - 1]).toBe(3);
+    expect(heads.length).toBeLessThanOrEqual(3);
+    await vol.close();
   });
 });
