@@ -50,6 +50,8 @@ interface Placed {
   firstLsn: number;
   /** Logical offset of each record placed (write/trim: one). */
   offsets: number[];
+  /** write/trim: the sealed record's CRC. */
+  crc: number;
 }
 
 export interface AppenderHooks {
@@ -294,6 +296,7 @@ export class Appender {
         }
         placed.push({
           pending: p,
+          crc: 0,
           records: fresh,
           skipped: req.records.length - fresh.length,
           firstLsn: fresh[0]?.lsn ?? 0,
@@ -312,7 +315,7 @@ export class Appender {
         payload,
       );
       const at = place(recordBytes, payload ? [header, payload] : [header], lsn);
-      placed.push({ pending: p, records: [], skipped: 0, firstLsn: lsn, offsets: [at] });
+      placed.push({ pending: p, crc: prevCrc, records: [], skipped: 0, firstLsn: lsn, offsets: [at] });
       lsn++;
     }
     if (placed.length === 0) return undefined;
@@ -376,7 +379,7 @@ export class Appender {
       const req = pl.pending.req;
       if (req.kind === "raw") {
         pl.records.forEach((r, i) => {
-          this.applyRecord(r.lsn, r.type, r.lba, r.blockCount, pl.offsets[i]!);
+          this.applyRecord(r.lsn, r.type, r.lba, r.blockCount, pl.offsets[i]!, r.crc);
         });
         pl.pending.resolve({
           headLsn: pl.records.length > 0 ? pl.records[pl.records.length - 1]!.lsn : s.appendedLsn,
@@ -385,7 +388,7 @@ export class Appender {
         });
       } else {
         const type = req.kind === "write" ? RecordType.WRITE : RecordType.TRIM;
-        this.applyRecord(pl.firstLsn, type, req.lba, req.blockCount, pl.offsets[0]!);
+        this.applyRecord(pl.firstLsn, type, req.lba, req.blockCount, pl.offsets[0]!, pl.crc);
         pl.pending.resolve(pl.firstLsn);
       }
     }
@@ -393,13 +396,20 @@ export class Appender {
     this.hooks.onAppended(s.appendedLsn);
   }
 
-  private applyRecord(lsn: number, type: number, lba: number, blockCount: number, offset: number): void {
+  private applyRecord(
+    lsn: number,
+    type: number,
+    lba: number,
+    blockCount: number,
+    offset: number,
+    crc: number,
+  ): void {
     const s = this.state;
     assert(lsn === s.appendedLsn + 1, `append completion out of order: ${lsn} after ${s.appendedLsn}`);
     for (let i = 0; i < blockCount; i++) {
       s.dirty.put(lba + i, { lsn, recordOffset: offset, blockInRecord: type === RecordType.TRIM ? -1 : i });
     }
-    s.index.push(lsn, offset);
+    s.index.push(lsn, offset, crc);
     s.appendedLsn = lsn;
   }
 }

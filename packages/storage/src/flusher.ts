@@ -171,9 +171,11 @@ export class Flusher {
     const tailLsn = Math.max(s.tailLsn, this.newTailLsn());
     const tailOffset = tailLsn === s.checkpointLsn ? s.flushedOffset : s.index.offsetOf(tailLsn + 1);
     if (s.checkpointLsn === s.sb.checkpointLsn && tailLsn === s.sb.walTailLsn) return;
+    const tailCrc = tailLsn === s.tailLsn ? s.sb.walTailCrc : s.index.crcOf(tailLsn);
     await this.sbWriter.persist({
       checkpointLsn: s.checkpointLsn,
       walTailLsn: tailLsn,
+      walTailCrc: tailCrc,
       walTailOffset: tailOffset,
       walHeadOffset: s.flushedOffset,
       walHeadLsn: s.checkpointLsn,

@@ -7,6 +7,7 @@ import { assert } from "./errors";
  */
 export class LsnIndex {
   private offsets = new Float64Array(1024);
+  private crcs = new Uint32Array(1024);
   private start = 0;
   private count = 0;
   /** LSN of the first indexed record. */
@@ -27,10 +28,11 @@ export class LsnIndex {
     return this.firstLsn + this.count;
   }
 
-  push(lsn: number, offset: number): void {
+  push(lsn: number, offset: number, crc: number): void {
     assert(lsn === this.firstLsn + this.count, `LSN index expects ${this.firstLsn + this.count}, got ${lsn}`);
     if (this.count === this.offsets.length) this.grow();
     this.offsets[(this.start + this.count) % this.offsets.length] = offset;
+    this.crcs[(this.start + this.count) % this.offsets.length] = crc;
     this.count++;
   }
 
@@ -43,6 +45,11 @@ export class LsnIndex {
     return this.offsets[(this.start + (lsn - this.firstLsn)) % this.offsets.length]!;
   }
 
+  crcOf(lsn: number): number {
+    assert(this.has(lsn), `LSN ${lsn} not indexed [${this.firstLsn}, ${this.end})`);
+    return this.crcs[(this.start + (lsn - this.firstLsn)) % this.offsets.length]!;
+  }
+
   /** Forgets every LSN below `lsn`. */
   dropBelow(lsn: number): void {
     const n = Math.min(Math.max(0, lsn - this.firstLsn), this.count);
@@ -53,8 +60,13 @@ export class LsnIndex {
 
   private grow(): void {
     const next = new Float64Array(this.offsets.length * 2);
-    for (let i = 0; i < this.count; i++) next[i] = this.offsets[(this.start + i) % this.offsets.length]!;
+    const nextCrcs = new Uint32Array(this.offsets.length * 2);
+    for (let i = 0; i < this.count; i++) {
+      next[i] = this.offsets[(this.start + i) % this.offsets.length]!;
+      nextCrcs[i] = this.crcs[(this.start + i) % this.offsets.length]!;
+    }
     this.offsets = next;
+    this.crcs = nextCrcs;
     this.start = 0;
   }
 }

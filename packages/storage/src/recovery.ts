@@ -30,8 +30,9 @@ export async function recoverState(device: BlockDevice, s: VolumeState): Promise
     startOffset: sb.walTailOffset,
     expectLsn: sb.walTailLsn + 1,
     maxEpoch: sb.epoch,
+    prevCrc: sb.walTailCrc,
     onRecord: (rec) => {
-      s.index.push(rec.lsn, rec.logicalOffset);
+      s.index.push(rec.lsn, rec.logicalOffset, rec.crc);
       if (rec.lsn > sb.checkpointLsn) {
         replayed++;
         const trim = rec.type === RecordType.TRIM;

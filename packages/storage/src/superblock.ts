@@ -15,6 +15,7 @@ const MAGIC = Buffer.from("BLKSHIP1", "ascii");
 export const FORMAT_VERSION = 1;
 const CRC_OFFSET = SUPERBLOCK_COPY_BYTES - 4;
 const FLAG_INSTALL_PENDING = 1;
+const FLAG_TAIL_CRC_KNOWN = 2;
 
 export const DURABILITY_MODES = ["best_effort", "sync_all", "sync_quorum"] as const;
 export type DurabilityMode = (typeof DURABILITY_MODES)[number];
@@ -36,6 +37,8 @@ export interface Superblock {
   /** Logical WAL offset of the tail and the LSN of the last record before it. */
   walTailOffset: number;
   walTailLsn: number;
+  /** CRC of record walTailLsn (the chain value the first retained record must continue); undefined after an install. */
+  walTailCrc: number | undefined;
   /** Advisory only: recovery scans from the tail regardless. */
   walHeadOffset: number;
   walHeadLsn: number;
@@ -75,6 +78,7 @@ export function newSuperblock(args: {
     extentHighLsn: 0,
     walTailOffset: 0,
     walTailLsn: 0,
+    walTailCrc: 0,
     walHeadOffset: 0,
     walHeadLsn: 0,
     installPending: false,
@@ -89,7 +93,9 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   const buf = Buffer.alloc(SUPERBLOCK_COPY_BYTES);
   MAGIC.copy(buf, 0);
   buf.writeUInt16LE(FORMAT_VERSION, 8);
-  buf.writeUInt16LE(sb.installPending ? FLAG_INSTALL_PENDING : 0, 10);
+  const flags =
+    (sb.installPending ? FLAG_INSTALL_PENDING : 0) | (sb.walTailCrc !== undefined ? FLAG_TAIL_CRC_KNOWN : 0);
+  buf.writeUInt16LE(flags, 10);
   buf.writeUInt32LE(sb.blockSize, 12);
   Buffer.from(sb.uuid.replaceAll("-", ""), "hex").copy(buf, 16);
   writeU64(buf, 32, sb.volumeSizeBytes);
@@ -109,6 +115,7 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   writeU64(buf, 144, sb.installBaseLsn);
   writeU64(buf, 152, sb.installEpoch);
   writeU64(buf, 160, sb.installImageHighLsn);
+  buf.writeUInt32LE(sb.walTailCrc ?? 0, 168);
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
   return buf;
 }
@@ -147,6 +154,7 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
     extentHighLsn: readU64(buf, 104),
     walTailOffset: readU64(buf, 112),
     walTailLsn: readU64(buf, 120),
+    walTailCrc: (flags & FLAG_TAIL_CRC_KNOWN) !== 0 ? buf.readUInt32LE(168) : undefined,
     walHeadOffset: readU64(buf, 128),
     walHeadLsn: readU64(buf, 136),
     installPending: (flags & FLAG_INSTALL_PENDING) !== 0,

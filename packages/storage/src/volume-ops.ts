@@ -255,6 +255,7 @@ export class VolumeOps {
         extentHighLsn: imageHighLsn,
         walTailOffset: start,
         walTailLsn: baseLsn,
+        walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
         walHeadOffset: start,
         walHeadLsn: baseLsn,
       });

@@ -152,12 +152,13 @@ describe("dirty map and LSN index", () => {
   it("indexes offsets by LSN across growth and drops", () => {
     const ix = new LsnIndex();
     ix.reset(10);
-    for (let i = 0; i < 3000; i++) ix.push(10 + i, i * 7);
+    for (let i = 0; i < 3000; i++) ix.push(10 + i, i * 7, i);
     ix.dropBelow(1000);
     expect(ix.has(999)).toBe(false);
     expect(ix.offsetOf(1000)).toBe(990 * 7);
-    for (let i = 3000; i < 5000; i++) ix.push(10 + i, i * 7);
+    for (let i = 3000; i < 5000; i++) ix.push(10 + i, i * 7, i);
     expect(ix.offsetOf(5009)).toBe(4999 * 7);
-    expect(() => ix.push(1, 0)).toThrow();
+    expect(() => ix.push(1, 0, 0)).toThrow();
+    expect(ix.crcOf(5009)).toBe(4999);
   });
 });

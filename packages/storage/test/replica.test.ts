@@ -148,3 +148,22 @@ describe("truncateToLsn", () => {
     await Promise.all([vol.close(), again.close()]);
   });
 });
+
+describe("the CRC chain survives checkpoints and restarts", () => {
+  it("a primary restarted after a full checkpoint keeps shipping records the replica accepts", async () => {
+    const { vol: p, dev: pdev, opts: popts } = await simVolume({ epoch: 1 });
+    const { vol: r } = await simVolume({ epoch: 1 });
+    for (let i = 0; i < 5; i++) await p.write(i, block(i, 1));
+    await ship(p, r);
+    await p.close(); // final checkpoint: tail = head, no record retained
+    const { Volume: V } = await import("../src/index");
+    const p2 = await V.open(pdev.snapshot(), popts);
+    expect(p2.tailLsn).toBe(5);
+    await p2.write(9, block(9, 2));
+    await ship(p2, r);
+    expect(r.headLsn).toBe(6);
+    await sameBlocks(p2, r);
+    await r.checkpoint(); // replica side too: chain value persisted with its tail
+    await Promise.all([p2.close(), r.close()]);
+  });
+});
