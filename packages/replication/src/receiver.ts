@@ -7,7 +7,7 @@ import {
   type ShipRequest__Output,
   type ShipResponse,
 } from "@blockship/rpc";
-import { isStorageError, type Volume } from "@blockship/storage";
+import { isStorageError, type RawAppendResult, type Volume } from "@blockship/storage";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import { messageOf } from "./errors";
 import { numFromWire, numToWire } from "./wire";
@@ -46,6 +46,8 @@ export interface ReceiverStats {
 }
 
 const FAILED_PRECONDITION = 9;
+/** Batches whose append may be in progress at once on one stream. */
+const MAX_PIPELINED_APPENDS = 8;
 const INTERNAL = 13;
 
 /**
@@ -69,7 +71,7 @@ export class ReplicaReceiver {
   };
   private readonly ackEveryBytes: number;
   private stopError: RpcError | undefined;
-  private readonly stoppers = new Set<(err: RpcError) => void>();
+  private readonly stoppers = new Set<(err: unknown) => void>();
 
   constructor(private readonly opts: ReplicaReceiverOptions) {
     this.volume = opts.volume;
@@ -109,7 +111,7 @@ export class ReplicaReceiver {
       throw err;
     }
     this.stats.streams++;
-    let stop: (err: RpcError) => void = () => {};
+    let stop: (err: unknown) => void = () => {};
     const stopped = new Promise<never>((_, reject) => {
       stop = reject;
     });
@@ -118,7 +120,7 @@ export class ReplicaReceiver {
     // A cancelled call (the primary dropped it) may never end its readable side.
     const onCancelled = (): void => stop(new RpcError("shutting_down", "stream cancelled by the primary"));
     call.once("cancelled", onCancelled);
-    const session = new ShipSession(this, call, epoch, this.ackEveryBytes);
+    const session = new ShipSession(this, call, epoch, this.ackEveryBytes, (err) => stop(err));
     try {
       if (first.body !== undefined) await session.handle(first);
       for (;;) {
@@ -217,12 +219,16 @@ class ShipSession {
   private lastAcked = -1;
   private barrierChain: Promise<void> = Promise.resolve();
   private dead = false;
+  private readonly pending: Promise<void>[] = [];
+  private failure: unknown;
 
   constructor(
     private readonly r: ReplicaReceiver,
     private readonly call: ShipCall,
     readonly epoch: number,
     private readonly ackEveryBytes: number,
+    /** Ends the stream now (an append failed while the reader waits for the next message). */
+    private readonly fail: (err: unknown) => void,
   ) {}
 
   async handle(msg: ShipRequest__Output): Promise<void> {
@@ -232,6 +238,7 @@ class ShipSession {
   }
 
   async finish(): Promise<void> {
+    await this.settle();
     this.ack();
     await this.barrierChain;
   }
@@ -249,30 +256,53 @@ class ShipSession {
         `batch: first_lsn ${first}, last_lsn ${last}, record_count ${b.record_count}, ${b.records.length} bytes disagree`,
       );
     }
-    const v = this.r.volume;
-    let res: Awaited<ReturnType<Volume["appendRecords"]>>;
-    try {
-      res = await v.appendRecords(b.records);
-    } catch (err) {
-      throw mapAppendError(err, first);
-    }
-    if (res.appended + res.skipped !== b.record_count || res.headLsn < last) {
-      throw new RpcError(
+    this.throwIfFailed();
+    // Appends are pipelined: storage queues them in order (and coalesces them into fewer writes),
+    // so the next message is read while this one is written. A failure ends the stream at the
+    // next message, barrier or the end.
+    const done = this.r.volume.appendRecords(b.records).then(
+      (res) => this.appended(res, b.records.length, b.record_count, first, last),
+      (err: unknown) => {
+        this.failure ??= mapAppendError(err, first);
+        this.fail(this.failure);
+      },
+    );
+    this.pending.push(done);
+    if (this.pending.length >= MAX_PIPELINED_APPENDS) await this.pending.shift();
+    this.throwIfFailed();
+  }
+
+  private appended(res: RawAppendResult, bytes: number, count: number, first: number, last: number): void {
+    if (res.appended + res.skipped !== count || res.headLsn < last) {
+      this.failure ??= new RpcError(
         "invalid_argument",
         `batch: header says LSNs ${first}..${last}, records held ${res.appended + res.skipped} (head now ${res.headLsn})`,
       );
+      this.fail(this.failure);
+      return;
     }
     const st = this.r.stats;
     st.batches++;
     st.recordsAppended += res.appended;
     st.recordsSkipped += res.skipped;
-    this.bytesSinceAck += b.records.length;
+    this.bytesSinceAck += bytes;
     if (this.bytesSinceAck >= this.ackEveryBytes || this.call.readableLength === 0) this.ack();
   }
 
-  private onBarrier(b: NonNullable<ShipRequest__Output["barrier"]>): void {
+  /** Waits for every pipelined append; throws the first failure. */
+  private async settle(): Promise<void> {
+    while (this.pending.length > 0) await this.pending.shift();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async onBarrier(b: NonNullable<ShipRequest__Output["barrier"]>): Promise<void> {
     const id = numFromWire(b.barrier_id, "barrier.barrier_id");
     const lsn = numFromWire(b.lsn, "barrier.lsn");
+    await this.settle();
     const v = this.r.volume;
     this.r.stats.barriers++;
     this.ack();
@@ -355,6 +385,10 @@ function mapAppendError(err: unknown, first: number): unknown {
     return new RpcError("needs_rebuild", `gap before batch at LSN ${first}: ${messageOf(err)}`, {
       cause: err,
     });
+  }
+  if (isStorageError(err, "log_mismatch")) {
+    // The replica's log does not continue the primary's at this LSN (divergent history).
+    return new RpcError("needs_rebuild", `log_mismatch at LSN ${first}: ${messageOf(err)}`, { cause: err });
   }
   if (isStorageError(err, "epoch_mismatch")) {
     return new RpcError("epoch_mismatch", messageOf(err), { cause: err });

@@ -330,6 +330,12 @@ export class ReplicaShipper {
       if (this.call === call && reasonOf(err) === "invalid_argument") {
         this.batchBytes = Math.max(4096, Math.floor(this.batchBytes / 2));
       }
+      if (this.call === call && reasonOf(err) === "needs_rebuild" && /log_mismatch/.test(messageOf(err))) {
+        // Divergent history: no cursor position can fix it; a gap, by contrast, is re-found by the
+        // next handshake.
+        this.enterNeedsRebuild(`log_mismatch: ${messageOf(err)}`, true);
+        return;
+      }
       dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`);
     });
     call.on("end", () => dead("stream ended by the replica"));
