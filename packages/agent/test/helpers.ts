@@ -13,7 +13,9 @@ export function tempDir(prefix = "agent-test-"): { dir: string; cleanup: () => v
 }
 
 export async function startTestAgent(
-  opts: { dir: string; serverId?: string; clock?: Clock } & Partial<Omit<AgentOptions, "config" | "log">>,
+  opts: { dir: string; serverId?: string; clock?: Clock; devices?: Map<string, string> } & Partial<
+    Omit<AgentOptions, "config" | "log">
+  >,
 ): Promise<Agent> {
   const config = parseConfig(
     [
@@ -28,7 +30,8 @@ export async function startTestAgent(
     ],
     {},
   );
-  return Agent.start({ ...opts, config, log: silentLogger() });
+  const withDevices = opts.devices === undefined ? config : { ...config, devices: opts.devices };
+  return Agent.start({ ...opts, config: withDevices, log: silentLogger() });
 }
 
 export const MiB = 1024 * 1024;
