@@ -89,7 +89,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       onAppended: (head) => this.onAppended(head),
       failure,
       fail,
-      now: () => t.clock.now(),
+      now: () => performance.now(), // admission deadlines use real time; only retention takes the injectable clock
     });
     this.groupCommit = new GroupCommit(this.state, device, this.appender, this.gate, { failure, fail });
     this.retention = new Retention(

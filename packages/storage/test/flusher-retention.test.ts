@@ -123,7 +123,11 @@ describe("retention pins and budgets", () => {
 
 describe("admission", () => {
   it("fails with wal_full after the deadline and never burns an LSN", async () => {
-    const { vol } = await simVolume({ walFullTimeoutMs: 30, retentionMaxHeldBytes: 14_000 });
+    const { vol } = await simVolume({
+      walFullTimeoutMs: 30,
+      retentionMaxHeldBytes: 14_000,
+      clock: fakeClock(),
+    });
     vol.pinWal("stuck", 1);
     let err: unknown;
     let last = 0;
@@ -163,7 +167,7 @@ describe("admission", () => {
   });
 
   it("reports pressure and WAL usage", async () => {
-    const { vol } = await simVolume({ retentionMaxHeldBytes: 14_000 });
+    const { vol } = await simVolume({ retentionMaxHeldBytes: 14_000, clock: fakeClock() });
     expect(vol.stats()).toMatchObject({ pressure: "normal", walUsedBytes: 0, walUsedFraction: 0 });
     vol.pinWal("p", 1);
     while (vol.pressure === "normal") await vol.write(0, block(0, 1));
