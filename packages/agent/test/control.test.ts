@@ -173,6 +173,29 @@ describe("ApplyAssignments", () => {
   });
 });
 
+describe("REBUILDING", () => {
+  it("is accepted from NONE (the rebuild itself is not implemented yet) and cannot become REPLICA before one commits", async () => {
+    await allocate(allocateRequest("v1"));
+    const rebuilding: Assignment = {
+      volume_id: "v1",
+      epoch: "1",
+      role: "ROLE_REBUILDING",
+      primary_server_id: "p1",
+      primary_address: "127.0.0.1:1",
+    };
+    expect((await apply([rebuilding])).results[0]?.status?.reason).toBe("");
+    expect((await apply([replica("v1", 1)])).results[0]?.status?.reason).toBe("invalid_role_transition");
+    const status = await unary<GetStatusResponse__Output>((cb) =>
+      control.GetStatus({ volume_ids: ["v1"] }, cb),
+    );
+    expect(status.report?.volumes[0]).toMatchObject({
+      role: "ROLE_REBUILDING",
+      primary_server_id: "p1",
+      writable: false,
+    });
+  });
+});
+
 describe("leases", () => {
   it("writes stop when the lease lapses and resume after RenewLeases", async () => {
     await allocate(allocateRequest("v1"));

@@ -172,4 +172,31 @@ describe("primary + replica", () => {
       "durability_barrier_failed",
     );
   });
+
+  it("failover: the old primary is demoted (STALE), the replica is promoted and serves the primary side", async () => {
+    const demote = await unary<{ results: { status?: { reason: string } }[] }>((cb) =>
+      pc.ApplyAssignments({ assignments: [{ volume_id: "v", epoch: "2", role: "ROLE_STALE" }] }, cb),
+    );
+    expect(demote.results[0]?.status?.reason).toBe("");
+    const promote = await unary<{ results: { status?: { reason: string } }[] }>((cb) =>
+      rc.ApplyAssignments({ assignments: [primary("v", 2)] }, cb),
+    );
+    expect(promote.results[0]?.status?.reason).toBe("");
+    // The flushed data of the old primary is on the new one; it now takes writes, the old one refuses.
+    const before = await unary<ReadResponse__Output>((cb) =>
+      rv.Read({ volume_id: "v", lba: "19", length_bytes: 4096 }, cb),
+    );
+    expect(before.data.equals(Buffer.alloc(4096, 19))).toBe(true);
+    await unary((cb) => rv.Write({ volume_id: "v", lba: "19", data: Buffer.alloc(4096, 0xee) }, cb));
+    const f = await unary<FlushResponse__Output>((cb) => rv.Flush({ volume_id: "v" }, cb));
+    expect(Number(f.durable_lsn)).toBeGreaterThan(21);
+    expect(
+      await unary((cb) => pv.Write({ volume_id: "v", lba: "0", data: Buffer.alloc(4096) }, cb)).catch(
+        reasonOf,
+      ),
+    ).toBe("not_primary");
+    expect(await unary((cb) => pv.Flush({ volume_id: "v" }, cb)).catch(reasonOf)).toBe("not_primary");
+    const status = await unary<GetStatusResponse__Output>((cb) => pc.GetStatus({ volume_ids: ["v"] }, cb));
+    expect(status.report?.volumes[0]).toMatchObject({ role: "ROLE_STALE", epoch: "2", writable: false });
+  });
 });
