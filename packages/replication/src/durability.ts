@@ -123,10 +123,9 @@ export async function flushOnce(
     await local;
     return lsn;
   }
-  const [localResult, outcomes] = await Promise.allSettled([local, barriers]);
-  if (localResult.status === "rejected") throw localResult.reason;
-  if (outcomes.status === "rejected") throw outcomes.reason;
-  decideDurability(mode, lsn, outcomes.value);
+  // A local failure wins at once (barrierAll never rejects, so Promise.all only fails on it).
+  const [, outcomes] = await Promise.all([local, barriers]);
+  decideDurability(mode, lsn, outcomes);
   return lsn;
 }
 

@@ -120,6 +120,39 @@ describe("shipping flow", () => {
   });
 });
 
+describe("barriers during catch-up", () => {
+  it("a barrier asked while the replica catches up waits for the cursor to pass it, then succeeds", async () => {
+    const tmp = tmpDir();
+    const primary = await makeVolume(tmp.dir, "p");
+    const b = new ReplicaNode("srv-b", await makeVolume(tmp.dir, "b"));
+    const group = makeGroup(primary, { batchBytes: 4200, maxInFlightBytes: 8400, barrierTimeoutMs: 20_000 });
+    try {
+      await b.start();
+      await b.stop();
+      group.setReplicas([b.target()]);
+      for (let i = 0; i < 120; i++) await primary.write(i, block(i, i));
+      await b.start();
+      const st = await waitForStatus(
+        group,
+        b.replicaId,
+        (s) => s.state === "catching_up" || s.state === "in_sync",
+      );
+      const [outcome] = await group.barrierAll(120);
+      expect(outcome).toMatchObject({ ok: true });
+      expect(outcome?.durableLsn).toBeGreaterThanOrEqual(120);
+      expect(b.volume.durableLsn).toBeGreaterThanOrEqual(120);
+      expect(st.cursorLsn).toBeGreaterThan(0);
+      await expectSameBlocks(primary, b.volume);
+    } finally {
+      await group.close();
+      await b.stop();
+      await b.volume.close();
+      await primary.close();
+      tmp.cleanup();
+    }
+  });
+});
+
 describe("batch size against a small replica WAL", () => {
   it("halves its batches when the replica refuses one as too large, then catches up", async () => {
     const tmp = tmpDir();
