@@ -1,5 +1,6 @@
 // A primary and a replica agent (in-process, real gRPC on loopback): RF=2 sync_all.
 import {
+  type ApplyAssignmentsResponse__Output,
   type ControlClient,
   closeClient,
   createControlClient,
@@ -174,11 +175,11 @@ describe("primary + replica", () => {
   });
 
   it("failover: the old primary is demoted (STALE), the replica is promoted and serves the primary side", async () => {
-    const demote = await unary<{ results: { status?: { reason: string } }[] }>((cb) =>
+    const demote = await unary<ApplyAssignmentsResponse__Output>((cb) =>
       pc.ApplyAssignments({ assignments: [{ volume_id: "v", epoch: "2", role: "ROLE_STALE" }] }, cb),
     );
     expect(demote.results[0]?.status?.reason).toBe("");
-    const promote = await unary<{ results: { status?: { reason: string } }[] }>((cb) =>
+    const promote = await unary<ApplyAssignmentsResponse__Output>((cb) =>
       rc.ApplyAssignments({ assignments: [primary("v", 2)] }, cb),
     );
     expect(promote.results[0]?.status?.reason).toBe("");
