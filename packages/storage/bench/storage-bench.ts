@@ -155,13 +155,24 @@ async function baselineSequentialMBps(): Promise<number> {
 async function main(): Promise<void> {
   log(`dir ${DIR}, ${SECONDS} s per case, volume 1 GiB, WAL ${WAL_BYTES / MIB} MiB, seq QD ${SEQ_QD}`);
   try {
-    const baseRand = await baselineRandomIops();
-    log(`baseline 4 KiB pwrite+fdatasync: ${baseRand.toFixed(0)} IOPS`);
-    for (const c of [1, 16, 64])
-      report(`4k_randwrite_flush_each_c${c}`, await volumeRandomIops(c), "IOPS", baseRand);
-    const baseSeq = await baselineSequentialMBps();
-    log(`baseline 1 MiB seq, fdatasync every 16 MiB: ${baseSeq.toFixed(0)} MB/s`);
-    report("1m_seqwrite_flush_16m", await volumeSequentialMBps(), "MiB/s", baseSeq);
+    // Baselines run right before and right after the volume cases; their mean is the reference, so
+    // drift in the machine's load during the run hits both sides alike.
+    const randBefore = await baselineRandomIops();
+    const rand: Array<[number, number]> = [];
+    for (const c of [1, 16, 64]) rand.push([c, await volumeRandomIops(c)]);
+    const randAfter = await baselineRandomIops();
+    const baseRand = (randBefore + randAfter) / 2;
+    log(
+      `baseline 4 KiB pwrite+fdatasync: ${randBefore.toFixed(0)} / ${randAfter.toFixed(0)} IOPS (before/after)`,
+    );
+    for (const [c, iops] of rand) report(`4k_randwrite_flush_each_c${c}`, iops, "IOPS", baseRand);
+    const seqBefore = await baselineSequentialMBps();
+    const seq = await volumeSequentialMBps();
+    const seqAfter = await baselineSequentialMBps();
+    log(
+      `baseline 1 MiB seq, fdatasync every 16 MiB: ${seqBefore.toFixed(0)} / ${seqAfter.toFixed(0)} MiB/s (before/after)`,
+    );
+    report(`1m_seqwrite_flush_16m_qd${SEQ_QD}`, seq, "MiB/s", (seqBefore + seqAfter) / 2);
   } finally {
     fs.rmSync(DIR, { recursive: true, force: true });
   }

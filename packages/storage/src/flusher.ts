@@ -4,6 +4,7 @@ import type { Gate } from "./gate";
 import { RECORD_HEADER_BYTES, RecordType } from "./record";
 import type { Retention } from "./retention";
 import { lastLsnWithin, recordEndOffset, type VolumeState } from "./state";
+import type { Superblock } from "./superblock";
 import type { SuperblockWriter } from "./superblock-writer";
 import { scanWal } from "./wal-scan";
 
@@ -87,13 +88,16 @@ export class Flusher {
   async checkpointAll(): Promise<void> {
     const target = this.state.appendedLsn;
     await this.idle();
-    while (this.state.checkpointLsn < target || this.tailCanAdvance()) {
+    while (this.state.checkpointLsn < target || this.hasPersistWork()) {
       const failure = this.hooks.failure();
       if (failure) throw failure;
       const before = this.state.checkpointLsn;
       const tailBefore = this.state.tailOffset;
+      const persistedBefore = this.state.sb.checkpointLsn;
       await this.cycle();
-      if (this.state.checkpointLsn === before && this.state.tailOffset === tailBefore) break;
+      const s = this.state;
+      if (s.checkpointLsn === before && s.tailOffset === tailBefore && s.sb.checkpointLsn === persistedBefore)
+        break;
     }
     const failure = this.hooks.failure();
     if (failure) throw failure;
@@ -103,7 +107,7 @@ export class Flusher {
     do {
       this.again = false;
       if (this.hooks.failure()) return;
-      if (this.state.checkpointLsn >= this.state.appendedLsn && !this.tailCanAdvance()) continue;
+      if (this.state.checkpointLsn >= this.state.appendedLsn && !this.hasPersistWork()) continue;
       try {
         await this.cycle();
       } catch {
@@ -111,9 +115,8 @@ export class Flusher {
       }
       // Back-to-back cycles only under WAL pressure; otherwise the timer paces them (each cycle
       // costs syncs that would compete with group commit).
-      const s = this.state;
-      const used = (s.reservedOffset - s.tailOffset) / s.geo.walSizeBytes;
-      if (s.checkpointLsn < s.appendedLsn && used >= this.cfg.flusherWatermark) this.again = true;
+      if (this.state.checkpointLsn < this.state.appendedLsn && this.underPressure()) this.again = true;
+      else if (this.hasPersistWork()) this.again = true;
     } while (this.again && !this.stopped);
   }
 
@@ -147,7 +150,9 @@ export class Flusher {
     const upTo = this.pickUpTo();
     const end = recordEndOffset(s, upTo);
     if (upTo > startLsn) {
-      if (s.sb.extentHighLsn < upTo) await this.sbWriter.persist({ extentHighLsn: upTo });
+      // One superblock sync carries the previous cycle's checkpoint/tail (if not yet persisted) and
+      // this cycle's extentHighLsn; it also makes the WAL durable up to upTo before the extent is touched.
+      if (s.sb.extentHighLsn < upTo) await this.persistState({ extentHighLsn: upTo });
       const runs: Run[] = [];
       await scanWal(this.device, s.geo, {
         startOffset: s.flushedOffset,
@@ -167,10 +172,17 @@ export class Flusher {
       s.checkpointLsn = upTo;
       s.flushedOffset = end;
       s.extentHighLsn = Math.max(s.extentHighLsn, upTo);
+      // Under pressure the next cycle follows at once and its first sync persists this checkpoint.
+      if (this.underPressure() && s.checkpointLsn < s.appendedLsn) return;
     }
+    if (this.hasPersistWork()) await this.persistState({});
+  }
+
+  /** Persists checkpoint + tail (held at the lowest pin) plus `extra`; frees WAL space after the sync. */
+  private async persistState(extra: Partial<Superblock>): Promise<void> {
+    const s = this.state;
     const tailLsn = Math.max(s.tailLsn, this.newTailLsn());
     const tailOffset = tailLsn === s.checkpointLsn ? s.flushedOffset : s.index.offsetOf(tailLsn + 1);
-    if (s.checkpointLsn === s.sb.checkpointLsn && tailLsn === s.sb.walTailLsn) return;
     const tailCrc = tailLsn === s.tailLsn ? s.sb.walTailCrc : s.index.crcOf(tailLsn);
     await this.sbWriter.persist({
       checkpointLsn: s.checkpointLsn,
@@ -179,6 +191,7 @@ export class Flusher {
       walTailOffset: tailOffset,
       walHeadOffset: s.flushedOffset,
       walHeadLsn: s.checkpointLsn,
+      ...extra,
     });
     if (tailLsn > s.tailLsn) {
       assert(tailOffset >= s.tailOffset, "tail moved backwards");
@@ -187,6 +200,16 @@ export class Flusher {
       s.index.dropBelow(tailLsn + 1);
       this.hooks.onTailAdvanced();
     }
+  }
+
+  private underPressure(): boolean {
+    const s = this.state;
+    return (s.reservedOffset - s.tailOffset) / s.geo.walSizeBytes >= this.cfg.flusherWatermark;
+  }
+
+  /** The persisted checkpoint lags, or the tail may move. */
+  private hasPersistWork(): boolean {
+    return this.state.sb.checkpointLsn < this.state.checkpointLsn || this.tailCanAdvance();
   }
 
   /** Highest LSN such that the cycle's WAL range stays within maxCycleBytes (at least one record). */
