@@ -13,14 +13,18 @@ export function tempDir(prefix = "agent-test-"): { dir: string; cleanup: () => v
 }
 
 export async function startTestAgent(
-  opts: { dir: string; serverId?: string; clock?: Clock; devices?: Map<string, string> } & Partial<
-    Omit<AgentOptions, "config" | "log">
-  >,
+  opts: {
+    dir: string;
+    serverId?: string;
+    clock?: Clock;
+    devices?: Map<string, string>;
+    listen?: string;
+  } & Partial<Omit<AgentOptions, "config" | "log">>,
 ): Promise<Agent> {
   const config = parseConfig(
     [
       "--listen",
-      "127.0.0.1:0",
+      opts.listen ?? "127.0.0.1:0",
       "--server-id",
       opts.serverId ?? "s1",
       "--data-dir",
