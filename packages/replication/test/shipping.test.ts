@@ -36,6 +36,7 @@ describe("live shipping", () => {
 
   it("ships writes and trims byte for byte and a sync_all flush confirms them", async () => {
     group.setReplicas([replica.target()]);
+    await waitForStatus(group, replica.replicaId, (s) => s.state === "in_sync", "connected");
     for (let i = 0; i < 50; i++) await primary.write(i % 40, block(i % 40, i));
     await primary.trim(3, 2 * 4096);
     const lsn = await durableFlush(primary, group, "sync_all");
@@ -44,5 +45,35 @@ describe("live shipping", () => {
     expect(st.state).toBe("in_sync");
     expect(replica.volume.durableLsn).toBeGreaterThanOrEqual(lsn);
     await expectSameBlocks(primary, replica.volume);
+  });
+});
+
+describe("repeated disconnects", () => {
+  it("converge: every cycle of down/writes/up ends with identical copies and no lost entry", async () => {
+    const tmp = tmpDir();
+    const primary = await makeVolume(tmp.dir, "p", { walSizeBytes: 2 * 1024 * 1024 });
+    const b = new ReplicaNode("srv-b", await makeVolume(tmp.dir, "b"));
+    const group = makeGroup(primary, { batchBytes: 16 * 1024, maxInFlightBytes: 32 * 1024 });
+    try {
+      await b.start();
+      group.setReplicas([b.target()]);
+      let n = 0;
+      for (let cycle = 0; cycle < 4; cycle++) {
+        for (let i = 0; i < 15; i++, n++) await primary.write(n % 200, block(n % 200, n));
+        await b.stop(); // mid-stream: whatever was in flight is cut off
+        for (let i = 0; i < 15; i++, n++) await primary.write(n % 200, block(n % 200, n));
+        await expect(durableFlush(primary, group, "sync_all")).rejects.toThrow(/durability_barrier_failed/);
+        await b.start();
+        await waitForStatus(group, b.replicaId, (s) => s.receivedLsn === n, `cycle ${cycle} caught up`);
+        expect(await durableFlush(primary, group, "sync_all")).toBe(n);
+      }
+      await expectSameBlocks(primary, b.volume);
+    } finally {
+      await group.close();
+      await b.stop();
+      await b.volume.close();
+      await primary.close();
+      tmp.cleanup();
+    }
   });
 });
