@@ -91,6 +91,49 @@ async function main(): Promise<void> {
   });
   const rf2Secs = await workload(primary, () => durableFlush(primary, group, "sync_all"));
   const st = group.statuses()[0];
+
+  // Catch-up: the same amount written while no replica is connected, then shipped from the WAL
+  // by the cursor loop alone (read + gRPC + replica append; no client flushes).
+  const replica2 = await volume("replica2");
+  const receiver2 = new ReplicaReceiver({
+    volume: replica2,
+    volumeId: "bench2",
+    localServerId: "r2",
+    authority: () => ({ epoch: 1, primaryServerId: "p", accepting: true }),
+  });
+  const server2 = await startServer({
+    address: "127.0.0.1:0",
+    handlers: { replication: replicationServiceHandlers(() => receiver2) },
+  });
+  const source = await volume("source");
+  const catchupMiB = Math.min(totalMiB, 40); // stays within the retention budget of a 64 MiB WAL
+  const data = Buffer.alloc(writeBytes, 0xcd);
+  for (let i = 0; i < (catchupMiB * 1024 * 1024) / writeBytes; i++)
+    await source.write(i * (writeBytes / BS), data);
+  const group2 = new ShipperGroup({
+    volume: source,
+    volumeId: "bench2",
+    primaryServerId: "p",
+    epoch: () => 1,
+    durabilityMode: () => "best_effort",
+    connect: (a) => connectReplication(a),
+  });
+  const head = source.headLsn;
+  const c0 = process.hrtime.bigint();
+  group2.setReplicas([{ replicaId: "bench2/r2", serverId: "r2", address: server2.address }]);
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if ((group2.statuses()[0]?.receivedLsn ?? 0) >= head) resolve();
+      else setTimeout(check, 2);
+    };
+    check();
+  });
+  const catchupSecs = Number(process.hrtime.bigint() - c0) / 1e9;
+  const catchupBatches = receiver2.stats.batches;
+  await group2.close();
+  await server2.shutdown(1000);
+  await source.close();
+  await replica2.close();
   const mb = totalMiB * 1.048576;
   console.log(
     JSON.stringify(
@@ -106,6 +149,9 @@ async function main(): Promise<void> {
         avgBatchKiB: +((totalMiB * 1024) / Math.max(1, receiver.stats.batches)).toFixed(1),
         replicaBarriers: receiver.stats.barriers,
         peakInFlightKiB: Math.round((st?.peakInFlightBytes ?? 0) / 1024),
+        catchupMiB,
+        catchupMBps: +((catchupMiB * 1.048576) / catchupSecs).toFixed(1),
+        catchupMessages: catchupBatches,
       },
       null,
       2,
