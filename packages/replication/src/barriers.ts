@@ -92,6 +92,12 @@ export class BarrierBook {
     return this.durableLsn > before;
   }
 
+  /** Fails waiters not yet covered by a sent barrier whose LSN is >= fromLsn (they cannot be sent now). */
+  failUnsent(fromLsn: number, reason: string): void {
+    for (const w of [...this.waiters])
+      if (w.sentId === 0 && w.lsn >= fromLsn) this.settle(w, this.failed(reason));
+  }
+
   /** The stream is gone: every waiter fails (fail fast), sent barriers are forgotten. */
   failAll(reason: string): void {
     this.sent.clear();

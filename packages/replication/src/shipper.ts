@@ -375,6 +375,8 @@ export class ReplicaShipper {
         continue;
       }
       if (!this.gateAllows(this.cursor)) {
+        // Barriers that need gated entries cannot succeed: fail them now rather than at timeout.
+        this.barriers.failUnsent(this.cursor, `live_shipping_blocked: ${this.gateReason ?? ""}`);
         await this.signal.wait(cfg.gateRecheckMs);
         continue;
       }
@@ -387,9 +389,10 @@ export class ReplicaShipper {
       if (batch === undefined || this.closed || this.call !== call || this.callDead) continue;
       // A single record larger than the room waits for every ack (it travels alone).
       while (this.inFlightBytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.inFlightBytes) {
-        if (this.closed || this.callDead || this.call !== call) return;
+        if (this.closed || this.callDead || this.call !== call) break;
         await this.signal.wait();
       }
+      if (this.closed || this.callDead || this.call !== call) continue;
       if (batch.firstLsn !== this.cursor || !this.gateAllows(batch.firstLsn)) continue;
       this.send(call, batch.bytes, batch.firstLsn, batch.lastLsn, batch.count);
     }

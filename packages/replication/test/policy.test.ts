@@ -102,6 +102,19 @@ describe("live-shipping policy (phase gate)", () => {
     await expectSameBlocks(primary, b.volume);
   });
 
+  it("a barrier for entries the gate holds back fails fast, not at its timeout", async () => {
+    const b = await node("srv-b");
+    group.setPolicy(policy);
+    group.setReplicas([b.target()]);
+    await primary.write(0, block(0, 0));
+    await waitForStatus(group, b.replicaId, (s) => s.state === "in_sync" && s.receivedLsn === 1, "in sync");
+    denied.add(b.replicaId);
+    await primary.write(1, block(1, 1));
+    const [outcome] = await group.barrierAll(2); // asked before or after the pump met the gate
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.reason).toMatch(/^live_shipping_blocked: active_catchup_session/);
+  });
+
   it("survives setReplicas: added and replaced shippers obey the stored policy", async () => {
     const b = await node("srv-b");
     const c = await node("srv-c");
