@@ -18,6 +18,7 @@ import { applyBatch } from "./apply";
 import { mapErrors, toAgentRpcError, volumeNotFound } from "./errors";
 import { MAX_LEASE_TTL_MS } from "./lease";
 import { durabilityFromWire, WIRE_DURABILITY_MODES } from "./modes";
+import { cancelRecovery, startRecovery } from "./recovery-service";
 import { protocolStateOf, volumeStatusOf } from "./status";
 import type { AllocateParams, VolumeHost } from "./volume-host";
 import { type ChangeFeed, watchStatus } from "./watch";
@@ -178,18 +179,8 @@ export function controlServiceHandlers(deps: ControlDeps): Partial<ControlHandle
         return protocolStateOf(h);
       }),
     ),
-    StartRecovery: unaryHandler(() => {
-      throw new RpcError(
-        "unimplemented",
-        "StartRecovery is not implemented by this agent yet (recovery issue)",
-      );
-    }),
-    CancelRecovery: unaryHandler(() => {
-      throw new RpcError(
-        "unimplemented",
-        "CancelRecovery is not implemented by this agent yet (recovery issue)",
-      );
-    }),
+    StartRecovery: unaryHandler((req) => mapErrors(() => startRecovery(host, req))),
+    CancelRecovery: unaryHandler((req) => mapErrors(() => cancelRecovery(host, req))),
     AllocateVolume: unaryHandler((req) =>
       mapErrors(async () => {
         stoppingCheck();

@@ -1,6 +1,7 @@
 // A primary and a replica agent (in-process, real gRPC on loopback): RF=2 sync_all.
 import {
   type ApplyAssignmentsResponse__Output,
+  type CancelRecoveryResponse__Output,
   type ControlClient,
   closeClient,
   createControlClient,
@@ -10,6 +11,7 @@ import {
   type GetStatusResponse__Output,
   type ReadResponse__Output,
   reasonOf,
+  type StartRecoveryResponse__Output,
   unary,
   type VolumeClient,
 } from "@blockship/rpc";
@@ -172,6 +174,45 @@ describe("primary + replica", () => {
     expect(await unary((cb) => pv.Flush({ volume_id: "x" }, cb)).catch(reasonOf)).toBe(
       "durability_barrier_failed",
     );
+  });
+
+  it("StartRecovery / CancelRecovery drive an operator catch-up session through the engine", async () => {
+    const start = (
+      replica_id: string,
+      epoch = "1",
+      kind: "RECOVERY_KIND_CATCHUP" | "RECOVERY_KIND_REBUILD" = "RECOVERY_KIND_CATCHUP",
+    ) =>
+      unary<StartRecoveryResponse__Output>((cb) =>
+        pc.StartRecovery({ volume_id: "v", replica_id, epoch, kind }, cb),
+      );
+    const cancel = () =>
+      unary<CancelRecoveryResponse__Output>((cb) =>
+        pc.CancelRecovery({ volume_id: "v", replica_id: "v/srv-r", epoch: "1" }, cb),
+      );
+    expect(await start("v/nobody").catch(reasonOf)).toBe("replica_not_found");
+    expect(await start("v/srv-r", "7").catch(reasonOf)).toBe("epoch_stale");
+    expect(await start("v/srv-r", "1", "RECOVERY_KIND_REBUILD").catch(reasonOf)).toBe("unimplemented");
+    expect(
+      await unary((cb) =>
+        rc.StartRecovery(
+          { volume_id: "v", replica_id: "v/srv-r", epoch: "1", kind: "RECOVERY_KIND_CATCHUP" },
+          cb,
+        ),
+      ).catch(reasonOf),
+    ).toBe("not_primary");
+    const started = await start("v/srv-r");
+    expect(started.state).toMatchObject({ replica_id: "v/srv-r", session_kind: "SESSION_KIND_CATCHUP" });
+    const log = () =>
+      p.host
+        .get("v")
+        ?.runtime.engine.log.all()
+        .map((e) => e.event) ?? [];
+    const active = async () =>
+      (await unary<GetProtocolStateResponse__Output>((cb) => pc.GetProtocolState({ volume_id: "v" }, cb)))
+        .replicas[0]?.session_active;
+    await waitFor(async () => (await active()) === false, "session over");
+    expect(log()).toContain("handshake");
+    expect((await cancel()).cancelled).toBe(false);
   });
 
   it("failover: the old primary is demoted (STALE), the replica is promoted and serves the primary side", async () => {
