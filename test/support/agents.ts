@@ -14,8 +14,12 @@ import {
   closeClient,
   createControlClient,
   createHealthClient,
+  createRebuildClient,
+  createReplicationClient,
   createVolumeClient,
   type HealthClient,
+  type RebuildClient,
+  type ReplicationClient,
   type VolumeClient,
 } from "@blockship/rpc";
 
@@ -50,7 +54,15 @@ export class AgentHandle {
   private exited: Promise<void> = Promise.resolve();
   private port = 0;
   private readonly output: string[] = [];
-  private clients: { control: ControlClient; volume: VolumeClient; health: HealthClient } | undefined;
+  private clients:
+    | {
+        control: ControlClient;
+        volume: VolumeClient;
+        health: HealthClient;
+        replication: ReplicationClient;
+        rebuild: RebuildClient;
+      }
+    | undefined;
   private starts = 0;
 
   private constructor(options: AgentOptions) {
@@ -92,6 +104,12 @@ export class AgentHandle {
   get health(): HealthClient {
     return this.clientSet().health;
   }
+  get replication(): ReplicationClient {
+    return this.clientSet().replication;
+  }
+  get rebuild(): RebuildClient {
+    return this.clientSet().rebuild;
+  }
 
   /** The last lines the agent printed (stdout and stderr, all its lives), for failure reports. */
   logs(): string {
@@ -125,6 +143,8 @@ export class AgentHandle {
         control: createControlClient(address),
         volume: createVolumeClient(address),
         health: createHealthClient(address),
+        replication: createReplicationClient(address),
+        rebuild: createRebuildClient(address),
       };
     }
     return this.clients;
@@ -135,6 +155,8 @@ export class AgentHandle {
     closeClient(this.clients.control);
     closeClient(this.clients.volume);
     closeClient(this.clients.health);
+    closeClient(this.clients.replication);
+    closeClient(this.clients.rebuild);
     this.clients = undefined;
   }
 
