@@ -1,4 +1,6 @@
 // connect_replica: dial the replica's Replication service and ask for its recovery facts.
+
+import type { EngineEvent, SessionId } from "@blockship/engine";
 import { serverOfReplica } from "@blockship/engine";
 import {
   closeClient,
@@ -8,7 +10,62 @@ import {
   u64FromWire,
   unary,
 } from "@blockship/rpc";
-import type { HandshakeFn } from "./runtime";
+import type { Volume } from "@blockship/storage";
+import type { Clock } from "./clock";
+import type { Fence } from "./fence";
+import type { Logger } from "./log";
+
+/** Dials a replica and returns its durable LSN (Replication.Handshake). */
+export type HandshakeFn = (req: {
+  volumeId: string;
+  replicaId: string;
+  address: string;
+  epoch: number;
+  headLsn: number;
+  retainedStartLsn: number;
+}) => Promise<number>;
+
+/**
+ * Executes connect_replica in the background: the replica's real durable LSN comes back as a
+ * `handshake` event, a failure as `recovery_failed` (the engine ends the session).
+ */
+export function runHandshake(
+  deps: {
+    readonly volumeId: string;
+    readonly volume: Volume;
+    readonly fence: Fence;
+    readonly clock: Clock;
+    readonly log: Logger;
+    readonly handshake: HandshakeFn;
+  },
+  target: { replicaId: string; sessionId: SessionId; address: string },
+  observe: (event: EngineEvent) => void,
+): void {
+  const { replicaId, sessionId } = target;
+  const request = {
+    volumeId: deps.volumeId,
+    replicaId,
+    address: target.address,
+    epoch: deps.fence.masterEpoch,
+    headLsn: deps.volume.headLsn,
+    retainedStartLsn: deps.volume.tailLsn + 1,
+  };
+  deps.handshake(request).then(
+    (durableLsn) =>
+      observe({
+        type: "handshake",
+        replicaId,
+        sessionId,
+        replicaDurableLsn: BigInt(durableLsn),
+        nowMs: deps.clock.now(),
+      }),
+    (err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      deps.log.warn({ replicaId, sessionId, err: reason }, "replica handshake failed");
+      observe({ type: "recovery_failed", replicaId, sessionId, reason: `handshake_failed: ${reason}` });
+    },
+  );
+}
 
 export function grpcHandshake(localServerId: string, timeoutMs: number): HandshakeFn {
   return async (req) => {

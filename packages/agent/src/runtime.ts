@@ -16,6 +16,7 @@ import type { Volume } from "@blockship/storage";
 import type { ParsedAssignment } from "./assignment";
 import type { Clock } from "./clock";
 import type { Fence } from "./fence";
+import { type HandshakeFn, runHandshake } from "./handshake";
 import type { Logger } from "./log";
 import type {
   LiveShippingPolicy,
@@ -27,15 +28,7 @@ import type {
 } from "./replication-port";
 import { StorageRetention } from "./retention-port";
 
-/** Dials a replica and returns its durable LSN (Replication.Handshake). */
-export type HandshakeFn = (req: {
-  volumeId: string;
-  replicaId: string;
-  address: string;
-  epoch: number;
-  headLsn: number;
-  retainedStartLsn: number;
-}) => Promise<number>;
+export type { HandshakeFn };
 
 export interface RuntimeDeps {
   readonly volumeId: string;
@@ -379,35 +372,7 @@ export class VolumeRuntime {
   }
 
   private connectReplica(replicaId: string, sessionId: SessionId, address: string): void {
-    const volume = this.deps.volume;
-    const request = {
-      volumeId: this.deps.volumeId,
-      replicaId,
-      address,
-      epoch: this.deps.fence.masterEpoch,
-      headLsn: volume.headLsn,
-      retainedStartLsn: volume.tailLsn + 1,
-    };
-    this.deps.handshake(request).then(
-      (durableLsn) =>
-        this.observe({
-          type: "handshake",
-          replicaId,
-          sessionId,
-          replicaDurableLsn: BigInt(durableLsn),
-          nowMs: this.deps.clock.now(),
-        }),
-      (err: unknown) => {
-        const reason = err instanceof Error ? err.message : String(err);
-        this.deps.log.warn({ replicaId, sessionId, err: reason }, "replica handshake failed");
-        this.observe({
-          type: "recovery_failed",
-          replicaId,
-          sessionId,
-          reason: `handshake_failed: ${reason}`,
-        });
-      },
-    );
+    runHandshake(this.deps, { replicaId, sessionId, address }, (event) => this.observe(event));
   }
 
   /** Feed an event after the current run finished (never re-entrant into the engine). */
