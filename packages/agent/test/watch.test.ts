@@ -48,6 +48,17 @@ describe("WatchStatus", () => {
       const bad = collect(control.WatchStatus({ interval_ms: 5 }));
       expect(await bad.ended).toBe("3 invalid_argument");
 
+      // Cancel: the server side stops (its change listener is gone).
+      const base = agent.feed.listenerCount("change");
+      const c = control.WatchStatus({});
+      const cc = collect(c);
+      await waitFor(
+        () => cc.reports.length >= 1 && agent.feed.listenerCount("change") === base + 1,
+        "third watcher",
+      );
+      c.cancel();
+      await waitFor(() => agent.feed.listenerCount("change") === base, "cancelled watcher cleaned up");
+
       const b = collect(control.WatchStatus({ volume_ids: ["v1"] }));
       await waitFor(() => b.reports.length >= 1, "second watcher");
       a.reports.length = 0;
