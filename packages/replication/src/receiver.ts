@@ -124,7 +124,9 @@ export class ReplicaReceiver {
     try {
       if (first.body !== undefined) await session.handle(first);
       for (;;) {
-        const r = await Promise.race([next(), stopped]);
+        const n = next();
+        n.catch(() => {}); // when `stopped` wins the race, a later rejection of n is nobody's business
+        const r = await Promise.race([n, stopped]);
         if (r.done) break;
         this.recheck(r.value, epoch);
         await session.handle(r.value);
