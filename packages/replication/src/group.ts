@@ -55,10 +55,10 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
       const t = wanted.get(id);
       if (t === undefined) {
         this.shippers.delete(id);
-        void shipper.close({ keepPin: false });
+        void shipper.close({ keepPin: false }).catch(() => {});
       } else if (t.address !== shipper.target.address || t.serverId !== shipper.target.serverId) {
         this.shippers.delete(id);
-        void shipper.close({ keepPin: true });
+        void shipper.close({ keepPin: true }).catch(() => {});
       }
     }
     for (const [id, t] of wanted) {
@@ -71,7 +71,7 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     const old = this.shippers.get(replicaId);
     if (old === undefined || this.closed) return false;
     this.shippers.delete(replicaId);
-    void old.close({ keepPin: true });
+    void old.close({ keepPin: true }).catch(() => {});
     this.startShipper(old.target);
     return true;
   }
@@ -108,13 +108,22 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     await Promise.all(all.map((s) => s.close({ keepPin: false })));
   }
 
+  /** A throwing listener must not break a shipper's loop; it is reported as a process warning. */
+  private safeEmit(emit: () => void): void {
+    try {
+      emit();
+    } catch (err) {
+      process.emitWarning(`ShipperGroup listener threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   private startShipper(target: ReplicaTarget): void {
     const shipper = new ReplicaShipper(target, this.config, {
       volume: this.init.volume,
       connect: this.init.connect,
       policy: () => this.policy,
-      emitState: (status) => this.emit("stateChange", status),
-      emitNeedsRebuild: (id, reason) => this.emit("needsRebuild", id, reason),
+      emitState: (status) => this.safeEmit(() => this.emit("stateChange", status)),
+      emitNeedsRebuild: (id, reason) => this.safeEmit(() => this.emit("needsRebuild", id, reason)),
     });
     this.shippers.set(target.replicaId, shipper);
     shipper.start();

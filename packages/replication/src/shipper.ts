@@ -144,7 +144,11 @@ export class ReplicaShipper {
       this.lastError = messageOf(err);
     }
     v.on("appended", this.onAppended);
-    this.loop = this.run();
+    this.loop = this.run().catch((err: unknown) => {
+      // Only a bug gets here (every expected failure is handled in the loop): stay visible.
+      this.lastError = `shipper loop failed: ${messageOf(err)}`;
+      this.state = "degraded";
+    });
   }
 
   wake(): void {
