@@ -30,7 +30,13 @@ beforeEach(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
   clock = new ManualClock();
-  agent = await startTestAgent({ dir: t.dir, serverId: "s1", clock });
+  // The handshake never answers: a replica's session stays in phase connecting (gate closed).
+  agent = await startTestAgent({
+    dir: t.dir,
+    serverId: "s1",
+    clock,
+    handshake: () => new Promise<number>(() => {}),
+  });
   control = createControlClient(agent.address);
   volume = createVolumeClient(agent.address);
 });
@@ -155,18 +161,25 @@ describe("ApplyAssignments", () => {
 
   it("a replica set reaches the engine: GetProtocolState shows the gate closed while connecting", async () => {
     await allocate(allocateRequest("v1"));
-    // Nobody listens on port 1: the handshake fails, the session ends, the gate opens again.
     await apply([primary("v1", 1, { replicas: [{ server_id: "r1", address: "127.0.0.1:1" }] })]);
     const state = await unary<GetProtocolStateResponse__Output>((cb) =>
       control.GetProtocolState({ volume_id: "v1" }, cb),
     );
     expect(state).toMatchObject({ volume_id: "v1", epoch: "1", role: "ROLE_PRIMARY" });
     expect(state.replicas.map((r) => r.replica_id)).toEqual(["v1/r1"]);
-    const r = state.replicas[0];
-    if (r?.session_active) {
-      expect(r).toMatchObject({ live_eligible: false, session_kind: "SESSION_KIND_CATCHUP" });
-      expect(r.reason).toMatch(/^active_catchup_session phase=/);
-    }
+    expect(state.replicas[0]).toMatchObject({
+      session_active: true,
+      live_eligible: false,
+      session_kind: "SESSION_KIND_CATCHUP",
+      session_phase: "SESSION_PHASE_CONNECTING",
+      sender_state: "SENDER_STATE_CONNECTING",
+    });
+    expect(state.replicas[0]?.reason).toMatch(
+      /^active_catchup_session phase=connecting start=0 target=0 recovered=0$/,
+    );
+    // The same gate is what the shipper asks before any dial or send.
+    const policy = agent.host.get("v1")?.runtime.policy;
+    expect(policy?.("v1/r1", 1)).toEqual({ allow: false, reason: state.replicas[0]?.reason });
     expect(await reason(unary((cb) => control.GetProtocolState({ volume_id: "zz" }, cb)))).toBe(
       "volume_not_found",
     );
