@@ -334,10 +334,11 @@ export class ReplicaShipper {
       if (this.call === call && reasonOf(err) === "invalid_argument") {
         this.batchBytes = Math.max(4096, Math.floor(this.batchBytes / 2));
       }
-      if (this.call === call && reasonOf(err) === "needs_rebuild" && /log_mismatch/.test(messageOf(err))) {
-        // Divergent history: no cursor position can fix it; a gap, by contrast, is re-found by the
-        // next handshake.
-        this.enterNeedsRebuild(`log_mismatch: ${messageOf(err)}`, true);
+      const sticky = /(log_mismatch|record_epoch)/.exec(messageOf(err));
+      if (this.call === call && reasonOf(err) === "needs_rebuild" && sticky !== null) {
+        // Divergent history or records of an older epoch: no cursor position can fix either; a
+        // gap, by contrast, is re-found by the next handshake.
+        this.enterNeedsRebuild(`${sticky[1]}: ${messageOf(err)}`, true);
         return;
       }
       dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`);

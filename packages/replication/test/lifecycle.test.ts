@@ -66,6 +66,21 @@ describe("group lifecycle and edge cases", () => {
     expect(b.volume.headLsn).toBe(3);
   });
 
+  it("records of an older epoch (written before a promotion) cannot be caught up: needs_rebuild", async () => {
+    const b = await node("srv-b");
+    for (let i = 0; i < 3; i++) await primary.write(i, block(i, i)); // epoch 1
+    await primary.setEpoch(2);
+    await b.volume.setEpoch(2);
+    b.auth.epoch = 2;
+    await primary.write(3, block(3, 3)); // epoch 2
+    const reasons: string[] = [];
+    group.on("needsRebuild", (_id, reason) => reasons.push(reason));
+    group.setReplicas([b.target()]);
+    await waitForStatus(group, b.replicaId, (s) => s.state === "needs_rebuild", "needs_rebuild");
+    expect(reasons[0]).toMatch(/^record_epoch/);
+    expect(b.volume.headLsn).toBe(0);
+  });
+
   it("a policy that throws fails closed", async () => {
     const b = await node("srv-b");
     group.setPolicy(() => {
