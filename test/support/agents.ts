@@ -245,6 +245,11 @@ export class AgentFleet {
     return this.agents.map((a) => a.logs()).join("\n");
   }
 
+  /** Stops every agent with `signal` (SIGTERM: graceful) and waits for the exits. */
+  async stopAll(signal: NodeJS.Signals): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.kill(signal)));
+  }
+
   async cleanup(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.cleanup()));
     this.agents.length = 0;
