@@ -49,11 +49,9 @@ const RAW_MESSAGE_BYTES = MiB;
 /** When set, both agents run with `--cpu-prof` into this directory (one .cpuprofile per process). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
-function profileEnv(name: string): Record<string, string> {
-  if (PROFILE_DIR === undefined) return {};
-  return {
-    NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-name=${name}-\${pid}.cpuprofile`,
-  };
+function profileArgs(name: string): string[] {
+  if (PROFILE_DIR === undefined) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}/${name}`];
 }
 
 interface CaseResult {
@@ -279,13 +277,13 @@ async function main(): Promise<void> {
         kind: "primary",
         serverId: "bench-p",
         args: ["--log-level", "warn"],
-        env: profileEnv("primary"),
+        nodeArgs: profileArgs("primary"),
       }),
       fleet.start({
         kind: "replica",
         serverId: "bench-r",
         args: ["--log-level", "warn"],
-        env: profileEnv("replica"),
+        nodeArgs: profileArgs("replica"),
       }),
     ]);
     // A fresh pair of volumes per case keeps WAL and extent state from leaking between cases.

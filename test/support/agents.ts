@@ -40,6 +40,8 @@ export interface AgentOptions {
   /** Extra flags, e.g. `["--barrier-timeout-ms", "1000"]`. */
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra node flags before the script, e.g. `["--cpu-prof", "--cpu-prof-dir=/tmp/p"]`. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** One agent: a process that can be killed and restarted on the same data dir and port. */
@@ -50,6 +52,7 @@ export class AgentHandle {
   private readonly ownsDataDir: boolean;
   private readonly args: readonly string[];
   private readonly env: Readonly<Record<string, string>>;
+  private readonly nodeArgs: readonly string[];
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private port = 0;
@@ -72,6 +75,7 @@ export class AgentHandle {
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `blockship-${options.serverId}-`));
     this.args = options.args ?? [];
     this.env = options.env ?? {};
+    this.nodeArgs = options.nodeArgs ?? [];
   }
 
   static async start(options: AgentOptions): Promise<AgentHandle> {
@@ -172,6 +176,7 @@ export class AgentHandle {
     const child = spawn(
       process.execPath,
       [
+        ...this.nodeArgs,
         "--import",
         "tsx",
         join(REPO_ROOT, `services/${this.kind}-agent/src/main.ts`),
