@@ -7,7 +7,8 @@
  *     baseline: 1 MiB sequential pwrites, fdatasync every 16 MiB
  *
  * Env: BENCH_SECONDS (per case, default 10), BENCH_DIR (default os.tmpdir()), BENCH_WAL_MIB (default 64),
- * BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4).
+ * BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4), BENCH_CASES (rand,seq),
+ * BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32).
  * Prints one JSON line per figure: {"bench":"storage","case",…,"value","unit","baseline","ratio"}.
  */
 
@@ -22,6 +23,8 @@ const DIR = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "bloc
 const VOLUME_BYTES = 1024 * 1024 * 1024;
 const WAL_BYTES = Number(process.env.BENCH_WAL_MIB ?? 64) * 1024 * 1024;
 const SEQ_QD = Number(process.env.BENCH_SEQ_QD ?? 4);
+const CASES = (process.env.BENCH_CASES ?? "rand,seq").split(",");
+const MAX_CYCLE_MIB = Number(process.env.BENCH_MAX_CYCLE_MIB ?? 32);
 const BS = 4096;
 const MIB = 1024 * 1024;
 const BLOCKS = VOLUME_BYTES / BS;
@@ -41,21 +44,40 @@ function rand(n: number): number {
   return Math.floor(Math.random() * n);
 }
 
-async function withVolume<T>(name: string, fn: (vol: Volume) => Promise<T>): Promise<T> {
-  const file = path.join(DIR, `${name}.vol`);
-  const device = await FileDevice.createFile(file, 4096 + WAL_BYTES + VOLUME_BYTES);
-  // walKnownZero false: the WAL is written once at create, so measurements see an allocated WAL.
-  const vol = await Volume.create(device, { volumeSizeBytes: VOLUME_BYTES, walSizeBytes: WAL_BYTES });
+/**
+ * Both sides run on fully allocated files (like a raw block device): a first write into a sparse
+ * file costs block allocation, which would otherwise favour whichever side overwrites more.
+ */
+async function preallocate(file: string, sizeBytes: number): Promise<void> {
+  const fh = await fs.promises.open(file, "w+");
+  const zeros = Buffer.alloc(8 * MIB);
+  for (let off = 0; off < sizeBytes; off += zeros.length) {
+    await fh.write(zeros, 0, Math.min(zeros.length, sizeBytes - off), off);
+  }
+  await fh.datasync();
+  await fh.close();
+}
+
+const VOLUME_FILE = path.join(DIR, "volume.img");
+const BASELINE_FILE = path.join(DIR, "baseline.img");
+
+async function withVolume<T>(fn: (vol: Volume) => Promise<T>): Promise<T> {
+  // A fresh volume on the same allocated file for every case (create zeroes the WAL).
+  const device = await FileDevice.open(VOLUME_FILE);
+  const vol = await Volume.create(device, {
+    volumeSizeBytes: VOLUME_BYTES,
+    walSizeBytes: WAL_BYTES,
+    maxCycleBytes: MAX_CYCLE_MIB * MIB,
+  });
   try {
     return await fn(vol);
   } finally {
     await vol.close();
-    fs.rmSync(file, { force: true });
   }
 }
 
 async function volumeRandomIops(concurrency: number): Promise<number> {
-  return withVolume(`rand-c${concurrency}`, async (vol) => {
+  return withVolume(async (vol) => {
     const deadline = performance.now() + SECONDS * 1000;
     let ops = 0;
     const start = performance.now();
@@ -78,7 +100,7 @@ async function volumeRandomIops(concurrency: number): Promise<number> {
 }
 
 async function volumeSequentialMBps(): Promise<number> {
-  return withVolume("seq", async (vol) => {
+  return withVolume(async (vol) => {
     const data = randomBytes(MIB);
     const deadline = performance.now() + SECONDS * 1000;
     const start = performance.now();
@@ -112,9 +134,7 @@ async function volumeSequentialMBps(): Promise<number> {
 }
 
 async function baselineRandomIops(): Promise<number> {
-  const file = path.join(DIR, "baseline-rand.img");
-  const fh = await fs.promises.open(file, "w+");
-  await fh.truncate(VOLUME_BYTES);
+  const fh = await fs.promises.open(BASELINE_FILE, "r+");
   const data = randomBytes(BS);
   const deadline = performance.now() + SECONDS * 1000;
   const start = performance.now();
@@ -126,14 +146,11 @@ async function baselineRandomIops(): Promise<number> {
   }
   const elapsed = (performance.now() - start) / 1000;
   await fh.close();
-  fs.rmSync(file, { force: true });
   return ops / elapsed;
 }
 
 async function baselineSequentialMBps(): Promise<number> {
-  const file = path.join(DIR, "baseline-seq.img");
-  const fh = await fs.promises.open(file, "w+");
-  await fh.truncate(VOLUME_BYTES);
+  const fh = await fs.promises.open(BASELINE_FILE, "r+");
   const data = randomBytes(MIB);
   const deadline = performance.now() + SECONDS * 1000;
   const start = performance.now();
@@ -148,31 +165,37 @@ async function baselineSequentialMBps(): Promise<number> {
   await fh.datasync();
   const elapsed = (performance.now() - start) / 1000;
   await fh.close();
-  fs.rmSync(file, { force: true });
   return written / MIB / elapsed;
 }
 
 async function main(): Promise<void> {
   log(`dir ${DIR}, ${SECONDS} s per case, volume 1 GiB, WAL ${WAL_BYTES / MIB} MiB, seq QD ${SEQ_QD}`);
   try {
+    log("preallocating the volume and baseline files");
+    await preallocate(VOLUME_FILE, 4096 + WAL_BYTES + VOLUME_BYTES);
+    await preallocate(BASELINE_FILE, VOLUME_BYTES);
     // Baselines run right before and right after the volume cases; their mean is the reference, so
     // drift in the machine's load during the run hits both sides alike.
-    const randBefore = await baselineRandomIops();
-    const rand: Array<[number, number]> = [];
-    for (const c of [1, 16, 64]) rand.push([c, await volumeRandomIops(c)]);
-    const randAfter = await baselineRandomIops();
-    const baseRand = (randBefore + randAfter) / 2;
-    log(
-      `baseline 4 KiB pwrite+fdatasync: ${randBefore.toFixed(0)} / ${randAfter.toFixed(0)} IOPS (before/after)`,
-    );
-    for (const [c, iops] of rand) report(`4k_randwrite_flush_each_c${c}`, iops, "IOPS", baseRand);
-    const seqBefore = await baselineSequentialMBps();
-    const seq = await volumeSequentialMBps();
-    const seqAfter = await baselineSequentialMBps();
-    log(
-      `baseline 1 MiB seq, fdatasync every 16 MiB: ${seqBefore.toFixed(0)} / ${seqAfter.toFixed(0)} MiB/s (before/after)`,
-    );
-    report(`1m_seqwrite_flush_16m_qd${SEQ_QD}`, seq, "MiB/s", (seqBefore + seqAfter) / 2);
+    if (CASES.includes("rand")) {
+      const randBefore = await baselineRandomIops();
+      const rand: Array<[number, number]> = [];
+      for (const c of [1, 16, 64]) rand.push([c, await volumeRandomIops(c)]);
+      const randAfter = await baselineRandomIops();
+      const baseRand = (randBefore + randAfter) / 2;
+      log(
+        `baseline 4 KiB pwrite+fdatasync: ${randBefore.toFixed(0)} / ${randAfter.toFixed(0)} IOPS (before/after)`,
+      );
+      for (const [c, iops] of rand) report(`4k_randwrite_flush_each_c${c}`, iops, "IOPS", baseRand);
+    }
+    if (CASES.includes("seq")) {
+      const seqBefore = await baselineSequentialMBps();
+      const seq = await volumeSequentialMBps();
+      const seqAfter = await baselineSequentialMBps();
+      log(
+        `baseline 1 MiB seq, fdatasync every 16 MiB: ${seqBefore.toFixed(0)} / ${seqAfter.toFixed(0)} MiB/s (before/after)`,
+      );
+      report(`1m_seqwrite_flush_16m_qd${SEQ_QD}`, seq, "MiB/s", (seqBefore + seqAfter) / 2);
+    }
   } finally {
     fs.rmSync(DIR, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import type { Retention } from "./retention";
 import { lastLsnWithin, recordEndOffset, type VolumeState } from "./state";
 import type { Superblock } from "./superblock";
 import type { SuperblockWriter } from "./superblock-writer";
-import { scanWal } from "./wal-scan";
+import { scanChunkBytes, scanWal } from "./wal-scan";
 
 export interface FlusherHooks {
   failure(): StorageError | undefined;
@@ -40,6 +40,8 @@ export class Flusher {
   private stopped = false;
   cycles = 0;
   private readonly zeroBlock: Buffer;
+  /** Reused WAL read buffers: fresh multi-MiB buffers per chunk cost page faults and GC. */
+  private readonly chunkBuffers: Buffer[];
 
   constructor(
     private readonly state: VolumeState,
@@ -51,6 +53,7 @@ export class Flusher {
     private readonly cfg: { flushIntervalMs: number; maxCycleBytes: number; flusherWatermark: number },
   ) {
     this.zeroBlock = Buffer.alloc(state.geo.blockSize);
+    this.chunkBuffers = [0, 1].map(() => Buffer.allocUnsafe(scanChunkBytes(state.geo)));
   }
 
   start(): void {
@@ -153,22 +156,35 @@ export class Flusher {
       // One superblock sync carries the previous cycle's checkpoint/tail (if not yet persisted) and
       // this cycle's extentHighLsn; it also makes the WAL durable up to upTo before the extent is touched.
       if (s.sb.extentHighLsn < upTo) await this.persistState({ extentHighLsn: upTo });
-      const runs: Run[] = [];
+      // Chunk by chunk through two reused buffers: the extent writes of one chunk overlap the read
+      // of the next; a buffer is read into again only after its chunk's writes completed.
+      let runs: Run[] = [];
+      const flushed: Run[] = [];
+      let previousWrites: Promise<void> = Promise.resolve();
       await scanWal(this.device, s.geo, {
         startOffset: s.flushedOffset,
         endOffset: end,
         expectLsn: startLsn + 1,
         maxEpoch: Number.MAX_SAFE_INTEGER,
+        chunkBuffers: this.chunkBuffers,
         onRecord: (rec) => {
           if (rec.type === RecordType.WRITE || rec.type === RecordType.TRIM) this.collect(rec, runs);
           return undefined;
         },
+        onChunkDone: async () => {
+          const writes = this.writeExtent(runs);
+          writes.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
+          for (const r of runs) flushed.push({ lba: r.lba, blocks: r.blocks, lsn: r.lsn, bufs: [] });
+          runs = [];
+          await previousWrites;
+          previousWrites = writes;
+        },
       });
-      await this.writeExtent(runs);
+      await previousWrites;
       const covered = s.appendedLsn;
       await this.device.sync();
       this.hooks.noteDurable(covered);
-      for (const r of runs) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
+      for (const r of flushed) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
       s.checkpointLsn = upTo;
       s.flushedOffset = end;
       s.extentHighLsn = Math.max(s.extentHighLsn, upTo);

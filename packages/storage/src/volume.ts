@@ -17,6 +17,7 @@ import { type NeedsRebuildEvent, Retention } from "./retention";
 import type { VolumeState } from "./state";
 import { type DurabilityMode, extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
 import { SuperblockWriter } from "./superblock-writer";
+import { SharedSyncDevice } from "./sync-service";
 import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
 
 export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
@@ -79,9 +80,11 @@ export class Volume extends EventEmitter<VolumeEvents> {
       dirty: new DirtyMap(),
       index: new LsnIndex(),
     };
+    // Every sync of the open volume goes through one service: never two fdatasyncs at once.
+    const shared = new SharedSyncDevice(device);
     const fail = (e: StorageError): void => this.fail(e);
     const failure = (): StorageError | undefined => this.failure;
-    this.sbWriter = new SuperblockWriter(this.state, device, fail, (lsn) =>
+    this.sbWriter = new SuperblockWriter(this.state, shared, fail, (lsn) =>
       this.groupCommit.noteDurable(lsn),
     );
     this.appender = new Appender(this.state, device, this.gate, t, {
@@ -91,7 +94,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       fail,
       now: () => performance.now(), // admission deadlines use real time; only retention takes the injectable clock
     });
-    this.groupCommit = new GroupCommit(this.state, device, this.appender, this.gate, { failure, fail });
+    this.groupCommit = new GroupCommit(this.state, shared, this.appender, this.gate, { failure, fail });
     this.retention = new Retention(
       this.state,
       {
@@ -107,7 +110,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
     );
     this.flusher = new Flusher(
       this.state,
-      device,
+      shared,
       this.gate,
       this.sbWriter,
       this.retention,

@@ -31,6 +31,14 @@ export interface ScanOptions {
   minEpoch?: number;
   /** CRC of the record before startOffset, when known: the first record's prevCrc must match. */
   prevCrc?: number;
+  /**
+   * Reused in turn for the chunk reads (each at least scanChunkBytes); a record's views stay valid
+   * until the buffer comes round again, i.e. for `chunkBuffers.length - 1` more onChunkDone calls.
+   * Without them every chunk gets a fresh buffer.
+   */
+  chunkBuffers?: Buffer[];
+  /** Called after the records of each chunk were reported, before the buffer is reused. */
+  onChunkDone?: () => Promise<void>;
   /** Return false to stop after this record. Padding is not reported. */
   onRecord: (rec: ScanRecord) => boolean | undefined;
 }
@@ -54,9 +62,13 @@ const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
  * PADDING record (or, if fewer than 40 bytes remain, nothing) fills the gap and the walk continues
  * at the next lap. Every record is checked: header sanity, CRC, LSN = previous + 1, epoch bounds.
  */
+export function scanChunkBytes(geo: WalGeometry): number {
+  return Math.max(DEFAULT_CHUNK_BYTES, geo.maxRecordBytes);
+}
+
 export async function scanWal(device: BlockDevice, geo: WalGeometry, opts: ScanOptions): Promise<ScanResult> {
   const W = geo.walSizeBytes;
-  const chunkBytes = Math.max(DEFAULT_CHUNK_BYTES, geo.maxRecordBytes);
+  const chunkBytes = scanChunkBytes(geo);
   const recovery = opts.endOffset === undefined;
   const limit = opts.endOffset ?? opts.startOffset + W;
   let pos = opts.startOffset;
@@ -64,6 +76,7 @@ export async function scanWal(device: BlockDevice, geo: WalGeometry, opts: ScanO
   let expect = opts.expectLsn;
   let lastEpoch = opts.minEpoch ?? 0;
   let lastCrc = opts.prevCrc;
+  let chunkIndex = 0;
 
   const fail = (problem: string): ScanResult => {
     if (recovery) return { endOffset, lastLsn: expect - 1, stopReason: problem, lastEpoch, lastCrc };
@@ -79,7 +92,8 @@ export async function scanWal(device: BlockDevice, geo: WalGeometry, opts: ScanO
     }
     const len = Math.min(chunkBytes, toRingEnd, limit - pos);
     if (len < RECORD_HEADER_BYTES) return fail("truncated header");
-    const buf = Buffer.allocUnsafe(len);
+    const pool = opts.chunkBuffers;
+    const buf = pool ? pool[chunkIndex++ % pool.length]!.subarray(0, len) : Buffer.allocUnsafe(len);
     await device.read(buf, geo.walOffsetBytes + phys);
     let at = 0;
     let advanced = false;
@@ -124,8 +138,12 @@ export async function scanWal(device: BlockDevice, geo: WalGeometry, opts: ScanO
       at += h.recordBytes;
       endOffset = pos;
       advanced = true;
-      if (keepGoing === false) return { endOffset, lastLsn: expect - 1, lastEpoch, lastCrc };
+      if (keepGoing === false) {
+        await opts.onChunkDone?.();
+        return { endOffset, lastLsn: expect - 1, lastEpoch, lastCrc };
+      }
     }
+    await opts.onChunkDone?.();
     if (!advanced && pos < limit && pos % W !== 0) {
       // Nothing parsed and no lap change: only possible when a header straddles the chunk end.
       return fail("no progress");
