@@ -9,7 +9,8 @@ import type {
   ShipperGroupOptions,
   ShipperStatus,
 } from "./api";
-import { ReplicaShipper, resolveShipperConfig, type ShipperConfig } from "./shipper";
+import { resolveShipperConfig, type ShipperConfig } from "./config";
+import { ReplicaShipper } from "./shipper";
 
 export interface ShipperGroupInit extends ShipperGroupOptions {
   /** Makes a Replication client for `address` (the agent owns credentials and channel options). */

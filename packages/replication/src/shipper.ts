@@ -8,70 +8,14 @@ import {
 } from "@blockship/rpc";
 import { isStorageError, type NeedsRebuildEvent, type Volume } from "@blockship/storage";
 import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
-import type {
-  BarrierOutcome,
-  LiveShippingPolicy,
-  ReplicaTarget,
-  ShipperGroupOptions,
-  ShipperState,
-  ShipperStatus,
-} from "./api";
+import type { BarrierOutcome, LiveShippingPolicy, ReplicaTarget, ShipperState, ShipperStatus } from "./api";
 import { BarrierBook } from "./barriers";
+import type { ShipperConfig } from "./config";
 import { assert, messageOf } from "./errors";
+import { classifyHandshake } from "./handshake";
+import { InFlightWindow } from "./in-flight";
 import { cancellableSleep, Signal } from "./signal";
 import { numFromWire, numToWire } from "./wire";
-
-export interface ShipperConfig {
-  readonly volumeId: string;
-  readonly primaryServerId: string;
-  readonly epoch: () => number;
-  readonly barrierTimeoutMs: number;
-  readonly maxInFlightBytes: number;
-  readonly batchBytes: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly handshakeTimeoutMs: number;
-  /**
-   * Background barriers (nobody waits for them) keep the replica's durable LSN, and so the WAL pin,
-   * moving without client flushes: one goes out when durability lags what was sent and either this
-   * much time passed since the last barrier or `backgroundBarrierBytes` were sent since.
-   */
-  readonly idleBarrierMs: number;
-  readonly backgroundBarrierBytes: number;
-  /** While the gate denies, the policy is re-asked at least this often (besides every wake-up). */
-  readonly gateRecheckMs: number;
-}
-
-export function resolveShipperConfig(o: ShipperGroupOptions): ShipperConfig {
-  const c: ShipperConfig = {
-    volumeId: o.volumeId,
-    primaryServerId: o.primaryServerId,
-    epoch: o.epoch,
-    barrierTimeoutMs: o.barrierTimeoutMs ?? 5_000,
-    maxInFlightBytes: o.maxInFlightBytes ?? 8 * 1024 * 1024,
-    batchBytes: o.batchBytes ?? 256 * 1024,
-    reconnectMinMs: o.reconnectMinMs ?? 100,
-    reconnectMaxMs: o.reconnectMaxMs ?? 5_000,
-    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5_000,
-    idleBarrierMs: o.idleBarrierMs ?? 1_000,
-    backgroundBarrierBytes: o.backgroundBarrierBytes ?? 4 * 1024 * 1024,
-    gateRecheckMs: o.gateRecheckMs ?? 250,
-  };
-  const positive = (name: string, v: number): void => {
-    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be > 0 (got ${v})`);
-  };
-  positive("barrierTimeoutMs", c.barrierTimeoutMs);
-  positive("maxInFlightBytes", c.maxInFlightBytes);
-  positive("batchBytes", c.batchBytes);
-  positive("reconnectMinMs", c.reconnectMinMs);
-  positive("handshakeTimeoutMs", c.handshakeTimeoutMs);
-  positive("idleBarrierMs", c.idleBarrierMs);
-  positive("backgroundBarrierBytes", c.backgroundBarrierBytes);
-  positive("gateRecheckMs", c.gateRecheckMs);
-  if (c.reconnectMaxMs < c.reconnectMinMs) throw new RangeError("reconnectMaxMs < reconnectMinMs");
-  if (c.batchBytes > c.maxInFlightBytes) throw new RangeError("batchBytes > maxInFlightBytes");
-  return c;
-}
 
 export interface ShipperDeps {
   readonly volume: Volume;
@@ -109,18 +53,13 @@ export class ReplicaShipper {
   private needDrain = false;
   private handshakeCall: ClientUnaryCall | undefined;
   private client: ReplicationClient | undefined;
-  private inFlightBytes = 0;
+  private readonly window = new InFlightWindow();
   private bytesSinceBarrier = 0;
   /** Batch size in use: halved when a replica refuses a batch as too large for its WAL. */
   private batchBytes: number;
-  /** Sent batches not yet acknowledged, as parallel queues (lastLsn, bytes). */
-  private sentLast: number[] = [];
-  private sentBytes: number[] = [];
   private closed = false;
   private backoff: { cancel: () => void } | undefined;
   private loop: Promise<void> | undefined;
-  /** Highest in-flight byte count ever reached (tests and metrics). */
-  maxInFlightSeenBytes = 0;
   batchesSent = 0;
   private readonly onAppended = (): void => this.signal.wake();
 
@@ -165,15 +104,11 @@ export class ReplicaShipper {
       cursorLsn: this.cursor,
       receivedLsn: this.receivedLsn,
       durableLsn: this.barriers.durableLsn,
-      inFlightBytes: this.inFlightBytes,
-      peakInFlightBytes: this.maxInFlightSeenBytes,
+      inFlightBytes: this.window.bytes,
+      peakInFlightBytes: this.window.peakBytes,
       ...(this.gateReason === undefined ? {} : { gateReason: this.gateReason }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
-  }
-
-  get inFlight(): number {
-    return this.inFlightBytes;
   }
 
   /** Make everything <= lsn durable on the replica; never rejects. */
@@ -259,24 +194,19 @@ export class ReplicaShipper {
       throw new Disconnect(`epoch_mismatch: assigned epoch ${epoch}, volume epoch ${v.epoch}`);
     const hs = await this.handshake(epoch);
     if (this.closed) return false;
-    const replicaEpoch = numFromWire(hs.epoch, "epoch");
-    if (replicaEpoch !== epoch) {
-      throw new Disconnect(`epoch_mismatch: replica epoch ${replicaEpoch}, primary epoch ${epoch}`);
-    }
-    const replicaHead = numFromWire(hs.head_lsn, "head_lsn");
-    const replicaDurable = numFromWire(hs.durable_lsn, "durable_lsn");
-    const head = v.headLsn;
-    if (replicaHead > head) {
-      throw new NeedsRebuild(`replica_ahead: replica head ${replicaHead} > primary head ${head}`);
-    }
-    if (replicaHead < v.tailLsn) {
-      throw new NeedsRebuild(
-        `wal_recycled: replica head ${replicaHead} is below the retained WAL (starts at ${v.tailLsn + 1})`,
-      );
-    }
-    this.cursor = replicaHead + 1;
-    this.receivedLsn = replicaHead;
-    if (!this.pinAt(Math.max(Math.min(replicaDurable + 1, this.cursor), v.tailLsn + 1))) {
+    const verdict = classifyHandshake(
+      { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn },
+      {
+        epoch: numFromWire(hs.epoch, "epoch"),
+        headLsn: numFromWire(hs.head_lsn, "head_lsn"),
+        durableLsn: numFromWire(hs.durable_lsn, "durable_lsn"),
+      },
+    );
+    if (verdict.kind === "retry") throw new Disconnect(verdict.reason);
+    if (verdict.kind === "needs_rebuild") throw new NeedsRebuild(verdict.reason);
+    this.cursor = verdict.cursor;
+    this.receivedLsn = verdict.cursor - 1;
+    if (!this.pinAt(verdict.pinFromLsn)) {
       throw new NeedsRebuild(`wal_recycled: the WAL moved past LSN ${this.cursor} during the handshake`);
     }
     this.openStream(epoch);
@@ -385,15 +315,15 @@ export class ReplicaShipper {
         await this.signal.wait(cfg.gateRecheckMs);
         continue;
       }
-      const room = cfg.maxInFlightBytes - this.inFlightBytes;
-      if (this.inFlightBytes > 0 && room < this.batchBytes) {
+      const room = cfg.maxInFlightBytes - this.window.bytes;
+      if (this.window.bytes > 0 && room < this.batchBytes) {
         await this.signal.wait(); // an ack frees room
         continue;
       }
       const batch = await this.read(Math.min(this.batchBytes, room));
       if (batch === undefined || this.closed || this.call !== call || this.callDead) continue;
       // A single record larger than the room waits for every ack (it travels alone).
-      while (this.inFlightBytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.inFlightBytes) {
+      while (this.window.bytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.window.bytes) {
         if (this.closed || this.callDead || this.call !== call) break;
         await this.signal.wait();
       }
@@ -426,11 +356,8 @@ export class ReplicaShipper {
       },
     });
     this.batchesSent++;
-    this.inFlightBytes += bytes.length;
+    this.window.add(lastLsn, bytes.length);
     this.bytesSinceBarrier += bytes.length;
-    if (this.inFlightBytes > this.maxInFlightSeenBytes) this.maxInFlightSeenBytes = this.inFlightBytes;
-    this.sentLast.push(lastLsn);
-    this.sentBytes.push(bytes.length);
     this.cursor = lastLsn + 1;
     if (!ok) this.needDrain = true;
     // Barriers covering what was just sent go right behind it.
@@ -498,17 +425,7 @@ export class ReplicaShipper {
 
   private onAck(receivedLsn: number): void {
     if (receivedLsn > this.receivedLsn) this.receivedLsn = receivedLsn;
-    let n = 0;
-    while (n < this.sentLast.length && (this.sentLast[n] ?? 0) <= receivedLsn) {
-      this.inFlightBytes -= this.sentBytes[n] ?? 0;
-      n++;
-    }
-    if (n > 0) {
-      this.sentLast.splice(0, n);
-      this.sentBytes.splice(0, n);
-      this.signal.wake();
-    }
-    assert(this.inFlightBytes >= 0, "in-flight bytes went negative");
+    if (this.window.ack(receivedLsn)) this.signal.wake();
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -567,9 +484,7 @@ export class ReplicaShipper {
     this.call = undefined;
     this.callDead = false;
     this.needDrain = false;
-    this.inFlightBytes = 0;
-    this.sentLast = [];
-    this.sentBytes = [];
+    this.window.clear();
     this.barriers.failAll(reason);
     if (call !== undefined) {
       call.removeAllListeners("data");
