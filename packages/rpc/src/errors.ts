@@ -14,6 +14,7 @@ export const REASON_CODES = {
   epoch_regression: status.FAILED_PRECONDITION,
   invalid_role_transition: status.FAILED_PRECONDITION,
   not_primary: status.FAILED_PRECONDITION,
+  not_replica: status.FAILED_PRECONDITION,
   epoch_stale: status.FAILED_PRECONDITION,
   lease_expired: status.FAILED_PRECONDITION,
   needs_rebuild: status.FAILED_PRECONDITION,

@@ -47,7 +47,7 @@ export interface ProtoGrpcType {
        * Writes and trims are acknowledged after the WAL append and are durable only after a
        * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
        * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
-       * acknowledge anything after failover. Reads are served by any role except NONE.
+       * acknowledge anything after failover. Reads are served in every role.
        * Error reasons and codes are listed in blockship/v1/common.proto.
        */
       Volume: SubtypeConstructor<typeof grpc.Client, _blockship_v1_VolumeClient> & { service: _blockship_v1_VolumeDefinition }

@@ -20,7 +20,7 @@ import type { WriteStreamResponse as _blockship_v1_WriteStreamResponse, WriteStr
  * Writes and trims are acknowledged after the WAL append and are durable only after a
  * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
  * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
- * acknowledge anything after failover. Reads are served by any role except NONE.
+ * acknowledge anything after failover. Reads are served in every role.
  * Error reasons and codes are listed in blockship/v1/common.proto.
  */
 export interface VolumeClient extends grpc.Client {
@@ -143,7 +143,7 @@ export interface VolumeClient extends grpc.Client {
  * Writes and trims are acknowledged after the WAL append and are durable only after a
  * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
  * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
- * acknowledge anything after failover. Reads are served by any role except NONE.
+ * acknowledge anything after failover. Reads are served in every role.
  * Error reasons and codes are listed in blockship/v1/common.proto.
  */
 export interface VolumeHandlers extends grpc.UntypedServiceImplementation {
