@@ -99,7 +99,7 @@ export class ReplicaNode {
 
   async stop(): Promise<void> {
     this.receiver.close();
-    await this.server?.shutdown(1_000);
+    await this.server?.shutdown(50); // streams are cut at once: a replica that goes down
     this.server = undefined;
   }
 }
