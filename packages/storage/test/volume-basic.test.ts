@@ -164,3 +164,18 @@ describe("reads racing the ring", () => {
     await vol.close();
   });
 });
+
+describe("sync service", () => {
+  it("runs one fdatasync at a time; requests during a sync share the next one", async () => {
+    const { SyncService } = await import("../src/sync-service");
+    const { SimDevice } = await import("../src/index");
+    const dev = new SimDevice(8192);
+    const svc = new SyncService(dev);
+    const first = svc.sync();
+    const waiting = [svc.sync(), svc.sync(), svc.sync()];
+    await Promise.all([first, ...waiting]);
+    expect(dev.syncCount).toBe(2);
+    dev.failSync = () => new Error("EIO");
+    await expect(svc.sync()).rejects.toThrow("EIO");
+  });
+});
