@@ -1,6 +1,7 @@
-// RF=2 through real agent processes: writes and trims → flush → SIGKILL both agents → restart →
-// every flushed byte is on the replica. sync_all fails loudly while the replica is down,
-// best_effort does not; re-delivered assignments change nothing.
+// Replicated I/O through real agent processes: writes and trims → flush → SIGKILL every agent →
+// restart → every flushed byte is on the replica (RF=2 best_effort and sync_all; RF=3 sync_quorum:
+// on a majority). sync_all fails loudly while its replica is down, best_effort does not,
+// sync_quorum only once the majority is gone; re-delivered assignments change nothing.
 import { reasonOf } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
@@ -20,18 +21,22 @@ import {
 const fleet = new AgentFleet();
 let primary: AgentHandle;
 let replica: AgentHandle;
+/** The third copy of the RF=3 sync_quorum volume. */
+let replica2: AgentHandle;
 const SIZE_BYTES = 32 * MiB;
-const MODES: readonly Mode[] = ["best_effort", "sync_all"];
+const MODES: readonly Mode[] = ["best_effort", "sync_all", "sync_quorum"];
 const models = new Map<Mode, VolumeModel>();
 /** The epoch the master hands out; bumped after the restart, as a master would. */
 let epoch = 1;
 
 const volumeOf = (mode: Mode) => `io-${mode}`;
+const replicasOf = (mode: Mode) => (mode === "sync_quorum" ? [replica, replica2] : [replica]);
 
 beforeAll(async () => {
-  [primary, replica] = await Promise.all([
+  [primary, replica, replica2] = await Promise.all([
     fleet.start({ kind: "primary", serverId: "io-p", args: ["--barrier-timeout-ms", "1000"] }),
     fleet.start({ kind: "replica", serverId: "io-r" }),
+    fleet.start({ kind: "replica", serverId: "io-r2" }),
   ]);
 });
 
@@ -47,19 +52,22 @@ function showLogsOnFailure(): void {
 
 async function assignPair(mode: Mode): Promise<void> {
   const volumeId = volumeOf(mode);
-  await assign(replica, replicaAssignment(volumeId, epoch, primary));
-  await assign(primary, primaryAssignment(volumeId, epoch, [replica]));
-  await waitFor(() => replicasInSync(primary, volumeId, 1), `${volumeId}: replica in sync`);
+  for (const r of replicasOf(mode)) await assign(r, replicaAssignment(volumeId, epoch, primary));
+  await assign(primary, primaryAssignment(volumeId, epoch, replicasOf(mode)));
+  await waitFor(
+    () => replicasInSync(primary, volumeId, replicasOf(mode).length),
+    `${volumeId}: replicas in sync`,
+  );
 }
 
-describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
-  it("flushed writes and trims survive SIGKILL of both agents and are on the replica byte for byte", async () => {
+describe("replicated I/O (RF=2, RF=3) across SIGKILL of every agent", () => {
+  it("flushed writes and trims survive SIGKILL of every agent and are on the replicas byte for byte", async () => {
     showLogsOnFailure();
     const rand = prng(0x5eed);
     for (const mode of MODES) {
       const volumeId = volumeOf(mode);
-      await allocate(primary, { volumeId, sizeBytes: SIZE_BYTES, mode });
-      await allocate(replica, { volumeId, sizeBytes: SIZE_BYTES, mode });
+      for (const agent of [primary, ...replicasOf(mode)])
+        await allocate(agent, { volumeId, sizeBytes: SIZE_BYTES, mode });
       await assignPair(mode);
       const model = new VolumeModel(volumeId, SIZE_BYTES);
       models.set(mode, model);
@@ -70,11 +78,14 @@ describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
         expect(BigInt(res.durable_lsn)).toBe(BigInt(model.ops));
       }
       const status = await volumeStatus(primary, volumeId);
-      expect(status.replicas[0]?.durable_lsn).toBe(String(model.ops));
+      // sync_all: every replica confirmed; sync_quorum: at least a majority (primary + 1).
+      const confirmed = status.replicas.filter((r) => r.durable_lsn === String(model.ops));
+      expect(confirmed.length).toBeGreaterThanOrEqual(mode === "best_effort" ? 0 : 1);
     }
 
-    await Promise.all([primary.kill("SIGKILL"), replica.kill("SIGKILL")]);
-    await Promise.all([primary.restart(), replica.restart()]);
+    const all = [primary, replica, replica2];
+    await Promise.all(all.map((a) => a.kill("SIGKILL")));
+    await Promise.all(all.map((a) => a.restart()));
     epoch += 1;
 
     for (const mode of MODES) {
@@ -82,16 +93,19 @@ describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
       const model = models.get(mode);
       if (model === undefined) throw new Error("no model");
       // A restarted agent holds its volumes in role NONE until the master assigns them again.
-      await assign(replica, replicaAssignment(volumeId, epoch, primary));
-      const onReplica = await readAll(replica, volumeId, SIZE_BYTES);
-      expect(
-        firstDifference(onReplica, model.flushed),
-        `${volumeId}: first differing byte on the replica`,
-      ).toBe(-1);
-      const replicaStatus = await volumeStatus(replica, volumeId);
-      expect(replicaStatus.durable_lsn).toBe(String(model.ops));
-      await assign(primary, primaryAssignment(volumeId, epoch, [replica]));
-      await waitFor(() => replicasInSync(primary, volumeId, 1), `${volumeId}: replica in sync after restart`);
+      // Every flushed byte is on the replica (sync_quorum: on at least one of the two).
+      const differences: number[] = [];
+      for (const r of replicasOf(mode)) {
+        await assign(r, replicaAssignment(volumeId, epoch, primary));
+        differences.push(firstDifference(await readAll(r, volumeId, SIZE_BYTES), model.flushed));
+      }
+      expect(differences, `${volumeId}: first differing byte per replica`).toContain(-1);
+      if (mode !== "sync_quorum") expect(differences).toEqual([-1]);
+      await assign(primary, primaryAssignment(volumeId, epoch, replicasOf(mode)));
+      await waitFor(
+        () => replicasInSync(primary, volumeId, replicasOf(mode).length),
+        `${volumeId}: replicas in sync after restart`,
+      );
       const onPrimary = await readAll(primary, volumeId, SIZE_BYTES);
       expect(
         firstDifference(onPrimary, model.flushed),
@@ -110,7 +124,7 @@ describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
         replica: stable(await volumeStatus(replica, volumeId)),
       };
       const r = await assign(replica, replicaAssignment(volumeId, epoch, primary));
-      const p = await assign(primary, primaryAssignment(volumeId, epoch, [replica]));
+      const p = await assign(primary, primaryAssignment(volumeId, epoch, replicasOf(mode)));
       expect([r.unchanged, p.unchanged]).toEqual([true, true]);
       expect(await protocolState(primary, volumeId)).toEqual(before.state);
       expect(stable(await volumeStatus(primary, volumeId))).toEqual(before.primary);
@@ -118,7 +132,7 @@ describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
     }
   });
 
-  it("while the replica is down a sync_all flush fails loudly and a best_effort flush does not", async () => {
+  it("with a replica down sync_all flushes fail loudly, best_effort and sync_quorum (majority left) do not; without a majority sync_quorum fails", async () => {
     showLogsOnFailure();
     const rand = prng(42);
     await replica.kill("SIGKILL");
@@ -133,24 +147,39 @@ describe("RF=2 replicated I/O across SIGKILL of both agents", () => {
         Buffer.alloc(4096, 7).copy(model.acked, 0);
         expect(await flush(primary, model.volumeId).catch(reasonOf)).toBe("durability_barrier_failed");
       } else {
+        // best_effort needs no replica; sync_quorum still has a majority (primary + io-r2).
         await model.flush(primary);
       }
     }
-    // The replica comes back: the master re-assigns it and sync_all flushes succeed again, with
-    // everything acknowledged meanwhile on the replica.
+    // With the second replica of the RF=3 volume gone too, the quorum is lost: loud failure.
+    await replica2.kill("SIGKILL");
+    const quorum = models.get("sync_quorum");
+    if (quorum === undefined) throw new Error("no model");
+    await write(primary, quorum.volumeId, 1, Buffer.alloc(4096, 9));
+    Buffer.alloc(4096, 9).copy(quorum.acked, 4096);
+    quorum.ops += 1;
+    expect(await flush(primary, quorum.volumeId).catch(reasonOf)).toBe("durability_quorum_lost");
+    await replica2.restart();
+    // The replicas come back: the master re-assigns them and flushes succeed again, with
+    // everything acknowledged meanwhile on every replica.
     await replica.restart();
     for (const mode of MODES) {
       const model = models.get(mode);
       if (model === undefined) throw new Error("no model");
-      await assign(replica, replicaAssignment(model.volumeId, epoch, primary));
+      for (const r of replicasOf(mode)) await assign(r, replicaAssignment(model.volumeId, epoch, primary));
       await waitFor(
-        () => replicasInSync(primary, model.volumeId, 1),
-        `${model.volumeId}: replica back in sync`,
+        () => replicasInSync(primary, model.volumeId, replicasOf(mode).length),
+        `${model.volumeId}: replicas back in sync`,
       );
       const res = await model.flush(primary);
       expect(BigInt(res.durable_lsn)).toBe(BigInt(model.ops + (mode === "sync_all" ? 1 : 0)));
-      const onReplica = await readAll(replica, model.volumeId, SIZE_BYTES);
-      expect(firstDifference(onReplica, model.flushed), `${model.volumeId}: replica after catch-up`).toBe(-1);
+      for (const r of replicasOf(mode)) {
+        const onReplica = await readAll(r, model.volumeId, SIZE_BYTES);
+        expect(
+          firstDifference(onReplica, model.flushed),
+          `${model.volumeId}: ${r.serverId} after catch-up`,
+        ).toBe(-1);
+      }
     }
   });
 });
