@@ -153,7 +153,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
     vol.state.durableLsn = vol.state.appendedLsn;
     vol.flusher.start();
     vol.retention.start();
-    if (vol.state.appendedLsn > vol.state.checkpointLsn) vol.flusher.wake();
+    // No immediate cycle: recovered records stay WAL-only until the first timer tick (or WAL pressure),
+    // which leaves a replica that turns out to be ahead a window to truncate them safely.
     return vol;
   }
 
