@@ -1,0 +1,209 @@
+// recovery start / cancel: operator-driven catch-up (or rebuild) of one replica of a primary.
+// `start` follows the session with GetProtocolState polls and a progress bar (stderr, TTY only)
+// until it completes or is invalidated.
+import {
+  type CancelRecoveryResponse__Output,
+  type GetProtocolStateResponse__Output,
+  type ReplicaExecutionState__Output,
+  type StartRecoveryResponse__Output,
+  u64ToWire,
+  unary,
+} from "@blockship/rpc";
+import { SingleBar } from "cli-progress";
+import { type Command, Option } from "commander";
+import type { Context } from "../context";
+import { RpcFailure } from "../errors";
+import { executionStateJson } from "../format";
+import { arg, type VerbRunner } from "../program";
+import { parseIntInRange, parseU64 } from "../sizes";
+
+/** How often a followed session is polled. */
+const FOLLOW_POLL_MS = 200;
+const BYTES_PER_MB = 1_000_000n;
+
+type ExecutionStateJson = ReturnType<typeof executionStateJson>;
+
+async function currentEpoch(ctx: Context, volume: string, given: bigint | undefined): Promise<bigint> {
+  if (given !== undefined) return given;
+  return BigInt((await ctx.volumeStatus(volume)).epoch);
+}
+
+async function replicaState(
+  ctx: Context,
+  volume: string,
+  replicaId: string,
+): Promise<ReplicaExecutionState__Output> {
+  const response = await unary<GetProtocolStateResponse__Output>((cb) =>
+    ctx.control().GetProtocolState({ volume_id: volume }, ctx.deadline(), cb),
+  );
+  const state = response.replicas.find((r) => r.replica_id === replicaId);
+  if (state === undefined)
+    throw new RpcFailure(5, "replica_not_found", `${replicaId} is no longer in the replica set`);
+  return state;
+}
+
+/** Session progress in LSNs: [done, total]. */
+export function sessionProgress(s: ExecutionStateJson): [number, number] {
+  const start = BigInt(s.start_lsn);
+  const target = BigInt(s.frozen_target_lsn === "0" ? s.target_lsn : s.frozen_target_lsn);
+  const recovered = BigInt(s.recovered_to);
+  const total = target >= start ? target - start + 1n : 0n;
+  const done = recovered >= start ? recovered - start + 1n : 0n;
+  return [Number(done < total ? done : total), Number(total)];
+}
+
+/** Polls until the session `sessionId` is no longer active; returns its last state. */
+async function follow(
+  ctx: Context,
+  volume: string,
+  replicaId: string,
+  sessionId: string,
+  first: ExecutionStateJson,
+) {
+  const showBar = process.stderr.isTTY === true && !ctx.out.json;
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `${replicaId} {phase} [{bar}] {value}/{total} LSNs · {percentage}%`,
+    hideCursor: true,
+  });
+  let state = first;
+  if (showBar) bar.start(Math.max(1, sessionProgress(state)[1]), 0, { phase: state.session_phase });
+  try {
+    while (state.session_active && state.session_id === sessionId) {
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+      state = executionStateJson(await replicaState(ctx, volume, replicaId));
+      const [done, total] = sessionProgress(state);
+      if (showBar) {
+        bar.setTotal(Math.max(1, total));
+        bar.update(done, { phase: state.session_phase });
+      }
+    }
+  } finally {
+    if (showBar) bar.stop();
+  }
+  return state;
+}
+
+/**
+ * How a followed session ended. The engine clears a finished session (id 0), so "completed"
+ * is judged by the sender: in sync (or phase completed) after the session left.
+ */
+export function sessionOutcome(
+  started: ExecutionStateJson,
+  final: ExecutionStateJson,
+  followed: boolean,
+): string {
+  if (!followed) return "running";
+  const same = final.session_id === started.session_id;
+  if (same && final.session_phase === "invalidated") return "invalidated";
+  if (same && final.session_phase === "completed") return "completed";
+  if (final.sender_state === "in_sync") return "completed";
+  if (!same && final.session_active) return "superseded";
+  return final.sender_state;
+}
+
+export function registerRecoveryVerbs(program: Command, run: VerbRunner): void {
+  const recovery = program
+    .command("recovery")
+    .description("operator-driven recovery of one replica of a primary");
+
+  recovery
+    .command("start")
+    .description("start a catch-up (or rebuild) session and follow it with a progress bar until it ends")
+    .argument("<volume>", "volume id (PRIMARY on --addr)")
+    .argument("<replicaServerId>", "server id of the replica")
+    .addOption(
+      new Option("--kind <kind>", "session kind").choices(["catchup", "rebuild"]).makeOptionMandatory(),
+    )
+    .option(
+      "--epoch <n>",
+      "the volume's epoch (default: read from status)",
+      arg((t) => parseU64(t, "--epoch", 1n)),
+    )
+    .option(
+      "--rate-mbps <MBps>",
+      "transfer limit in MB/s (10^6 bytes); 0 = unlimited",
+      arg((t) => parseIntInRange(t, "--rate-mbps", 0, 1_000_000)),
+      0,
+    )
+    .option("--no-wait", "return once the session is attached")
+    .addHelpText("after", "\nExample: blockctl recovery start vol-1 srv-b --kind catchup")
+    .action(
+      (
+        volume: string,
+        serverId: string,
+        opts: { kind: string; epoch?: bigint; rateMbps: number; wait: boolean },
+        cmd: Command,
+      ) =>
+        run(cmd, volume, async (ctx) => {
+          const replicaId = `${volume}/${serverId}`;
+          const epoch = await currentEpoch(ctx, volume, opts.epoch);
+          const response = await unary<StartRecoveryResponse__Output>((cb) =>
+            ctx.control().StartRecovery(
+              {
+                volume_id: volume,
+                replica_id: replicaId,
+                epoch: u64ToWire(epoch),
+                kind: opts.kind === "rebuild" ? "RECOVERY_KIND_REBUILD" : "RECOVERY_KIND_CATCHUP",
+                rate_limit_bytes_per_second: u64ToWire(BigInt(opts.rateMbps) * BYTES_PER_MB),
+              },
+              ctx.deadline(),
+              cb,
+            ),
+          );
+          const started = response.state === null ? null : executionStateJson(response.state);
+          if (started === null) throw new Error("StartRecovery returned no state");
+          ctx.out.note(
+            `${opts.kind} session ${started.session_id} of ${replicaId} started at epoch ${epoch}`,
+          );
+          const final = opts.wait
+            ? await follow(ctx, volume, replicaId, started.session_id, started)
+            : started;
+          const outcome = sessionOutcome(started, final, opts.wait);
+          if (outcome !== "completed" && outcome !== "running") {
+            throw new RpcFailure(
+              10,
+              "session_failed",
+              `${opts.kind} session ${started.session_id} of ${replicaId} ended ${outcome} (sender ${final.sender_state}${final.reason === "" ? "" : `: ${final.reason}`})`,
+            );
+          }
+          ctx.out.result({ volume_id: volume, epoch: epoch.toString(), outcome, started, final }, () =>
+            outcome === "running"
+              ? `${replicaId}: ${opts.kind} session ${started.session_id} ${started.session_phase} (not followed: blockctl protocol-state ${volume})`
+              : `${replicaId}: ${opts.kind} session ${started.session_id} completed, sender ${final.sender_state}`,
+          );
+        }),
+    );
+
+  recovery
+    .command("cancel")
+    .description("cancel the active recovery session of one replica (no session → cancelled=false)")
+    .argument("<volume>", "volume id")
+    .argument("<replicaServerId>", "server id of the replica")
+    .option(
+      "--epoch <n>",
+      "the volume's epoch (default: read from status)",
+      arg((t) => parseU64(t, "--epoch", 1n)),
+    )
+    .addHelpText("after", "\nExample: blockctl recovery cancel vol-1 srv-b")
+    .action((volume: string, serverId: string, opts: { epoch?: bigint }, cmd: Command) =>
+      run(cmd, volume, async (ctx) => {
+        const replicaId = `${volume}/${serverId}`;
+        const epoch = await currentEpoch(ctx, volume, opts.epoch);
+        const response = await unary<CancelRecoveryResponse__Output>((cb) =>
+          ctx
+            .control()
+            .CancelRecovery(
+              { volume_id: volume, replica_id: replicaId, epoch: u64ToWire(epoch) },
+              ctx.deadline(),
+              cb,
+            ),
+        );
+        const state = response.state === null ? null : executionStateJson(response.state);
+        ctx.out.result(
+          { volume_id: volume, replica_id: replicaId, cancelled: response.cancelled, state },
+          () => (response.cancelled ? `${replicaId}: session cancelled` : `${replicaId}: no active session`),
+        );
+      }),
+    );
+}

@@ -1,0 +1,144 @@
+// Real agent processes and the real blockctl binary for the CLI's end-to-end tests. The agent
+// part follows packages/agent/test/process-helpers.ts (copied: tests do not import across packages).
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const BLOCKCTL = join(REPO_ROOT, "packages/cli/bin/blockctl.js");
+
+export interface AgentProcess {
+  readonly serverId: string;
+  readonly address: string;
+  readonly dataDir: string;
+  readonly output: string[];
+  /** SIGKILL, wait, remove the data dir. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts `services/<kind>-agent` on 127.0.0.1:0 with a temp data dir; resolves once it listens. */
+export async function startAgent(kind: "primary" | "replica", serverId: string): Promise<AgentProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), `blockctl-${serverId}-`));
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(REPO_ROOT, `services/${kind}-agent/src/main.ts`),
+      "--listen",
+      "127.0.0.1:0",
+      "--server-id",
+      serverId,
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "warn",
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const output: string[] = [];
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (l) => output.push(l));
+  const exited = once(child, "exit");
+  const address = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      output.push(line);
+      try {
+        const msg = JSON.parse(line) as { msg?: string; address?: string };
+        if (msg.msg === "listening" && typeof msg.address === "string") resolve(msg.address);
+      } catch {
+        // not JSON: kept for the failure message
+      }
+    });
+    exited.then(([code]) => reject(new Error(`agent ${serverId} exited (${code}): ${output.join("\n")}`)));
+  });
+  return {
+    serverId,
+    address,
+    dataDir,
+    output,
+    cleanup: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly args: readonly string[];
+}
+
+function startBlockctl(args: readonly string[], env: Record<string, string | undefined>): ChildProcess {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
+  return spawn(process.execPath, [BLOCKCTL, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Runs `blockctl args...` to completion (BLOCKSHIP_ADDR unset unless given). */
+export async function blockctl(
+  args: readonly string[],
+  env: Record<string, string | undefined> = { BLOCKSHIP_ADDR: undefined },
+): Promise<CliRun> {
+  const child = startBlockctl(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr, args };
+}
+
+/** The single JSON document a `--json` run printed on stdout. */
+export function jsonOf<T = Record<string, unknown>>(run: CliRun): T {
+  const lines = run.stdout.trim().split("\n");
+  if (lines.length !== 1)
+    throw new Error(`expected one JSON line from ${run.args.join(" ")}, got:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(lines[0] as string) as T;
+}
+
+/** A long-running blockctl (watch): resolves `waitFor` when stdout contains the text. */
+export function spawnBlockctl(args: readonly string[]) {
+  const child = startBlockctl(args, { BLOCKSHIP_ADDR: undefined });
+  let stdout = "";
+  let stderr = "";
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    for (const w of waiters.filter((x) => stdout.includes(x.text))) w.resolve();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    waitFor: (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (stdout.includes(text)) resolve();
+        else waiters.push({ text, resolve });
+        exited.then(([code]) =>
+          reject(new Error(`blockctl exited (${code}) before printing ${text}: ${stdout}\n${stderr}`)),
+        );
+      }),
+  };
+}
