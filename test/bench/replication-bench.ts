@@ -9,6 +9,8 @@
  * two processes.
  *
  *   node --import tsx test/bench/replication-bench.ts      (BENCH_SECONDS=5 per case by default)
+ * BENCH_CASE=<substring> runs matching cases only; BENCH_RF=1|2 one side only; BENCH_PROFILE_DIR=dir
+ * runs both agents with --cpu-prof into dir/primary and dir/replica.
  *
  * Prints one JSON line per figure:
  *   {"bench":"replication","case","value","unit","baseline","ratio","p50_flush_ms","p99_flush_ms"}
@@ -35,6 +37,7 @@ import {
   primaryAssignment,
   replicaAssignment,
   replicasInSync,
+  volumeStatus,
 } from "../support/master";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "5");
@@ -204,6 +207,35 @@ async function random4k(agent: AgentHandle, volumeId: string, flushEvery: number
   return { value: writes / seconds, unit: "writes/s", flushMs };
 }
 
+/**
+ * BENCH_TRACE=1: every 250 ms, one stderr line with the primary's view of the volume (head,
+ * committed, WAL use) and of each replica (sender state, shipped and durable LSN), to see where a
+ * replicated run waits.
+ */
+function trace(primary: AgentHandle, volumeId: string): () => void {
+  if (process.env.BENCH_TRACE !== "1") return () => undefined;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    volumeStatus(primary, volumeId).then(
+      (s) =>
+        process.stderr.write(
+          `${JSON.stringify({
+            t_ms: Math.round(performance.now() - started),
+            head: s.head_lsn,
+            committed: s.committed_lsn,
+            checkpoint: s.checkpoint_lsn,
+            wal_used_mib: round(Number(s.wal_used_bytes) / MiB),
+            replicas: s.replicas.map(
+              (r) => `${r.sender_state}:shipped=${r.shipped_lsn}:durable=${r.durable_lsn}`,
+            ),
+          })}\n`,
+        ),
+      () => undefined,
+    );
+  }, 250);
+  return () => clearInterval(timer);
+}
+
 /** Child mode: a bare grpc-js server that acks every Ship message (the raw transport ceiling). */
 async function rawServer(): Promise<void> {
   const server = await startServer({
@@ -315,12 +347,19 @@ async function main(): Promise<void> {
       ["rand_4KiB_c32_flush_32", (v) => random4k(primary, v, 32)],
     ];
     const only = process.env.BENCH_CASE;
+    // BENCH_RF=1 or 2 runs one side only (for profiling); the ratio needs both.
+    const rfOnly = process.env.BENCH_RF;
     for (const [name, run] of cases) {
       if (only !== undefined && !name.includes(only)) continue;
-      const one = await run(await rf1());
-      report(`${name}_rf1_best_effort`, one);
-      const two = await run(await rf2());
-      report(`${name}_rf2_sync_all`, two, one);
+      const one = rfOnly === "2" ? undefined : await run(await rf1());
+      if (one !== undefined) report(`${name}_rf1_best_effort`, one);
+      if (rfOnly !== "1") {
+        const volumeId = await rf2();
+        const stopTrace = trace(primary, volumeId);
+        const two = await run(volumeId);
+        stopTrace();
+        report(`${name}_rf2_sync_all`, two, one);
+      }
     }
     report("raw_grpc_js_1MiB_stream_2proc", await rawGrpc());
   } catch (err) {
