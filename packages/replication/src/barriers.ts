@@ -92,6 +92,11 @@ export class BarrierBook {
     return this.durableLsn > before;
   }
 
+  /** A fresh handshake reported a lower durable LSN (e.g. the replica was re-created). */
+  lowerDurable(durableLsn: number): void {
+    if (durableLsn < this.durableLsn) this.durableLsn = durableLsn;
+  }
+
   /** Fails waiters not yet covered by a sent barrier whose LSN is >= fromLsn (they cannot be sent now). */
   failUnsent(fromLsn: number, reason: string): void {
     for (const w of [...this.waiters])

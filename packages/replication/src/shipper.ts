@@ -117,11 +117,13 @@ export class ReplicaShipper {
     const b = this.barriers;
     if (this.closed) return Promise.resolve(b.failed("shipper_stopped"));
     if (this.state === "needs_rebuild") return Promise.resolve(b.failed("needs_rebuild"));
-    if (lsn > 0 && b.durableLsn >= lsn) return Promise.resolve(b.ok());
     if (this.call === undefined || this.callDead || this.state === "connecting") {
+      // Even if an earlier barrier proved lsn durable: while we cannot see the replica, it may have
+      // lost its disk; sync_all must not succeed on old knowledge.
       const why = this.lastError === undefined ? "" : `: ${this.lastError}`;
       return Promise.resolve(b.failed(`unavailable (${this.state}${why})`));
     }
+    if (lsn > 0 && b.durableLsn >= lsn) return Promise.resolve(b.ok());
     if (this.gateReason !== undefined && this.cursor <= lsn) {
       return Promise.resolve(b.failed(`live_shipping_blocked: ${this.gateReason}`));
     }
@@ -202,6 +204,9 @@ export class ReplicaShipper {
         durableLsn: numFromWire(hs.durable_lsn, "durable_lsn"),
       },
     );
+    // The replica's own word on what it has fsynced now: knowledge from an earlier connection
+    // must not outlive a replica that lost its data (only lowered here; barriers raise it).
+    if (verdict.kind !== "retry") this.barriers.lowerDurable(numFromWire(hs.durable_lsn, "durable_lsn"));
     if (verdict.kind === "retry") throw new Disconnect(verdict.reason);
     if (verdict.kind === "needs_rebuild") throw new NeedsRebuild(verdict.reason);
     this.cursor = verdict.cursor;

@@ -61,7 +61,9 @@ export class ReplicaNode {
   constructor(
     readonly serverId: string,
     public volume: Volume,
+    port = 0,
   ) {
+    this.port = port;
     this.auth = { epoch: volume.epoch, primaryServerId: PRIMARY_ID, accepting: true };
     this.receiver = this.makeReceiver();
   }
@@ -129,7 +131,8 @@ export function waitForStatus(
 ): Promise<ShipperStatus> {
   return waitFor(
     () => group.statuses().find((s) => s.replicaId === replicaId && pred(s)),
-    `${replicaId}: ${what} (now ${JSON.stringify(group.statuses().find((s) => s.replicaId === replicaId))})`,
+    () =>
+      `${replicaId}: ${what} (now ${JSON.stringify(group.statuses().find((s) => s.replicaId === replicaId))})`,
     timeoutMs,
   );
 }
@@ -137,14 +140,15 @@ export function waitForStatus(
 /** Polls `fn` on the event loop (setImmediate, no fixed sleeps) until it returns a value. */
 export async function waitFor<T>(
   fn: () => T | undefined | false,
-  what: string,
+  what: string | (() => string),
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

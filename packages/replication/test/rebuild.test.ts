@@ -142,3 +142,40 @@ describe("handshake classification and needs_rebuild", () => {
     expect(b.volume.headLsn).toBe(0);
   });
 });
+
+describe("a replica that lost its data", () => {
+  it("is not trusted on old barrier knowledge", async () => {
+    const tmp = tmpDir();
+    const primary = await makeVolume(tmp.dir, "p", { walSizeBytes: 4 * 1024 * 1024 });
+    let b = new ReplicaNode("srv-b", await makeVolume(tmp.dir, "b"));
+    const group = makeGroup(primary);
+    try {
+      await b.start();
+      group.setReplicas([b.target()]);
+      await waitForStatus(group, b.replicaId, (s) => s.state === "in_sync", "in sync");
+      for (let i = 0; i < 10; i++) await primary.write(i, block(i, i));
+      expect(await durableFlush(primary, group, "sync_all")).toBe(10);
+      // The replica comes back at the same address with an empty disk.
+      await b.stop();
+      await waitForStatus(group, b.replicaId, (s) => s.state === "degraded", "noticed");
+      await b.volume.close();
+      b = new ReplicaNode("srv-b", await makeVolume(tmp.dir, "b2"), Number(b.address.split(":")[1]));
+      // While it is away, old knowledge (durable 10) does not make a flush succeed.
+      const err = await durableFlush(primary, group, "sync_all").catch((e: unknown) => e);
+      expect(String(err)).toMatch(/durability_barrier_failed/);
+      await b.start();
+      // Its head (0) is below what the primary retained after the barrier proved LSN 10 durable:
+      // it needs a rebuild, and sync_all keeps failing instead of trusting the old barrier.
+      const st = await waitForStatus(group, b.replicaId, (s) => s.state === "needs_rebuild", "needs_rebuild");
+      expect(st.lastError).toMatch(/^wal_recycled: replica head 0/);
+      expect(st.durableLsn).toBe(0); // the handshake lowered it
+      await expect(durableFlush(primary, group, "sync_all")).rejects.toThrow(/durability_barrier_failed/);
+    } finally {
+      await group.close();
+      await b.stop();
+      await b.volume.close();
+      await primary.close();
+      tmp.cleanup();
+    }
+  });
+});
