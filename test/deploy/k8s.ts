@@ -3,6 +3,7 @@
 // fields the checks read.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StatefulSet } from "kubernetes-models/apps/v1";
@@ -38,16 +39,97 @@ export function typeKey(obj: K8sObject): string {
   return `${String(obj.apiVersion)}/${String(obj.kind)}`;
 }
 
-/** Validates against the Kubernetes schema; throws an error naming the object and the problem. */
+/**
+ * Validates against the Kubernetes schema and rejects field names no schema defines; throws an
+ * error naming the object and the problem.
+ */
 export function validateObject(obj: K8sObject, where: string): void {
   const model = MODELS.get(typeKey(obj));
   if (model === undefined) throw new Error(`${where}: unexpected kind ${typeKey(obj)}`);
+  const name = (obj.metadata as { name?: string } | undefined)?.name;
   try {
     new model(obj as never).validate();
   } catch (err) {
-    const name = (obj.metadata as { name?: string } | undefined)?.name;
     throw new Error(`${where}: ${typeKey(obj)} ${name}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const unknown = unknownFields(obj);
+  if (unknown.length > 0)
+    throw new Error(
+      `${where}: ${typeKey(obj)} ${name}: fields no Kubernetes schema defines: ${unknown.join(", ")}`,
+    );
+}
+
+/**
+ * Object keys whose values are free-form maps (labels, ConfigMap data, selectors, quantities):
+ * their keys are user data, not schema fields.
+ */
+const FREE_FORM_MAPS = new Set([
+  "labels",
+  "annotations",
+  "data",
+  "stringData",
+  "binaryData",
+  "matchLabels",
+  "nodeSelector",
+  "requests",
+  "limits",
+  "capacity",
+]);
+
+let knownFieldNames: Set<string> | undefined;
+
+/**
+ * Every property name the Kubernetes schemas define, from kubernetes-models' compiled validators.
+ * The schemas allow unknown fields (the API server drops or rejects them at apply time), so a typo
+ * such as `volumeDevice` would pass `validate()`; checking names against this set catches it.
+ */
+function schemaFieldNames(): Set<string> {
+  if (knownFieldNames !== undefined) return knownFieldNames;
+  const require = createRequire(import.meta.url);
+  const dirs = [
+    join(dirname(require.resolve("kubernetes-models/package.json")), "_schemas"),
+    join(dirname(require.resolve("@kubernetes-models/apimachinery/package.json")), "_schemas"),
+  ];
+  const names = new Set<string>();
+  for (const dir of dirs) {
+    for (const file of readdirSync(dir)) {
+      if (!file.endsWith(".js")) continue;
+      for (const m of readFileSync(join(dir, file), "utf8").matchAll(
+        /parentDataProperty:"([A-Za-z0-9_$]+)"/g,
+      )) {
+        names.add(m[1] as string);
+      }
+    }
+  }
+  if (!names.has("volumeDevices") || !names.has("readOnlyRootFilesystem"))
+    throw new Error(`could not read field names from the kubernetes-models schemas in ${dirs.join(", ")}`);
+  knownFieldNames = names;
+  return names;
+}
+
+/** Paths of keys in `obj` that no Kubernetes schema defines (likely typos). */
+export function unknownFields(obj: unknown, path = ""): string[] {
+  const names = schemaFieldNames();
+  if (Array.isArray(obj)) return obj.flatMap((v, i) => unknownFields(v, `${path}[${i}]`));
+  if (obj === null || typeof obj !== "object") return [];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (!names.has(key)) out.push(at);
+    // A Service's spec.selector is a plain string map (a LabelSelector has matchLabels objects).
+    const freeForm = FREE_FORM_MAPS.has(key) || (key === "selector" && isStringMap(value));
+    if (!freeForm) out.push(...unknownFields(value, at));
+  }
+  return out;
+}
+
+function isStringMap(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string")
+  );
 }
 
 export function parseYaml(text: string, where: string): K8sObject[] {
@@ -93,10 +175,16 @@ export function requireKubectl(): string {
   }
 }
 
-/** `kubectl kustomize deploy/kubernetes/overlays/<overlay>`, parsed. */
+const built = new Map<Overlay, string>();
+
+/** `kubectl kustomize deploy/kubernetes/overlays/<overlay>`, parsed (built once per test file). */
 export function kustomize(overlay: Overlay): K8sObject[] {
-  const dir = join(KUSTOMIZE_DIR, "overlays", overlay);
-  const text = execFileSync(KUBECTL, ["kustomize", dir], { encoding: "utf8", timeout: 20_000 });
+  let text = built.get(overlay);
+  if (text === undefined) {
+    const dir = join(KUSTOMIZE_DIR, "overlays", overlay);
+    text = execFileSync(KUBECTL, ["kustomize", dir], { encoding: "utf8", timeout: 20_000 });
+    built.set(overlay, text);
+  }
   return parseYaml(text, `kustomize overlays/${overlay}`);
 }
 

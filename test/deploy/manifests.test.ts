@@ -149,6 +149,17 @@ describe("deploy/kubernetes files", () => {
     broken.spec.replicas = "one";
     expect(() => validateObject(broken, "broken")).toThrow(/replicas/);
   });
+
+  it("rejects a misspelt field the schemas would let through", () => {
+    const [sts] = readYamlFile("base/primary-statefulset.yaml");
+    const typo = structuredClone(sts) as K8sObject & {
+      spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+    };
+    const container = typo.spec.template.spec.containers[0] as Record<string, unknown>;
+    container.volumeDevice = container.volumeDevices;
+    delete container.volumeDevices;
+    expect(() => validateObject(typo, "typo")).toThrow(/containers\[0\]\.volumeDevice\b/);
+  });
 });
 
 describe.each(OVERLAYS)("kustomize overlays/%s", (overlay) => {
