@@ -20,7 +20,7 @@ import {
 } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildAgent, ENTRY_POINTS } from "../../deploy/build-agent.mjs";
-import { REPO_ROOT } from "./k8s";
+import { REPO_ROOT, readYamlFile, type StatefulSetView } from "./k8s";
 
 const START_TIMEOUT_MS = 20_000;
 const CALL_TIMEOUT_MS = 10_000;
@@ -85,7 +85,7 @@ describe("deploy/build-agent.mjs", () => {
   });
 });
 
-describe("the bundled replica agent", () => {
+describe("the bundled agents", () => {
   let child: ChildProcess;
   let exit: Promise<[number | null, NodeJS.Signals | null]>;
   const output: string[] = [];
@@ -94,8 +94,8 @@ describe("the bundled replica agent", () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
 
-  it("prints its usage with --help", async () => {
-    const help = spawn(process.execPath, [join(appDir, "replica-agent.mjs"), "--help"], {
+  it.each(Object.keys(ENTRY_POINTS))("%s prints its usage with --help", async (name) => {
+    const help = spawn(process.execPath, ["--enable-source-maps", join(appDir, `${name}.mjs`), "--help"], {
       cwd: appDir,
       env: { PATH: process.env.PATH ?? "" },
     });
@@ -105,13 +105,18 @@ describe("the bundled replica agent", () => {
     });
     const [code] = (await once(help, "exit")) as [number | null];
     expect(code).toBe(0);
-    expect(text).toMatch(/^replica-agent: usage/);
-    for (const name of ["BLOCKSHIP_SERVER_ID", "BLOCKSHIP_DEVICES"]) expect(text).toContain(name);
+    expect(text.startsWith(`${name}: usage`)).toBe(true);
+    for (const env of ["BLOCKSHIP_SERVER_ID", "BLOCKSHIP_DEVICES"]) expect(text).toContain(env);
   });
 
-  it("starts from the bundle dir alone, serves health and Control, stops on SIGTERM with exit 0", async () => {
+  it("the replica agent starts from the bundle dir alone, serves health and Control, stops on SIGTERM with exit 0", async () => {
     // Only the variables the manifests use; no BLOCKSHIP_PROTO_ROOT: the bundle finds ./proto.
-    child = spawn(process.execPath, ["--max-old-space-size=512", join(appDir, "replica-agent.mjs")], {
+    // Exactly the arguments the replica StatefulSet gives the image's node entrypoint, /app → appDir.
+    const [sts] = readYamlFile("base/replica-statefulset.yaml") as unknown as StatefulSetView[];
+    const manifestArgs = sts?.spec.template.spec.containers[0]?.args ?? [];
+    expect(manifestArgs.at(-1)).toBe("/app/replica-agent.mjs");
+    const args = manifestArgs.map((a) => (a.startsWith("/app/") ? join(appDir, a.slice("/app/".length)) : a));
+    child = spawn(process.execPath, args, {
       cwd: appDir,
       env: {
         PATH: process.env.PATH ?? "",
