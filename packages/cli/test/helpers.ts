@@ -21,7 +21,11 @@ export interface AgentProcess {
 }
 
 /** Starts `services/<kind>-agent` on 127.0.0.1:0 with a temp data dir; resolves once it listens. */
-export async function startAgent(kind: "primary" | "replica", serverId: string): Promise<AgentProcess> {
+export async function startAgent(
+  kind: "primary" | "replica",
+  serverId: string,
+  extraArgs: readonly string[] = [],
+): Promise<AgentProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), `blockctl-${serverId}-`));
   const child = spawn(
     process.execPath,
@@ -37,6 +41,7 @@ export async function startAgent(kind: "primary" | "replica", serverId: string):
       dataDir,
       "--log-level",
       "warn",
+      ...extraArgs,
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -1,0 +1,421 @@
+// blockctl end to end: the real binary (bin/blockctl.js) against a real primary and replica agent
+// on loopback, driven the way the master and an operator would.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AgentProcess, blockctl, type CliRun, jsonOf, spawnBlockctl, startAgent } from "./helpers";
+
+const VOLUME = "vol-1";
+const U64 = /^\d+$/;
+
+let primary: AgentProcess;
+let replica: AgentProcess;
+let workDir: string;
+let dataFile: string;
+
+const at = (agent: AgentProcess) => ["--addr", agent.address];
+const explain = (run: CliRun) =>
+  `blockctl ${run.args.join(" ")} → ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+
+function expectExit(run: CliRun, code: number): void {
+  expect(run.code, explain(run)).toBe(code);
+}
+
+interface JsonError {
+  error: { exit_code: number; code: string; reason: string; message: string; hint: string };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), "blockctl-e2e-"));
+  dataFile = join(workDir, "data.bin");
+  writeFileSync(dataFile, randomBytes(3 * 4096 + 100)); // not whole blocks: padded with zeros
+  [primary, replica] = await Promise.all([
+    startAgent("primary", "srv-a", ["--barrier-timeout-ms", "1000"]),
+    startAgent("replica", "srv-b"),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([primary?.cleanup(), replica?.cleanup()]);
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe("blockctl against a primary and a replica agent", () => {
+  it("allocates on both and assigns replica then primary with the replica set (sync_all)", async () => {
+    const allocations = await Promise.all(
+      [replica, primary].map((agent) =>
+        blockctl([
+          "--json",
+          ...at(agent),
+          "allocate",
+          VOLUME,
+          "--size",
+          "4MiB",
+          "--wal-size",
+          "1MiB",
+          "--durability",
+          "sync_all",
+        ]),
+      ),
+    );
+    for (const run of allocations) {
+      expectExit(run, 0);
+      const doc = jsonOf<{ created: boolean; volume: Record<string, unknown> }>(run);
+      expect(doc.created).toBe(true);
+      expect(doc.volume).toMatchObject({
+        volume_id: VOLUME,
+        size_bytes: "4194304",
+        block_size: 4096,
+        wal_size_bytes: "1048576",
+        durability_mode: "sync_all",
+        role: "none",
+        epoch: "0",
+      });
+    }
+    const [again, asReplica] = await Promise.all([
+      blockctl([
+        ...at(primary),
+        "allocate",
+        VOLUME,
+        "--size",
+        "4MiB",
+        "--wal-size",
+        "1MiB",
+        "--durability",
+        "sync_all",
+      ]),
+      blockctl([
+        "--json",
+        ...at(replica),
+        "assign",
+        VOLUME,
+        "--epoch",
+        "1",
+        "--role",
+        "replica",
+        "--primary-server-id",
+        "srv-a",
+      ]),
+    ]);
+    expectExit(again, 0);
+    expect(again.stdout).toMatch(/already exists/);
+    expectExit(asReplica, 0);
+    expect(jsonOf(asReplica)).toEqual({ volume_id: VOLUME, epoch: "1", role: "replica", unchanged: false });
+    const asPrimary = await blockctl([
+      ...at(primary),
+      "assign",
+      VOLUME,
+      "--epoch",
+      "1",
+      "--role",
+      "primary",
+      "--lease-ttl-ms",
+      "600000",
+      "--replica",
+      `srv-b=${replica.address}`,
+      "--durability",
+      "sync_all",
+    ]);
+    expectExit(asPrimary, 0);
+    expect(asPrimary.stdout).toMatch(/primary at epoch 1/);
+  });
+
+  it("writes a file, flushes, reads it back and verifies it on both copies", async () => {
+    const write = await blockctl([
+      "--json",
+      ...at(primary),
+      "write",
+      VOLUME,
+      "--lba",
+      "2",
+      "--file",
+      dataFile,
+      "--flush",
+    ]);
+    expectExit(write, 0);
+    const written = jsonOf<Record<string, string>>(write);
+    expect(written).toMatchObject({ volume_id: VOLUME, lba: "2", bytes: 4 * 4096, blocks: 4 });
+    expect(written.last_lsn).toMatch(U64);
+    expect(BigInt(written.durable_lsn as string)).toBeGreaterThanOrEqual(BigInt(written.last_lsn as string));
+
+    const back = join(workDir, "back.bin");
+    const [flush, read, ...verifies] = await Promise.all([
+      blockctl(["--json", ...at(primary), "flush", VOLUME]),
+      blockctl([...at(primary), "read", VOLUME, "--lba", "2", "--length", "16KiB", "--out", back]),
+      ...[primary, replica].map((agent) =>
+        blockctl(["--json", ...at(agent), "verify", VOLUME, "--lba", "2", "--file", dataFile]),
+      ),
+    ]);
+    expectExit(flush, 0);
+    const durable = jsonOf<{ durable_lsn: string }>(flush).durable_lsn;
+    expect(durable).toMatch(U64);
+    expect(BigInt(durable)).toBeGreaterThanOrEqual(BigInt(written.last_lsn as string));
+    expectExit(read, 0);
+    const expected = Buffer.concat([readFileSync(dataFile), Buffer.alloc(4096 - 100)]);
+    expect(readFileSync(back).equals(expected)).toBe(true);
+    for (const run of verifies) {
+      expectExit(run, 0);
+      expect(jsonOf(run)).toMatchObject({ volume_id: VOLUME, lba: "2", bytes: 16384, match: true });
+    }
+  });
+
+  it("status and protocol-state --json: fields, types, u64 as strings", async () => {
+    const [status, protocol, replicaStatus] = await Promise.all([
+      blockctl(["--json", ...at(primary), "status"]),
+      blockctl(["--json", ...at(primary), "protocol-state", VOLUME]),
+      // BLOCKSHIP_ADDR picks the agent when --addr is absent
+      blockctl(["--json", "status", VOLUME], { BLOCKSHIP_ADDR: replica.address }),
+    ]);
+    expectExit(status, 0);
+    const report = jsonOf<{
+      server_id: string;
+      seq: string;
+      at_unix_ms: string;
+      volumes: Record<string, unknown>[];
+    }>(status);
+    expect(report.server_id).toBe("srv-a");
+    expect(report.seq).toMatch(U64);
+    expect(report.at_unix_ms).toMatch(U64);
+    expect(report.volumes).toHaveLength(1);
+    const volume = report.volumes[0] as Record<string, unknown>;
+    expect(volume).toMatchObject({
+      volume_id: VOLUME,
+      epoch: "1",
+      role: "primary",
+      durability_mode: "sync_all",
+      block_size: 4096,
+      has_lease: true,
+      writable: true,
+      write_block_reason: "",
+    });
+    for (const field of [
+      "size_bytes",
+      "wal_size_bytes",
+      "head_lsn",
+      "durable_lsn",
+      "committed_lsn",
+      "checkpoint_lsn",
+      "wal_used_bytes",
+    ]) {
+      expect(volume[field], field).toMatch(U64);
+    }
+    expect(typeof volume.lease_remaining_ms).toBe("number");
+    expect(BigInt(volume.committed_lsn as string)).toBeGreaterThanOrEqual(1n);
+    const replicas = volume.replicas as Record<string, unknown>[];
+    expect(replicas).toHaveLength(1);
+    expect(replicas[0]).toMatchObject({
+      replica_id: `${VOLUME}/srv-b`,
+      server_id: "srv-b",
+      address: replica.address,
+    });
+    expect(replicas[0]?.shipped_lsn).toMatch(U64);
+    expect(replicas[0]?.durable_lsn).toMatch(U64);
+    expect(typeof replicas[0]?.live_eligible).toBe("boolean");
+    expect(["disconnected", "connecting", "catching_up", "in_sync", "degraded"]).toContain(
+      replicas[0]?.sender_state,
+    );
+
+    expectExit(protocol, 0);
+    const state = jsonOf<{
+      volume_id: string;
+      epoch: string;
+      role: string;
+      replicas: Record<string, unknown>[];
+    }>(protocol);
+    expect(state).toMatchObject({ volume_id: VOLUME, epoch: "1", role: "primary" });
+    expect(state.replicas).toHaveLength(1);
+    const execution = state.replicas[0] as Record<string, unknown>;
+    expect(execution.replica_id).toBe(`${VOLUME}/srv-b`);
+    for (const field of ["session_id", "start_lsn", "target_lsn", "frozen_target_lsn", "recovered_to"]) {
+      expect(execution[field], field).toMatch(U64);
+    }
+    expect(execution.live_eligible).toBe(!execution.session_active);
+
+    expectExit(replicaStatus, 0);
+    const onReplica = jsonOf<{ server_id: string; volumes: Record<string, unknown>[] }>(replicaStatus);
+    expect(onReplica.server_id).toBe("srv-b");
+    expect(onReplica.volumes[0]).toMatchObject({
+      role: "replica",
+      epoch: "1",
+      primary_server_id: "srv-a",
+      writable: false,
+    });
+  });
+
+  it("watch (not a TTY) prints the initial snapshot and exits 0 on SIGINT", async () => {
+    const watch = spawnBlockctl([...at(primary), "watch", "--interval-ms", "100"]);
+    await watch.waitFor(`${VOLUME} `);
+    expect(watch.stdout()).toMatch(/^--- initial\nagent srv-a · report \d+ · 1 volume\(s\)\nVOLUME +ROLE/);
+    expect(watch.stdout()).not.toContain("\x1b[");
+    watch.child.kill("SIGINT");
+    const [code, signal] = await watch.exited;
+    expect({ code, signal, stderr: watch.stderr() }).toEqual({ code: 0, signal: null, stderr: "" });
+  });
+
+  it("recovery: a catch-up is followed to completion; a rebuild is refused with a hint", async () => {
+    const [catchup, rebuild, cancel] = await Promise.all([
+      blockctl(["--json", ...at(primary), "recovery", "start", VOLUME, "srv-b", "--kind", "catchup"]),
+      blockctl([...at(primary), "recovery", "start", VOLUME, "srv-b", "--kind", "rebuild"]),
+      blockctl(["--json", ...at(primary), "recovery", "cancel", VOLUME, "srv-x"]),
+    ]);
+    expectExit(catchup, 0);
+    const doc = jsonOf<{
+      outcome: string;
+      epoch: string;
+      started: { session_kind: string; session_id: string };
+    }>(catchup);
+    expect(doc).toMatchObject({ outcome: "completed", epoch: "1", started: { session_kind: "catchup" } });
+    expect(doc.started.session_id).toMatch(U64);
+    expectExit(rebuild, 3);
+    expect(rebuild.stderr).toMatch(/not implemented by the agent.*\n {2}hint: .*--kind catchup/);
+    expectExit(cancel, 4);
+    expect(jsonOf<JsonError>(cancel).error.reason).toBe("replica_not_found");
+  });
+
+  it("bench: IOPS, MB/s and flush latency percentiles through WriteStream", async () => {
+    const bench = await blockctl([
+      "--json",
+      ...at(primary),
+      "bench",
+      VOLUME,
+      "--seconds",
+      "1",
+      "--concurrency",
+      "4",
+      "--flush-every",
+      "4",
+    ]);
+    expectExit(bench, 0);
+    const doc = jsonOf<Record<string, number | string>>(bench);
+    expect(doc.writes).toBeGreaterThan(0);
+    expect(doc.flushes).toBeGreaterThan(0);
+    for (const field of ["iops", "mb_per_s", "flush_p50_ms", "flush_p99_ms", "seconds"])
+      expect(typeof doc[field], field).toBe("number");
+    expect(doc.flush_p99_ms).toBeGreaterThanOrEqual(doc.flush_p50_ms as number);
+    expect(doc.last_lsn).toMatch(U64);
+  });
+});
+
+describe("failures: exit codes and messages", () => {
+  // Every failing invocation runs at once (each is a process start); the tests below read the results.
+  let runs: Record<string, CliRun>;
+  const result = (name: string): CliRun => {
+    const run = runs[name];
+    if (run === undefined) throw new Error(`no run named ${name}`);
+    return run;
+  };
+  beforeAll(async () => {
+    const other = join(workDir, "other.bin");
+    writeFileSync(other, Buffer.alloc(4096, 0xab));
+    const writeX = ["write", VOLUME, "--lba", "0", "--pattern", "x", "--count", "1"];
+    const cases: Record<string, string[]> = {
+      unreachable: ["--addr", "127.0.0.1:1", "status"],
+      unreachableJson: ["--json", "--addr", "127.0.0.1:1", "flush", VOLUME],
+      unknownStatus: [...at(primary), "status", "nope"],
+      unknownFlushJson: ["--json", ...at(primary), "flush", "nope"],
+      toReplica: [...at(replica), ...writeX],
+      staleWrite: ["--json", ...at(primary), ...writeX, "--expected-epoch", "9"],
+      staleRenew: [...at(primary), "renew", VOLUME, "--epoch", "2", "--ttl-ms", "1000"],
+      badTransition: [...at(replica), "assign", VOLUME, "--epoch", "1", "--role", "none"],
+      badSize: [...at(primary), "allocate", "v2", "--size", "1XB"],
+      mismatchJson: ["--json", ...at(primary), "verify", VOLUME, "--lba", "3", "--file", other],
+    };
+    const results = await Promise.all(Object.values(cases).map((args) => blockctl(args)));
+    runs = Object.fromEntries(Object.keys(cases).map((name, i) => [name, results[i] as CliRun]));
+  });
+
+  it("unreachable agent → 2 with what to do", () => {
+    const unreachable = result("unreachable");
+    const unreachableJson = result("unreachableJson");
+    expectExit(unreachable, 2);
+    expect(unreachable.stdout).toBe("");
+    expect(unreachable.stderr).toMatch(
+      /^blockctl: error: cannot reach agent at 127\.0\.0\.1:1: .*\n {2}hint: is it running\? .*--addr.*BLOCKSHIP_ADDR/,
+    );
+    expectExit(unreachableJson, 2);
+    expect(unreachableJson.stderr).toBe("");
+    expect(jsonOf<JsonError>(unreachableJson).error).toMatchObject({
+      exit_code: 2,
+      code: "UNAVAILABLE",
+      reason: "unreachable",
+    });
+  });
+
+  it("unknown volume → 4", () => {
+    const unknownStatus = result("unknownStatus");
+    const unknownFlushJson = result("unknownFlushJson");
+    expectExit(unknownStatus, 4);
+    expect(unknownStatus.stderr).toMatch(
+      /volume nope not found on 127\.0\.0\.1:\d+\n {2}hint: allocate it first/,
+    );
+    expectExit(unknownFlushJson, 4);
+    expect(jsonOf<JsonError>(unknownFlushJson).error).toMatchObject({
+      exit_code: 4,
+      code: "NOT_FOUND",
+      reason: "volume_not_found",
+    });
+  });
+
+  it("write to the replica → 3 not_primary; stale epochs → 3 epoch_stale; bad role change → 3", () => {
+    const toReplica = result("toReplica");
+    const staleWrite = result("staleWrite");
+    const staleRenew = result("staleRenew");
+    const badTransition = result("badTransition");
+    expectExit(toReplica, 3);
+    expect(toReplica.stderr).toMatch(
+      /volume vol-1 is not PRIMARY on 127\.0\.0\.1:\d+ \(it is REPLICA there\)\n {2}hint: send writes to the primary \(blockctl status shows roles\)/,
+    );
+    expectExit(staleWrite, 3);
+    const stale = jsonOf<JsonError>(staleWrite).error;
+    expect(stale).toMatchObject({ exit_code: 3, reason: "epoch_stale" });
+    expect(stale.message).toMatch(/now epoch 1/);
+    expect(stale.hint).toMatch(/master moved the volume/);
+    expectExit(staleRenew, 3);
+    expect(staleRenew.stderr).toMatch(/epoch mismatch for volume vol-1 .*\(now epoch 1\)/);
+    expectExit(badTransition, 3);
+    expect(badTransition.stderr).toMatch(/role change refused.*\n {2}hint: allowed: /);
+  });
+
+  it("a bad size → 1 (usage error), nothing on stdout", () => {
+    const badSize = result("badSize");
+    expectExit(badSize, 1);
+    expect(badSize.stdout).toBe("");
+    expect(badSize.stderr).toMatch(
+      /--size: "1XB" is not a size \(use bytes or a binary unit: 4096, 64KiB, 1GiB/,
+    );
+  });
+
+  it("verify mismatch → 5 with the first differing block", () => {
+    const mismatch = result("mismatchJson");
+    expectExit(mismatch, 5);
+    expect(mismatch.stderr).toBe("");
+    const error = jsonOf<JsonError>(mismatch).error;
+    expect(error).toMatchObject({ exit_code: 5, code: "MISMATCH", reason: "data_mismatch" });
+    expect(error.message).toMatch(
+      /vol-1 on 127\.0\.0\.1:\d+ differs from .*other\.bin at byte 0 \(block 3\): expected 0xab/,
+    );
+  });
+
+  it("a flush the replica cannot confirm → 6 (durability failure), never a false success", async () => {
+    await replica.cleanup();
+    const write = await blockctl([
+      "--json",
+      ...at(primary),
+      "write",
+      VOLUME,
+      "--lba",
+      "0",
+      "--pattern",
+      "late",
+      "--count",
+      "1",
+      "--flush",
+    ]);
+    expectExit(write, 6);
+    const error = jsonOf<JsonError>(write).error;
+    expect(error).toMatchObject({ exit_code: 6, code: "UNAVAILABLE", reason: "durability_barrier_failed" });
+    expect(error.hint).toMatch(/not durable/);
+  });
+});
