@@ -248,6 +248,7 @@ export interface StatefulSetView {
     selector: { matchLabels?: Record<string, string> };
     template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
     volumeClaimTemplates?: { metadata: { name: string }; spec: { volumeMode?: string } }[];
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: string; whenScaled?: string };
   };
 }
 export interface ServiceView {

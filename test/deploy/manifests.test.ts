@@ -276,6 +276,11 @@ describe.each(OVERLAYS)("kustomize overlays/%s", (overlay) => {
       const config = parseConfig([], Object.fromEntries(env), {});
       const claims = sts.spec.volumeClaimTemplates ?? [];
       expect(claims.length, sts.metadata.name).toBeGreaterThan(0);
+      // Deleting or scaling the set never deletes a copy of the volume.
+      expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: "Retain",
+        whenScaled: "Retain",
+      });
       if (overlay === "file") {
         expect(container.volumeDevices ?? []).toEqual([]);
         expect(config.devices.size).toBe(0);
