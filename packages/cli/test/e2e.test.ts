@@ -286,10 +286,14 @@ describe("blockctl against a primary and a replica agent", () => {
       "4",
       "--flush-every",
       "4",
+      "--writes-per-request",
+      "4",
     ]);
     expectExit(bench, 0);
     const doc = jsonOf<Record<string, number | string>>(bench);
     expect(doc.writes).toBeGreaterThan(0);
+    expect(doc.writes_per_request).toBe(4);
+    expect(Number(doc.writes) % 4).toBe(0);
     expect(doc.flushes).toBeGreaterThan(0);
     for (const field of ["iops", "mb_per_s", "flush_p50_ms", "flush_p99_ms", "seconds"])
       expect(typeof doc[field], field).toBe("number");

@@ -1,4 +1,4 @@
-// bench: write load through Volume.WriteStream (one write per request, up to 16 requests in
+// bench: write load through Volume.WriteStream (N writes per request, up to 16 requests in
 // flight, every Nth request also flushes). Reports IOPS, MB/s and the latency of the flushing
 // requests. It overwrites the volume's data.
 import { randomBytes } from "node:crypto";
@@ -19,8 +19,12 @@ export interface BenchOptions {
   blockSize?: number;
   concurrency: number;
   flushEvery: number;
+  writesPerRequest: number;
   random?: boolean;
 }
+
+/** Data per WriteStream message stays below the agent's 15 MiB limit. */
+const MAX_REQUEST_BYTES = 15 * 1024 * 1024;
 
 /** Value at quantile q (0..1) of sorted `values` (nearest rank); 0 when empty. */
 export function quantile(sorted: readonly number[], q: number): number {
@@ -40,6 +44,11 @@ async function runBench(ctx: Context, volume: string, opts: BenchOptions) {
   const blocksPerIo = BigInt(ioBytes / info.block_size);
   const slots = BigInt(info.size_bytes) / BigInt(ioBytes);
   if (slots === 0n) throw usageError(`--block-size ${ioBytes} is larger than the volume`);
+  if (ioBytes * opts.writesPerRequest > MAX_REQUEST_BYTES) {
+    throw usageError(
+      `--block-size × --writes-per-request exceeds ${formatBytes(MAX_REQUEST_BYTES)} per request`,
+    );
+  }
   const payload = randomBytes(ioBytes);
   const deadline = new Date(Date.now() + opts.seconds * 1000 + ctx.options.timeoutMs);
   const call = ctx.volume().WriteStream({ deadline });
@@ -51,16 +60,24 @@ async function runBench(ctx: Context, volume: string, opts: BenchOptions) {
   const startedAt = performance.now();
   const stopAt = startedAt + opts.seconds * 1000;
 
+  let nextSlot = 0n;
+  const pickSlot = () => {
+    if (opts.random === true) return BigInt(Math.floor(Math.random() * Number(slots))) % slots;
+    const slot = nextSlot;
+    nextSlot = (nextSlot + 1n) % slots;
+    return slot;
+  };
   const sendNext = () => {
     sent += 1n;
-    const slot =
-      opts.random === true ? BigInt(Math.floor(Math.random() * Number(slots))) % slots : (sent - 1n) % slots;
     const flush = opts.flushEvery > 0 && sent % BigInt(opts.flushEvery) === 0n;
     sentAt.set(sent.toString(), { at: performance.now(), flush });
     call.write({
       volume_id: volume,
       seq: u64ToWire(sent),
-      writes: [{ lba: u64ToWire(slot * blocksPerIo), data: payload }],
+      writes: Array.from({ length: opts.writesPerRequest }, () => ({
+        lba: u64ToWire(pickSlot() * blocksPerIo),
+        data: payload,
+      })),
       flush,
     });
   };
@@ -88,6 +105,7 @@ async function runBench(ctx: Context, volume: string, opts: BenchOptions) {
     seconds: round(elapsedS, 3),
     block_size: ioBytes,
     concurrency: opts.concurrency,
+    writes_per_request: opts.writesPerRequest,
     flush_every: opts.flushEvery,
     pattern: opts.random === true ? "random" : "sequential",
     writes,
@@ -129,6 +147,12 @@ export function registerBenchVerb(program: Command, run: VerbRunner): void {
       arg((t) => parseIntInRange(t, "--flush-every", 0, 1_000_000)),
       32,
     )
+    .option(
+      "--writes-per-request <n>",
+      "writes carried by each WriteStream request (batching)",
+      arg((t) => parseIntInRange(t, "--writes-per-request", 1, 4096)),
+      1,
+    )
     .option("--random", "random LBAs instead of sequential")
     .addHelpText(
       "after",
@@ -140,7 +164,7 @@ export function registerBenchVerb(program: Command, run: VerbRunner): void {
         const doc = await runBench(ctx, volume, opts);
         ctx.out.result(doc, () =>
           [
-            `${doc.writes} writes of ${formatBytes(doc.block_size)} in ${doc.seconds}s (${doc.pattern}, ${doc.concurrency} in flight)`,
+            `${doc.writes} writes of ${formatBytes(doc.block_size)} in ${doc.seconds}s (${doc.pattern}, ${doc.concurrency} requests in flight, ${doc.writes_per_request} write(s) each)`,
             `  ${doc.iops} IOPS · ${doc.mb_per_s} MB/s`,
             `  ${doc.flushes} flushes · p50 ${doc.flush_p50_ms} ms · p99 ${doc.flush_p99_ms} ms (write+flush request latency)`,
           ].join("\n"),
