@@ -207,6 +207,12 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
     .addHelpText("after", "\nExample: blockctl read vol-1 --lba 0 --length 64KiB --out ./back.bin")
     .action((volume: string, opts: { lba: bigint; length: number; out?: string }, cmd: Command) =>
       run(cmd, volume, async (ctx) => {
+        if (opts.out === undefined && !ctx.out.json && process.stdout.isTTY === true) {
+          throw usageError(
+            "refusing to write raw blocks to a terminal",
+            "use --out FILE, pipe stdout, or --json (base64)",
+          );
+        }
         const info = await volumeInfo(ctx, volume);
         if (opts.length % info.block_size !== 0) {
           throw usageError(`--length ${opts.length} is not a multiple of the block size ${info.block_size}`);
