@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     handlers: { replication: replicationServiceHandlers(() => receiver2) },
   });
   const source = await volume("source");
+  source.pinWal("bench", 1); // keep the backlog in the WAL until the shipper pins it itself
   const catchupMiB = Math.min(totalMiB, 40); // stays within the retention budget of a 64 MiB WAL
   const data = Buffer.alloc(writeBytes, 0xcd);
   for (let i = 0; i < (catchupMiB * 1024 * 1024) / writeBytes; i++)
@@ -121,9 +122,11 @@ async function main(): Promise<void> {
   const head = source.headLsn;
   const c0 = process.hrtime.bigint();
   group2.setReplicas([{ replicaId: "bench2/r2", serverId: "r2", address: server2.address }]);
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const check = (): void => {
-      if ((group2.statuses()[0]?.receivedLsn ?? 0) >= head) resolve();
+      const st2 = group2.statuses()[0];
+      if ((st2?.receivedLsn ?? 0) >= head) resolve();
+      else if (st2?.state === "needs_rebuild") reject(new Error(`catch-up impossible: ${st2.lastError}`));
       else setTimeout(check, 2);
     };
     check();
