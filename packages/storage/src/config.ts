@@ -89,7 +89,10 @@ export function resolveTuning(t: VolumeTuning, walSizeBytes: number, blockSize: 
       `maxWriteBytes ${maxWriteBytes} too large for a ${walSizeBytes}-byte WAL (a record must fit 4 times under the hard watermark)`,
     );
   }
-  const maxHeld = t.retentionMaxHeldBytes ?? Math.floor(walSizeBytes * Math.min(0.5, soft * 0.8));
+  // A pin may hold WAL until halfway between the soft and hard watermarks: writers are slowed
+  // first (giving a lagging replica room to catch up), and the pin is released before writers
+  // would block, so a dead replica can never make the primary unwritable.
+  const maxHeld = t.retentionMaxHeldBytes ?? Math.floor(walSizeBytes * ((soft + hard) / 2));
   if (maxHeld >= hardBytes)
     bad("retentionMaxHeldBytes must stay below the hard watermark, or a dead pin could block writers");
   return {
