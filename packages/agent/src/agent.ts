@@ -7,6 +7,7 @@ import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
 import { grpcHandshake } from "./handshake";
 import type { Logger } from "./log";
+import { AgentMetrics, type MetricsServer, startMetricsServer } from "./metrics";
 import { grpcReplication } from "./replication-binding";
 import type { ReplicationBinding } from "./replication-port";
 import type { HandshakeFn } from "./runtime";
@@ -34,12 +35,14 @@ export class Agent {
   private tickTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<{ forced: boolean }> | undefined;
   private lastWritable = "";
+  private metricsServer: MetricsServer | undefined;
 
   private constructor(
     readonly config: AgentConfig,
     readonly log: Logger,
     readonly host: VolumeHost,
     readonly feed: ChangeFeed,
+    readonly metrics: AgentMetrics,
     private rpc: StartedRpcServer | undefined,
   ) {}
 
@@ -49,6 +52,9 @@ export class Agent {
     const clock = options.clock ?? realClock;
     const binding = options.binding ?? grpcReplication;
     const feed = new ChangeFeed();
+    // The registry reads the host at scrape time; the host is assigned before any scrape can run.
+    let hostRef: VolumeHost | undefined;
+    const metrics = new AgentMetrics(() => hostRef?.list() ?? []);
     const host = new VolumeHost({
       dataDir: config.dataDir,
       devices: config.devices,
@@ -62,10 +68,12 @@ export class Agent {
         handshake: options.handshake ?? grpcHandshake(config.serverId, config.barrierTimeoutMs),
         ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
         onChange: () => feed.notify(),
+        onGateDenied: (volumeId, replicaId, reason) => metrics.events.gateDenied(volumeId, replicaId, reason),
       },
     });
+    hostRef = host;
     await host.openAll();
-    const agent = new Agent(config, log, host, feed, undefined);
+    const agent = new Agent(config, log, host, feed, metrics, undefined);
     try {
       agent.rpc = await startServer({
         address: config.listen,
@@ -82,6 +90,7 @@ export class Agent {
             host,
             binding,
             isShuttingDown: () => agent.stopController.signal.aborted,
+            metrics: metrics.events,
           }),
           replication: binding.serviceHandlers(
             (volumeId) => host.get(volumeId)?.runtime.receiver ?? undefined,
@@ -89,9 +98,17 @@ export class Agent {
           // Rebuild: every method answers UNIMPLEMENTED (reason unimplemented) until the recovery issue.
           rebuild: {},
         },
-        interceptors: [observeCalls((e) => log.debug(e, "rpc"))],
+        interceptors: [
+          observeCalls((e) => {
+            metrics.events.rpcCall(e);
+            log.debug(e, "rpc");
+          }),
+        ],
       });
+      if (config.metricsListen !== undefined)
+        agent.metricsServer = await startMetricsServer(config.metricsListen, metrics.registry);
     } catch (err) {
+      await agent.rpc?.shutdown(0);
       await host.closeAll();
       throw err;
     }
@@ -103,6 +120,7 @@ export class Agent {
       {
         address: agent.address,
         advertise: agent.advertise,
+        metricsAddress: agent.metricsAddress,
         dataDir: config.dataDir,
         volumes: host.list().map((h) => h.volumeId),
         replication: binding.name,
@@ -115,6 +133,11 @@ export class Agent {
   /** The bound address (`host:port`, the real port when 0 was asked for). */
   get address(): string {
     return this.server.address;
+  }
+
+  /** The bound metrics HTTP address, or undefined when --metrics-listen is not set. */
+  get metricsAddress(): string | undefined {
+    return this.metricsServer?.address;
   }
 
   get port(): number {
@@ -171,6 +194,7 @@ export class Agent {
     this.stopController.abort();
     const { forced } = (await this.rpc?.shutdown(this.config.shutdownTimeoutMs)) ?? { forced: false };
     await this.host.closeAll();
+    await this.metricsServer?.close();
     this.log.info({ forced }, "stopped");
     return { forced };
   }

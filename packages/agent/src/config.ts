@@ -24,6 +24,8 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** Volumes that live on a named block device instead of a file: volumeId → device path. */
   readonly devices: ReadonlyMap<string, string>;
+  /** Where the Prometheus HTTP endpoint listens, `host:port` (port 0 = any); undefined = off. */
+  readonly metricsListen: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +51,7 @@ const OPTIONS = {
   "shutdown-timeout-ms": { type: "string" },
   "log-level": { type: "string" },
   device: { type: "string", multiple: true },
+  "metrics-listen": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -63,6 +66,7 @@ export const ENV_NAMES = {
   "shutdown-timeout-ms": "BLOCKSHIP_SHUTDOWN_TIMEOUT_MS",
   "log-level": "BLOCKSHIP_LOG_LEVEL",
   device: "BLOCKSHIP_DEVICES",
+  "metrics-listen": "BLOCKSHIP_METRICS_LISTEN",
 } as const;
 
 export const USAGE = `usage: agent [flags]   (every flag also reads an environment variable)
@@ -75,7 +79,8 @@ export const USAGE = `usage: agent [flags]   (every flag also reads an environme
   --shutdown-timeout-ms MS    BLOCKSHIP_SHUTDOWN_TIMEOUT_MS bound on the SIGTERM drain (5000)
   --log-level LEVEL           BLOCKSHIP_LOG_LEVEL         trace|debug|info|warn|error|fatal|silent (info)
   --device VOLUME=PATH        BLOCKSHIP_DEVICES           host VOLUME on a block device (repeatable;
-                                                          env: comma-separated list)`;
+                                                          env: comma-separated list)
+  --metrics-listen HOST:PORT  BLOCKSHIP_METRICS_LISTEN    Prometheus /metrics HTTP address (off unless set)`;
 
 export const HELP_REQUESTED = Symbol("help");
 
@@ -218,6 +223,10 @@ export function parseConfig(
     }
   }
 
+  const metricsListen = pick("metrics-listen");
+  if (metricsListen !== undefined && !isHostPort(metricsListen, true))
+    problems.push(`--metrics-listen: must be host:port, got ${JSON.stringify(metricsListen)}`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     listen,
@@ -229,5 +238,6 @@ export function parseConfig(
     shutdownTimeoutMs,
     logLevel: logLevel as LogLevel,
     devices,
+    metricsListen,
   };
 }

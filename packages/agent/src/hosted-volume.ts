@@ -15,6 +15,8 @@ export interface HostedVolumeDeps {
   readonly handshake: HandshakeFn;
   readonly drainTimeoutMs?: number;
   readonly onChange: () => void;
+  /** The live-shipping policy denied a replica (metrics). */
+  readonly onGateDenied?: (volumeId: string, replicaId: string, reason: string | undefined) => void;
 }
 
 export class HostedVolume {
@@ -50,6 +52,12 @@ export class HostedVolume {
       log: this.log,
       handshake: deps.handshake,
       onChange: deps.onChange,
+      ...(deps.onGateDenied === undefined
+        ? {}
+        : {
+            onGateDenied: (replicaId: string, reason: string | undefined) =>
+              deps.onGateDenied?.(volumeId, replicaId, reason),
+          }),
     });
   }
 

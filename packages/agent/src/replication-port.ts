@@ -33,6 +33,8 @@ export interface ShipperStatusView {
   readonly cursorLsn: number;
   readonly receivedLsn: number;
   readonly durableLsn: number;
+  /** Bytes sent and not yet acknowledged (metrics; the real ShipperGroup reports it). */
+  readonly inFlightBytes?: number;
   readonly gateReason?: string;
   readonly lastError?: string;
 }

@@ -42,6 +42,8 @@ export interface RuntimeDeps {
   readonly handshake: HandshakeFn;
   /** Called after every event (status watchers, health). */
   readonly onChange: () => void;
+  /** The policy denied a replica the live tail (counted by metrics). */
+  readonly onGateDenied?: (replicaId: string, reason: string | undefined) => void;
 }
 
 interface CatchUpWatch {
@@ -83,7 +85,9 @@ export class VolumeRuntime {
       return { allow: true };
     }
     const d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
-    return d.allow ? { allow: true } : { allow: false, reason: d.reason };
+    if (d.allow) return { allow: true };
+    this.deps.onGateDenied?.(replicaId, d.reason);
+    return { allow: false, reason: d.reason };
   };
 
   constructor(private readonly deps: RuntimeDeps) {

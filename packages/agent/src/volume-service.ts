@@ -18,6 +18,7 @@ import {
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { mapErrors, volumeNotFound } from "./errors";
 import type { HostedVolume } from "./hosted-volume";
+import type { EventMetrics, IoOp } from "./metrics";
 import type { ReplicationBinding } from "./replication-port";
 import { volumeInfoOf } from "./status";
 import type { VolumeHost } from "./volume-host";
@@ -34,6 +35,8 @@ export interface VolumeServiceDeps {
   readonly host: VolumeHost;
   readonly binding: ReplicationBinding;
   readonly isShuttingDown: () => boolean;
+  /** Counts and times client I/O and durable flushes (absent: not measured). */
+  readonly metrics?: EventMetrics;
 }
 
 export class VolumeIo {
@@ -61,13 +64,36 @@ export class VolumeIo {
     return Number(e);
   }
 
+  private timed<T>(h: HostedVolume, op: IoOp, bytes: number, run: () => Promise<T>): Promise<T> {
+    const m = this.deps.metrics;
+    return m === undefined ? run() : m.timeIo(h.volumeId, op, bytes, run);
+  }
+
   write(h: HostedVolume, lba: number, data: Buffer, expectedEpoch: number): Promise<number> {
-    return h.fence.guarded(expectedEpoch, () => h.volume.write(lba, data));
+    return this.timed(h, "write", data.length, () =>
+      h.fence.guarded(expectedEpoch, () => h.volume.write(lba, data)),
+    );
+  }
+
+  read(h: HostedVolume, lba: number, lengthBytes: number): Promise<Buffer> {
+    return this.timed(h, "read", lengthBytes, () => h.volume.read(lba, lengthBytes));
   }
 
   /** Large trims are split into storage-sized pieces; the LSN of the last piece is returned. */
   trim(h: HostedVolume, lba: number, lengthBytes: number, expectedEpoch: number): Promise<number> {
     const piece = h.volume.tuning.maxWriteBytes;
+    return this.timed(h, "trim", lengthBytes, () =>
+      this.guardedTrim(h, lba, lengthBytes, piece, expectedEpoch),
+    );
+  }
+
+  private guardedTrim(
+    h: HostedVolume,
+    lba: number,
+    lengthBytes: number,
+    piece: number,
+    expectedEpoch: number,
+  ): Promise<number> {
     return h.fence.guarded(expectedEpoch, async () => {
       let lsn = 0;
       const pieces: Promise<number>[] = [];
@@ -81,21 +107,29 @@ export class VolumeIo {
   }
 
   flush(h: HostedVolume, expectedEpoch: number): Promise<number> {
-    return h.fence.guarded(expectedEpoch, async () => {
-      try {
-        const lsn = await this.deps.binding.durableFlush(
-          h.volume,
-          h.runtime.shippers,
-          h.volume.durabilityMode,
-        );
-        h.runtime.flushed({ ok: true, lsn });
-        return lsn;
-      } catch (err) {
-        h.runtime.flushed({ ok: false, reason: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-    });
+    return this.timed(h, "flush", 0, () =>
+      h.fence.guarded(expectedEpoch, async () => {
+        const mode = h.volume.durabilityMode;
+        const startedMs = performance.now();
+        try {
+          const lsn = await this.deps.binding.durableFlush(h.volume, h.runtime.shippers, mode);
+          this.deps.metrics?.durableFlush(h.volumeId, mode, performance.now() - startedMs);
+          h.runtime.flushed({ ok: true, lsn });
+          return lsn;
+        } catch (err) {
+          this.deps.metrics?.durableFlush(h.volumeId, mode, performance.now() - startedMs, reasonOf(err));
+          h.runtime.flushed({ ok: false, reason: err instanceof Error ? err.message : String(err) });
+          throw err;
+        }
+      }),
+    );
   }
+}
+
+/** The stable reason of a storage / replication / RPC error ("internal" when it carries none). */
+function reasonOf(err: unknown): string {
+  const reason = typeof err === "object" && err !== null ? (err as { reason?: unknown }).reason : undefined;
+  return typeof reason === "string" ? reason : "internal";
 }
 
 export function volumeServiceHandlers(deps: VolumeServiceDeps): Partial<VolumeHandlers> {
@@ -125,7 +159,7 @@ export function volumeServiceHandlers(deps: VolumeServiceDeps): Partial<VolumeHa
           );
         }
         const lba = io.lba(h, req.lba);
-        return { data: await h.volume.read(lba, len) };
+        return { data: await io.read(h, lba, len) };
       }),
     ),
     Trim: unaryHandler((req) =>
