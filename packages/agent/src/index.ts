@@ -10,6 +10,7 @@ export { Lease } from "./lease";
 export { localReplication } from "./local-replication";
 export { createLogger, silentLogger } from "./log";
 export { type MainOptions, runAgentMain } from "./main";
+export { AgentMetrics, type MetricsServer, metricsCatalog, startMetricsServer } from "./metrics";
 export { grpcReplication } from "./replication-binding";
 export type { ReplicationBinding } from "./replication-port";
 export { ROLES, type Role, transitionProblem, transitionTable } from "./roles";

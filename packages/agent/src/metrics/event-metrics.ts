@@ -37,7 +37,7 @@ export class EventMetrics {
     const registers = [registry];
     this.ioOps = new Counter({
       name: "blockship_io_ops_total",
-      help: "Client I/O operations finished (Write, WriteStream writes, Read, Trim, Flush) by op and result (ok|error).",
+      help: "Client I/O operations finished (Write, WriteStream writes, Read, Trim, Flush) by op and result (ok, error).",
       labelNames: ["volume", "op", "result"],
       registers,
     });
