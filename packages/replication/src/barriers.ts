@@ -68,12 +68,33 @@ export class BarrierBook {
     return { id, lsn: sentThrough };
   }
 
-  /** A background barrier nobody waits for (keeps durability and the WAL pin moving). */
+  /**
+   * A background barrier nobody waits for (keeps durability and the WAL pin moving): due when
+   * durability lags what was sent, none is outstanding, and enough bytes or time passed.
+   */
+  takeBackgroundBarrier(
+    sentThrough: number,
+    enoughBytes: boolean,
+    idleBarrierMs: number,
+    nowMs: number,
+  ): { id: number; lsn: number } | undefined {
+    if (this.sent.size > 0 || this.durableLsn >= sentThrough) return undefined;
+    if (!enoughBytes && nowMs - this.lastSentAtMs < idleBarrierMs) return undefined;
+    return this.takeIdleBarrier(sentThrough, nowMs);
+  }
+
+  /** A barrier nobody waits for, unconditionally. */
   takeIdleBarrier(sentThrough: number, nowMs: number): { id: number; lsn: number } {
     const id = this.nextId++;
     this.sent.set(id, sentThrough);
     this.lastSentAtMs = nowMs;
     return { id, lsn: sentThrough };
+  }
+
+  /** How long an idle pump may sleep before a background barrier is due (undefined: none needed). */
+  idleWaitMs(sentThrough: number, idleBarrierMs: number, nowMs: number): number | undefined {
+    if (this.durableLsn >= sentThrough) return undefined;
+    return Math.max(1, idleBarrierMs - (nowMs - this.lastSentAtMs));
   }
 
   /** A response arrived; returns true when durableLsn advanced. */

@@ -1,21 +1,27 @@
-import {
-  deadlineIn,
-  type HandshakeResponse__Output,
-  type ReplicationClient,
-  reasonOf,
-  type ShipRequest,
-  type ShipResponse__Output,
-} from "@blockship/rpc";
-import { isStorageError, type NeedsRebuildEvent, type Volume } from "@blockship/storage";
-import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
+import type { ReplicationClient, ShipResponse__Output } from "@blockship/rpc";
+import type { NeedsRebuildEvent, Volume } from "@blockship/storage";
+import type { ClientUnaryCall } from "@grpc/grpc-js";
 import type { BarrierOutcome, LiveShippingPolicy, ReplicaTarget, ShipperState, ShipperStatus } from "./api";
 import { BarrierBook } from "./barriers";
 import type { ShipperConfig } from "./config";
 import { assert, messageOf } from "./errors";
 import { classifyHandshake } from "./handshake";
 import { InFlightWindow } from "./in-flight";
+import {
+  cancelShipStream,
+  Disconnect,
+  gateDenial,
+  handshake,
+  NeedsRebuild,
+  openShipStream,
+  parseShipResponse,
+  type ShipCall,
+  type ShipIdentity,
+  writeBarrier,
+  writeBatch,
+} from "./ship-stream";
 import { cancellableSleep, Signal } from "./signal";
-import { numFromWire, numToWire } from "./wire";
+import { pinForward, pinFromTail, readBatch } from "./wal-cursor";
 
 export interface ShipperDeps {
   readonly volume: Volume;
@@ -25,13 +31,6 @@ export interface ShipperDeps {
   readonly emitState: (status: ShipperStatus) => void;
   readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
 }
-
-type ShipCall = ClientDuplexStream<ShipRequest, ShipResponse__Output>;
-
-/** Ends a connection attempt or stream with a reason (degraded, reconnect). */
-class Disconnect extends Error {}
-/** The replica cannot be served by this shipper any more (sticky until reconfigured). */
-class NeedsRebuild extends Error {}
 
 /**
  * The primary side for one replica: a cursor (next LSN to send) and one loop that connects
@@ -47,6 +46,7 @@ export class ReplicaShipper {
   private gateReason: string | undefined;
   private lastError: string | undefined;
   private readonly barriers: BarrierBook;
+  private readonly identity: ShipIdentity;
   private readonly signal = new Signal();
   private call: ShipCall | undefined;
   private callDead = false;
@@ -69,6 +69,11 @@ export class ReplicaShipper {
     private readonly deps: ShipperDeps,
   ) {
     this.barriers = new BarrierBook(target.replicaId, cfg.barrierTimeoutMs);
+    this.identity = {
+      volumeId: cfg.volumeId,
+      primaryServerId: cfg.primaryServerId,
+      replicaServerId: target.serverId,
+    };
     this.batchBytes = cfg.batchBytes;
   }
 
@@ -77,11 +82,8 @@ export class ReplicaShipper {
     const v = this.deps.volume;
     // Retain everything still in the WAL until the handshake says what the replica has: a replica
     // that is down keeps its entries (until storage's retention budget gives up on it).
-    try {
-      if (v.pinnedLsn(this.target.replicaId) === undefined) v.pinWal(this.target.replicaId, v.tailLsn + 1);
-    } catch (err) {
-      this.lastError = messageOf(err);
-    }
+    const pinError = pinFromTail(v, this.target.replicaId);
+    if (pinError !== undefined) this.lastError = pinError;
     v.on("appended", this.onAppended);
     this.loop = this.run().catch((err: unknown) => {
       // Only a bug gets here (every expected failure is handled in the loop): stay visible.
@@ -194,19 +196,21 @@ export class ReplicaShipper {
     const epoch = this.cfg.epoch();
     if (epoch !== v.epoch)
       throw new Disconnect(`epoch_mismatch: assigned epoch ${epoch}, volume epoch ${v.epoch}`);
-    const hs = await this.handshake(epoch);
-    if (this.closed) return false;
-    const verdict = classifyHandshake(
+    assert(this.client !== undefined, "handshake without a client");
+    const replica = await handshake(
+      this.client,
+      this.identity,
       { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn },
-      {
-        epoch: numFromWire(hs.epoch, "epoch"),
-        headLsn: numFromWire(hs.head_lsn, "head_lsn"),
-        durableLsn: numFromWire(hs.durable_lsn, "durable_lsn"),
+      this.cfg.handshakeTimeoutMs,
+      (call) => {
+        this.handshakeCall = call;
       },
     );
+    if (this.closed) return false;
+    const verdict = classifyHandshake({ epoch, headLsn: v.headLsn, tailLsn: v.tailLsn }, replica);
     // The replica's own word on what it has fsynced now: knowledge from an earlier connection
     // must not outlive a replica that lost its data (only lowered here; barriers raise it).
-    if (verdict.kind !== "retry") this.barriers.lowerDurable(numFromWire(hs.durable_lsn, "durable_lsn"));
+    if (verdict.kind !== "retry") this.barriers.lowerDurable(replica.durableLsn);
     if (verdict.kind === "retry") throw new Disconnect(verdict.reason);
     if (verdict.kind === "needs_rebuild") throw new NeedsRebuild(verdict.reason);
     this.cursor = verdict.cursor;
@@ -221,75 +225,30 @@ export class ReplicaShipper {
     return true;
   }
 
-  private handshake(epoch: number): Promise<HandshakeResponse__Output> {
-    const v = this.deps.volume;
-    return new Promise((resolve, reject) => {
-      const client = this.client;
-      assert(client !== undefined, "handshake without a client");
-      this.handshakeCall = client.Handshake(
-        {
-          volume_id: this.cfg.volumeId,
-          epoch: numToWire(epoch),
-          primary_server_id: this.cfg.primaryServerId,
-          replica_server_id: this.target.serverId,
-          primary_head_lsn: numToWire(v.headLsn),
-          primary_retained_start_lsn: numToWire(v.tailLsn + 1),
-        },
-        deadlineIn(this.cfg.handshakeTimeoutMs),
-        (err, res) => {
-          this.handshakeCall = undefined;
-          if (err !== null || res === undefined) {
-            const reason = reasonOf(err);
-            reject(new Disconnect(`handshake failed${reason ? ` (${reason})` : ""}: ${messageOf(err)}`));
-          } else resolve(res);
-        },
-      );
-    });
-  }
-
   private openStream(epoch: number): void {
     const client = this.client;
     assert(client !== undefined, "stream without a client");
-    const call = client.Ship();
-    this.call = call;
     this.callDead = false;
     this.needDrain = false;
-    call.on("data", (msg: ShipResponse__Output) => {
-      if (this.call === call) this.onResponse(msg);
-    });
-    const dead = (why: string): void => {
-      if (this.call !== call || this.callDead) return;
-      this.callDead = true;
-      this.lastError = why;
-      this.signal.wake();
-    };
-    call.on("error", (err) => {
-      // A replica refuses a batch its WAL cannot hold as invalid_argument: ship smaller batches
-      // from now on (at least one record still goes per batch).
-      if (this.call === call && reasonOf(err) === "invalid_argument") {
+    const call: ShipCall = openShipStream(client, this.identity, epoch, {
+      current: () => this.call === call,
+      response: (msg) => this.onResponse(msg),
+      dead: (why) => {
+        if (this.call !== call || this.callDead) return;
+        this.callDead = true;
+        this.lastError = why;
+        this.signal.wake();
+      },
+      batchRefused: () => {
         this.batchBytes = Math.max(4096, Math.floor(this.batchBytes / 2));
-      }
-      const sticky = /(log_mismatch|record_epoch)/.exec(messageOf(err));
-      if (this.call === call && reasonOf(err) === "needs_rebuild" && sticky !== null) {
-        // Divergent history or records of an older epoch: no cursor position can fix either; a
-        // gap, by contrast, is re-found by the next handshake.
-        this.enterNeedsRebuild(`${sticky[1]}: ${messageOf(err)}`, true);
-        return;
-      }
-      dead(`stream failed (${reasonOf(err) ?? "?"}): ${messageOf(err)}`);
+      },
+      stickyNeedsRebuild: (reason) => this.enterNeedsRebuild(reason, true),
+      drain: () => {
+        this.needDrain = false;
+        this.signal.wake();
+      },
     });
-    call.on("end", () => dead("stream ended by the replica"));
-    call.on("close", () => dead("stream closed"));
-    call.on("drain", () => {
-      this.needDrain = false;
-      this.signal.wake();
-    });
-    call.write({
-      volume_id: this.cfg.volumeId,
-      epoch: numToWire(epoch),
-      primary_server_id: this.cfg.primaryServerId,
-      replica_server_id: this.target.serverId,
-    });
+    this.call = call;
   }
 
   /** Streams from the cursor until the stream dies or the shipper closes. */
@@ -311,7 +270,7 @@ export class ReplicaShipper {
         this.setState("in_sync");
         this.setGate(undefined);
         this.maybeBackgroundBarrier(call);
-        await this.signal.wait(this.idleWaitMs());
+        await this.signal.wait(this.barriers.idleWaitMs(this.cursor - 1, this.cfg.idleBarrierMs, Date.now()));
         continue;
       }
       if (!this.gateAllows(this.cursor)) {
@@ -325,7 +284,7 @@ export class ReplicaShipper {
         await this.signal.wait(); // an ack frees room
         continue;
       }
-      const batch = await this.read(Math.min(this.batchBytes, room));
+      const batch = await readBatch(v, this.cursor, Math.min(this.batchBytes, room));
       if (batch === undefined || this.closed || this.call !== call || this.callDead) continue;
       // A single record larger than the room waits for every ack (it travels alone).
       while (this.window.bytes > 0 && batch.bytes.length > cfg.maxInFlightBytes - this.window.bytes) {
@@ -339,27 +298,8 @@ export class ReplicaShipper {
     if (this.callDead) throw new Disconnect(this.lastError ?? "stream ended");
   }
 
-  private async read(
-    maxBytes: number,
-  ): Promise<{ bytes: Buffer; firstLsn: number; lastLsn: number; count: number } | undefined> {
-    try {
-      const b = await this.deps.volume.readRecords(this.cursor, maxBytes);
-      return b.count === 0 ? undefined : b;
-    } catch (err) {
-      if (isStorageError(err, "wal_recycled")) throw new NeedsRebuild(`wal_recycled: ${messageOf(err)}`);
-      throw new Disconnect(`reading the WAL at LSN ${this.cursor}: ${messageOf(err)}`);
-    }
-  }
-
   private send(call: ShipCall, bytes: Buffer, firstLsn: number, lastLsn: number, count: number): void {
-    const ok = call.write({
-      batch: {
-        first_lsn: numToWire(firstLsn),
-        last_lsn: numToWire(lastLsn),
-        record_count: count,
-        records: bytes,
-      },
-    });
+    const ok = writeBatch(call, bytes, firstLsn, lastLsn, count);
     this.batchesSent++;
     this.window.add(lastLsn, bytes.length);
     this.bytesSinceBarrier += bytes.length;
@@ -372,51 +312,34 @@ export class ReplicaShipper {
 
   private sendDueBarriers(call: ShipCall): void {
     const b = this.barriers.takeBarrierToSend(this.cursor - 1, Date.now());
-    if (b !== undefined) this.writeBarrier(call, b.id, b.lsn);
-  }
-
-  /** How long to sleep when idle before a background barrier is due (undefined: none needed). */
-  private idleWaitMs(): number | undefined {
-    if (this.barriers.durableLsn >= this.cursor - 1) return undefined;
-    const since = Date.now() - this.barriers.lastSentAtMs;
-    return Math.max(1, this.cfg.idleBarrierMs - since);
+    if (b !== undefined) this.sendBarrier(call, b.id, b.lsn);
   }
 
   private maybeBackgroundBarrier(call: ShipCall): void {
-    const b = this.barriers;
-    if (b.outstanding > 0 || b.durableLsn >= this.cursor - 1) return;
-    const now = Date.now();
-    if (
-      this.bytesSinceBarrier < this.cfg.backgroundBarrierBytes &&
-      now - b.lastSentAtMs < this.cfg.idleBarrierMs
-    )
-      return;
-    const t = b.takeIdleBarrier(this.cursor - 1, now);
-    this.writeBarrier(call, t.id, t.lsn);
+    const { backgroundBarrierBytes, idleBarrierMs } = this.cfg;
+    const t = this.barriers.takeBackgroundBarrier(
+      this.cursor - 1,
+      this.bytesSinceBarrier >= backgroundBarrierBytes,
+      idleBarrierMs,
+      Date.now(),
+    );
+    if (t !== undefined) this.sendBarrier(call, t.id, t.lsn);
   }
 
-  private writeBarrier(call: ShipCall, id: number, lsn: number): void {
+  private sendBarrier(call: ShipCall, id: number, lsn: number): void {
     this.bytesSinceBarrier = 0;
-    // Tiny; ordered behind the batches it covers by the stream itself.
-    call.write({ barrier: { barrier_id: numToWire(id), lsn: numToWire(lsn) } });
+    writeBarrier(call, id, lsn);
   }
 
   private onResponse(msg: ShipResponse__Output): void {
     try {
-      if (msg.body === "ack" && msg.ack) {
-        this.onAck(numFromWire(msg.ack.received_lsn, "received_lsn"));
-      } else if (msg.body === "barrier" && msg.barrier) {
-        const r = msg.barrier;
-        const okStatus = (r.status?.code ?? 0) === 0;
-        const durable = numFromWire(r.durable_lsn, "durable_lsn");
+      const r = parseShipResponse(msg);
+      if (r.kind === "ack") {
+        this.onAck(r.receivedLsn);
+      } else if (r.kind === "barrier") {
         // Durable implies received: the answer also frees in-flight room.
-        this.onAck(durable);
-        const advanced = this.barriers.onResponse(
-          numFromWire(r.barrier_id, "barrier_id"),
-          durable,
-          okStatus,
-          okStatus ? "" : `${r.status?.reason || "barrier_failed"}: ${r.status?.message ?? ""}`,
-        );
+        this.onAck(r.durableLsn);
+        const advanced = this.barriers.onResponse(r.id, r.durableLsn, r.ok, r.reason);
         if (advanced && !this.pinAt(this.barriers.durableLsn + 1)) {
           this.enterNeedsRebuild("wal_recycled: the replica's pin was recycled", false);
         }
@@ -436,24 +359,9 @@ export class ReplicaShipper {
   // ---- helpers ----------------------------------------------------------------------------------
 
   private gateAllows(lsn: number): boolean {
-    const policy = this.deps.policy();
-    if (policy === null) {
-      this.setGate(undefined);
-      return true;
-    }
-    let allow: boolean;
-    let reason: string | undefined;
-    try {
-      const d = policy(this.target.replicaId, lsn);
-      allow = d.allow === true;
-      reason = d.reason;
-    } catch (err) {
-      // A broken policy fails closed: the entries stay in the WAL.
-      allow = false;
-      reason = `policy_error: ${messageOf(err)}`;
-    }
-    this.setGate(allow ? undefined : (reason ?? `live_tail_not_allowed lsn=${lsn}`));
-    return allow;
+    const denial = gateDenial(this.deps.policy(), this.target.replicaId, lsn);
+    this.setGate(denial);
+    return denial === undefined;
   }
 
   private setGate(reason: string | undefined): void {
@@ -464,17 +372,10 @@ export class ReplicaShipper {
 
   /** Moves the WAL pin forward to `lsn` (never backward); false when `lsn` is already recycled. */
   private pinAt(lsn: number): boolean {
-    const v = this.deps.volume;
-    const id = this.target.replicaId;
     if (this.closed || this.state === "needs_rebuild") return true;
-    const cur = v.pinnedLsn(id);
-    if (cur !== undefined && cur >= lsn) return true;
-    try {
-      v.pinWal(id, Math.min(lsn, v.headLsn + 1));
-    } catch (err) {
-      if (isStorageError(err, "wal_recycled")) return false;
-      this.lastError = messageOf(err);
-    }
+    const r = pinForward(this.deps.volume, this.target.replicaId, lsn);
+    if (r === "recycled") return false;
+    if (r !== undefined) this.lastError = r;
     return true;
   }
 
@@ -491,11 +392,7 @@ export class ReplicaShipper {
     this.needDrain = false;
     this.window.clear();
     this.barriers.failAll(reason);
-    if (call !== undefined) {
-      call.removeAllListeners("data");
-      call.on("error", () => {}); // cancel() reports CANCELLED as an error
-      call.cancel();
-    }
+    if (call !== undefined) cancelShipStream(call);
   }
 
   private enterNeedsRebuild(reason: string, unpin: boolean): void {
