@@ -21,8 +21,7 @@ import {
 import { volumeStatus } from "./master";
 
 // Not here yet: Rebuild.StreamBase answers UNIMPLEMENTED (rebuild is not wired), so its cases
-// wait for it; a Ship opened with epoch 0 ends with ABORTED epoch_mismatch where replication.proto
-// documents INVALID_ARGUMENT (reported to the agent's owner).
+// wait for it.
 export const replicationCases = (ctx: BadInputContext): Case[] => [
   [
     "Handshake: missing fields",
@@ -76,6 +75,12 @@ export const replicationCases = (ctx: BadInputContext): Case[] => [
     async () => ship(ctx, { batch: await garbageBatch(ctx, 4096) }, { epoch: String(ctx.epoch + 1) }),
     ABORTED,
     "epoch_mismatch",
+  ],
+  [
+    "Ship: epoch 0 on the first message",
+    async () => ship(ctx, { batch: await garbageBatch(ctx, 4096) }, { epoch: "0" }),
+    INVALID_ARGUMENT,
+    "invalid_argument",
   ],
   [
     "Ship: unknown volume",

@@ -1,6 +1,7 @@
 import {
   type HandshakeRequest__Output,
   type HandshakeResponse,
+  invalidArgument,
   RpcError,
   requireServerId,
   requireVolumeId,
@@ -163,6 +164,8 @@ export class ReplicaReceiver {
     if (volumeId !== this.volumeId) {
       throw new RpcError("invalid_argument", `volume_id: stream for ${volumeId} reached ${this.volumeId}`);
     }
+    const epoch = numFromWire(first.epoch, "epoch");
+    if (epoch < 1) throw invalidArgument("epoch", "must be >= 1 on the first message of a Ship stream");
     this.checkPeer(requireServerId(first.primary_server_id, "primary_server_id"), first.replica_server_id);
     const auth = this.opts.authority();
     if (!auth.accepting) {
@@ -170,7 +173,6 @@ export class ReplicaReceiver {
         code: status.FAILED_PRECONDITION,
       });
     }
-    const epoch = numFromWire(first.epoch, "epoch");
     if (epoch !== auth.epoch || epoch !== this.volume.epoch) {
       throw new RpcError(
         "epoch_mismatch",
