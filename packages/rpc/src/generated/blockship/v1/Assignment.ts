@@ -15,7 +15,7 @@ export interface Assignment {
    */
   'volume_id'?: (string);
   /**
-   * The epoch to adopt, >= 1. Lower than the volume's persisted epoch → epoch_regression.
+   * The epoch to adopt, 1 to 9007199254740991 (2^53-1; larger values fail with invalid_argument). Lower than the volume's persisted epoch → epoch_regression.
    */
   'epoch'?: (number | string | Long);
   /**
@@ -63,7 +63,7 @@ export interface Assignment__Output {
    */
   'volume_id': (string);
   /**
-   * The epoch to adopt, >= 1. Lower than the volume's persisted epoch → epoch_regression.
+   * The epoch to adopt, 1 to 9007199254740991 (2^53-1; larger values fail with invalid_argument). Lower than the volume's persisted epoch → epoch_regression.
    */
   'epoch': (string);
   /**

@@ -11,7 +11,7 @@ export interface LeaseGrant {
    */
   'volume_id'?: (string);
   /**
-   * The epoch the primary must be at, >= 1; a mismatch fails the item with epoch_stale.
+   * The epoch the primary must be at, 1 to 9007199254740991 (2^53-1); a mismatch fails the item with epoch_stale.
    */
   'epoch'?: (number | string | Long);
   /**
@@ -29,7 +29,7 @@ export interface LeaseGrant__Output {
    */
   'volume_id': (string);
   /**
-   * The epoch the primary must be at, >= 1; a mismatch fails the item with epoch_stale.
+   * The epoch the primary must be at, 1 to 9007199254740991 (2^53-1); a mismatch fails the item with epoch_stale.
    */
   'epoch': (string);
   /**
