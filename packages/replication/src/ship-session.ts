@@ -200,9 +200,9 @@ function mapAppendError(err: unknown, first: number): unknown {
     return new RpcError("needs_rebuild", `log_mismatch at LSN ${first}: ${messageOf(err)}`, { cause: err });
   }
   if (isStorageError(err, "epoch_mismatch")) {
-    // The stream's epoch matched (checked per message), so these records carry an older epoch
-    // (written before a promotion): storage's exact-epoch rule refuses them and no cursor position
-    // changes that. The copy needs a rebuild.
+    // The stream's epoch matched (checked per message), yet storage refused the records' epochs
+    // (newer than this copy's, or decreasing along the log): no cursor position changes that.
+    // The copy needs a rebuild.
     return new RpcError("needs_rebuild", `record_epoch at LSN ${first}: ${messageOf(err)}`, { cause: err });
   }
   return err;

@@ -110,7 +110,7 @@ export function openShipStream(
     if (ev.current() && reasonOf(err) === "invalid_argument") ev.batchRefused();
     const sticky = /(log_mismatch|record_epoch)/.exec(messageOf(err));
     if (ev.current() && reasonOf(err) === "needs_rebuild" && sticky !== null) {
-      // Divergent history or records of an older epoch: no cursor position can fix either; a
+      // Divergent history or records with impossible epochs: no cursor position can fix either; a
       // gap, by contrast, is re-found by the next handshake.
       ev.stickyNeedsRebuild(`${sticky[1]}: ${messageOf(err)}`);
       return;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ShipperStatus } from "../src/api";
 import { durableFlush } from "../src/durability";
 import type { ShipperGroup } from "../src/group";
-import { block, makeGroup, makeVolume, ReplicaNode, tmpDir, waitForStatus } from "./helpers";
+import { BS, block, makeGroup, makeVolume, ReplicaNode, tmpDir, waitForStatus } from "./helpers";
 
 describe("group lifecycle and edge cases", () => {
   let tmp: ReturnType<typeof tmpDir>;
@@ -66,7 +66,7 @@ describe("group lifecycle and edge cases", () => {
     expect(b.volume.headLsn).toBe(3);
   });
 
-  it("records of an older epoch (written before a promotion) cannot be caught up: needs_rebuild", async () => {
+  it("records of an older epoch (written before a promotion) are caught up like any history", async () => {
     const b = await node("srv-b");
     for (let i = 0; i < 3; i++) await primary.write(i, block(i, i)); // epoch 1
     await primary.setEpoch(2);
@@ -76,9 +76,11 @@ describe("group lifecycle and edge cases", () => {
     const reasons: string[] = [];
     group.on("needsRebuild", (_id, reason) => reasons.push(reason));
     group.setReplicas([b.target()]);
-    await waitForStatus(group, b.replicaId, (s) => s.state === "needs_rebuild", "needs_rebuild");
-    expect(reasons[0]).toMatch(/^record_epoch/);
-    expect(b.volume.headLsn).toBe(0);
+    await waitForStatus(group, b.replicaId, (s) => s.state === "in_sync" && s.receivedLsn === 4, "caught up");
+    const [outcome] = await group.barrierAll(4);
+    expect(outcome?.ok).toBe(true);
+    expect(reasons).toEqual([]);
+    for (let i = 0; i < 4; i++) expect((await b.volume.read(i, BS)).equals(block(i, i))).toBe(true);
   });
 
   it("a policy that throws fails closed", async () => {

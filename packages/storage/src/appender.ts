@@ -342,13 +342,18 @@ export class Appender {
         `record LSN ${fresh[0]!.lsn} does not continue this log (CRC chain)`,
       );
     }
+    // Records may carry older epochs (history written before a failover, shipped by the new
+    // primary); never a newer epoch than this copy's, and never decreasing along the log. Across
+    // batches the CRC chain already proves the records continue this copy's log.
+    let previousEpoch = 0;
     for (const r of fresh) {
-      if (r.epoch !== s.epoch) {
+      if (r.epoch > s.epoch || r.epoch < previousEpoch) {
         return new StorageError(
           "epoch_mismatch",
-          `record LSN ${r.lsn} has epoch ${r.epoch}, volume epoch is ${s.epoch}`,
+          `record LSN ${r.lsn} has epoch ${r.epoch} (volume epoch ${s.epoch}, previous record ${previousEpoch})`,
         );
       }
+      previousEpoch = r.epoch;
       if (r.type === RecordType.WRITE || r.type === RecordType.TRIM) {
         if (r.lba + r.blockCount > s.volumeBlocks) {
           return new StorageError("out_of_range", `record LSN ${r.lsn} addresses blocks past the volume end`);

@@ -248,14 +248,6 @@ export class Volume extends EventEmitter<VolumeEvents> {
       if (parsed.records.length === 0) {
         return Promise.resolve({ headLsn: this.state.nextLsn - 1, appended: 0, skipped: 0 });
       }
-      for (const r of parsed.records) {
-        if (r.epoch !== this.state.epoch && r.lsn >= this.state.nextLsn) {
-          throw new StorageError(
-            "epoch_mismatch",
-            `record LSN ${r.lsn} has epoch ${r.epoch}, volume epoch is ${this.state.epoch}`,
-          );
-        }
-      }
       // The batch crosses the ring end at most once: one padding, at most one record long.
       const largest = parsed.records.reduce((m, r) => Math.max(m, r.recordBytes), 0);
       if (bytes.length + largest > this.appender.hardLimitBytes) {
