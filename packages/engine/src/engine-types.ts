@@ -1,10 +1,9 @@
 // The host-facing API of VolumeEngine: what the agent feeds in and what it must execute.
 import type { CatchUpBudget } from "./budget";
-import type { PublicationProjection, VolumeRole } from "./core-types";
+import type { CoreCommand, PublicationProjection } from "./core-types";
 import type { VolumeExecutionState } from "./execution-state";
 import type { SessionIdSource } from "./identity";
 import type { RetentionPort } from "./planner";
-import type { ReplicaTarget } from "./registry";
 import type { Endpoint, Epoch, Lsn, RebuildSource, SessionId, SessionKind, TimeMs } from "./types";
 
 /** Role as the master sends it (wire values 0..5). */
@@ -103,18 +102,8 @@ export type EngineEvent =
 export type EngineEventType = EngineEvent["type"];
 
 export type EngineCommand =
-  | {
-      readonly type: "apply_role";
-      readonly volumeId: string;
-      readonly epoch: Epoch;
-      readonly role: VolumeRole;
-    }
-  | { readonly type: "start_receiver"; readonly volumeId: string }
-  | {
-      readonly type: "configure_shipper";
-      readonly volumeId: string;
-      readonly replicas: readonly ReplicaTarget[];
-    }
+  // The core's role and wiring commands pass through to the host unchanged.
+  | Extract<CoreCommand, { type: "apply_role" | "start_receiver" | "configure_shipper" }>
   /** Dial the replica and handshake; answer with `handshake` (or `recovery_failed`). */
   | {
       readonly type: "connect_replica";

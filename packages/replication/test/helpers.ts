@@ -137,7 +137,7 @@ export function waitForStatus(
   );
 }
 
-/** Polls `fn` on the event loop (setImmediate, no fixed sleeps) until it returns a value. */
+/** Polls the condition `fn` every 5 ms until it holds or the deadline passes (a condition wait, not a fixed sleep). */
 export async function waitFor<T>(
   fn: () => T | undefined | false,
   what: string | (() => string),
