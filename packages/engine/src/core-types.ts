@@ -37,6 +37,8 @@ export type CoreEvent =
   | { readonly type: "catchup_completed"; readonly replicaId?: string; readonly achievedLsn: Lsn }
   | { readonly type: "needs_rebuild_observed"; readonly replicaId?: string; readonly reason: string }
   | { readonly type: "rebuild_started"; readonly replicaId?: string; readonly targetLsn: Lsn }
+  /** Every replica of a primary is in sync again (the ones that needed a rebuild got one elsewhere). */
+  | { readonly type: "replicas_recovered" }
   | {
       readonly type: "rebuild_committed";
       readonly replicaId?: string;

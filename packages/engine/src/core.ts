@@ -171,6 +171,14 @@ export class VolumeCore {
       case "rebuild_committed":
         this.onRebuildCommitted(event);
         break;
+      case "replicas_recovered":
+        // Only a primary's needs_rebuild is about its replicas; a copy's own needs a committed rebuild.
+        if (this.role !== "primary" || !this.needsRebuild) break;
+        this.needsRebuild = false;
+        this.rebuildReason = "";
+        if (this.recovery.phase === "needs_rebuild")
+          this.recovery = { ...this.recovery, phase: "idle", reason: "" };
+        break;
       default: {
         const never: never = event;
         throw new Error(`unhandled core event ${JSON.stringify(never)}`);

@@ -86,6 +86,12 @@ export type EngineEvent =
       readonly sessionId: SessionId;
       readonly reason: string;
     }
+  /**
+   * The data plane found, outside or inside a session, that this replica cannot catch up (its
+   * retention pin was released over budget, its WAL position was recycled, it is ahead/diverged):
+   * its session ends and the sender waits in needs_rebuild.
+   */
+  | { readonly type: "replica_needs_rebuild"; readonly replicaId: string; readonly reason: string }
   /** Budget clock: detects catch-ups that stall or run too long. */
   | { readonly type: "budget_tick"; readonly nowMs: TimeMs }
   /** A newer epoch became known outside an assignment: every older session dies. */

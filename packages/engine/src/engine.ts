@@ -80,6 +80,7 @@ export class VolumeEngine {
       rejected = err.message;
     }
     this.reap(event.type);
+    this.clearRecoveredNeedsRebuild();
     const commands = coalescePublishes(this.out);
     this.out = [];
     const snap = this.snapshot();
@@ -119,6 +120,14 @@ export class VolumeEngine {
         this.hostEnded(ev.replicaId);
         if (t.exec !== null) this.afterStep(ev.replicaId, t.exec.fail(ev.reason));
         else this.registry.get(ev.replicaId)?.invalidateSession(ev.reason, "disconnected");
+        break;
+      }
+      case "replica_needs_rebuild": {
+        const sender = this.registry.get(ev.replicaId);
+        if (sender === undefined) throw new Rejected(`unknown_replica ${ev.replicaId}`);
+        // reap() then stops the host's work for the session and releases its pins.
+        sender.invalidateSession(ev.reason, "needs_rebuild");
+        this.feed({ type: "needs_rebuild_observed", replicaId: ev.replicaId, reason: ev.reason });
         break;
       }
       case "budget_tick":
@@ -370,6 +379,17 @@ export class VolumeEngine {
         reason: `session_ended:${cause}`,
       });
     }
+  }
+
+  /**
+   * A primary whose replicas needed rebuilds (done by the copies themselves, in role REBUILDING)
+   * stops reporting needs_rebuild once every replica completed a session back to in_sync.
+   */
+  private clearRecoveredNeedsRebuild(): void {
+    if (!this.core.projection().mode.name.startsWith("needs_rebuild")) return;
+    const senders = this.registry.all();
+    if (senders.length === 0 || senders.some((s) => s.state !== "in_sync")) return;
+    this.feed({ type: "replicas_recovered" });
   }
 
   /** Feed the core; translate what it asks for into host commands or engine-internal actions. */

@@ -452,6 +452,70 @@ describe("VolumeEngine", () => {
     expect(engine.log.has("wal_pin_failed")).toBe(true);
   });
 
+  it("replica_needs_rebuild (data plane verdict) ends the session, needs_rebuild until every replica is back in sync", () => {
+    const { engine, port, sessionId } = connected({ headLsn: 100n, committedLsn: 100n, tailLsn: 10n });
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 50n, nowMs: 1 });
+    expect(port.count()).toBe(1);
+    const out = engine.apply({ type: "replica_needs_rebuild", replicaId: R2, reason: "retention_age" });
+    expect(out.execution.replicas.get(R2)).toMatchObject({
+      senderState: "needs_rebuild",
+      sessionActive: false,
+    });
+    expect(out.projection.mode.name).toBe("needs_rebuild");
+    expect(cmd(out, "stop_recovery")).toHaveLength(1);
+    expect(port.count()).toBe(0);
+    // The copy was rebuilt elsewhere: a fresh catch-up finds it in sync and the volume recovers.
+    const start = engine.apply({ type: "start_recovery", replicaId: R2, kind: "catchup" });
+    const next = cmd(start, "connect_replica")[0]!.sessionId;
+    expect(start.projection.mode.name).toBe("needs_rebuild");
+    const done = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: next,
+      replicaDurableLsn: 100n,
+      nowMs: 2,
+    });
+    expect(done.execution.replicas.get(R2)).toMatchObject({ senderState: "in_sync", liveEligible: true });
+    expect(done.projection.mode.name).not.toBe("needs_rebuild");
+    expect(
+      engine.apply({ type: "replica_needs_rebuild", replicaId: `${VOL}/vs-9`, reason: "x" }).rejected,
+    ).toMatch(/unknown_replica/);
+  });
+
+  it("with two replicas, needs_rebuild stays while one of them still needs a rebuild", () => {
+    const { engine } = setup({ headLsn: 100n, committedLsn: 100n });
+    const out = engine.apply(primary(1n, ["vs-2", "vs-3"]));
+    const [a, b] = cmd(out, "connect_replica");
+    engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: a!.sessionId,
+      replicaDurableLsn: 100n,
+      nowMs: 1,
+    });
+    engine.apply({
+      type: "handshake",
+      replicaId: R3,
+      sessionId: b!.sessionId,
+      replicaDurableLsn: 100n,
+      nowMs: 1,
+    });
+    expect(
+      engine.apply({ type: "replica_needs_rebuild", replicaId: R3, reason: "wal_recycled" }).projection.mode
+        .name,
+    ).toBe("needs_rebuild");
+    const again = engine.apply({ type: "start_recovery", replicaId: R2, kind: "catchup" });
+    const s = cmd(again, "connect_replica")[0]!.sessionId;
+    const out2 = engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: s,
+      replicaDurableLsn: 100n,
+      nowMs: 2,
+    });
+    expect(out2.projection.mode.name).toBe("needs_rebuild");
+  });
+
   it("translation: wire roles, server IDs, rebuild target; none/stale/draining remove everything", () => {
     expect([0, 1, 2, 3, 4, 5, 9].map(masterRoleFromWire)).toEqual([
       "none",
