@@ -1,6 +1,7 @@
 // @blockship/rpc: the one place that loads the wire contract (proto/) and builds gRPC
 // servers and clients for it. See README.md.
 
+export { authorizeCalls, type ServerSurfaceCall } from "./authorize";
 export {
   assertKeepaliveAgrees,
   CLIENT_FLOW_CONTROL_WINDOW_BYTES,
@@ -68,6 +69,22 @@ export {
   shutdownServer,
   startServer,
 } from "./server";
+export {
+  type ChannelCredentialsOptions,
+  type ClientCredentialsFactory,
+  channelCredentials,
+  clientCredentialsFactory,
+  INSECURE,
+  peerCertificateIdentity,
+  peerIdentity,
+  pemCertificateIdentity,
+  requirePeerIdentity,
+  type ServerCallLike,
+  serverCredentials,
+  type TlsMaterial,
+  type TransportSecurity,
+  tlsMaterialProblem,
+} from "./tls";
 export { type LongLike, U64_MAX, type U64Wire, u64FromWire, u64ToWire } from "./u64";
 export {
   invalidArgument,

@@ -18,6 +18,7 @@ import { HealthStatus, type ServingStatus } from "./health";
 import { loadProtos } from "./load";
 import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES, SERVICE_NAMES } from "./proto-files";
 import { addReflection } from "./reflection";
+import { INSECURE, serverCredentials, type TransportSecurity } from "./tls";
 
 /** Handlers for the services this process serves; a service left out is not served. */
 export interface ServiceHandlers {
@@ -49,6 +50,8 @@ export interface StartedRpcServer extends RpcServer {
   /** The bound address `host:port` (the real port when 0 was asked for). */
   readonly address: string;
   readonly port: number;
+  /** The bound plaintext health-only address when `healthAddress` was asked for. */
+  readonly healthAddress: string | undefined;
   /**
    * Graceful, bounded shutdown: every health status goes NOT_SERVING, new calls are
    * refused, running calls may finish until `timeoutMs`, then every call is cancelled.
@@ -96,31 +99,65 @@ export function createServer(options: CreateServerOptions): RpcServer {
 }
 
 export interface StartServerOptions extends CreateServerOptions {
-  /** Where to listen, plaintext: "0.0.0.0:7000", "127.0.0.1:0" (0 = any free port). */
+  /** Where to listen: "0.0.0.0:7000", "127.0.0.1:0" (0 = any free port). */
   address: string;
+  /** Plaintext, TLS or mTLS on `address`. Default plaintext (the agent always says which). */
+  security?: TransportSecurity;
+  /**
+   * A second, plaintext listener serving grpc.health.v1 only (same statuses), for kubelet gRPC
+   * probes when `address` needs client certificates. Undefined = none.
+   */
+  healthAddress?: string;
 }
 
-/** createServer + bind (plaintext) on `options.address`. */
+/** createServer + bind on `options.address` (and the health-only listener when asked for). */
 export async function startServer(options: StartServerOptions): Promise<StartedRpcServer> {
   const rpc = createServer(options);
-  const port = await new Promise<number>((resolve, reject) => {
-    rpc.server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err === null) resolve(boundPort);
-      else reject(err);
-    });
-  });
-  const host = options.address.slice(0, options.address.lastIndexOf(":"));
+  let healthServer: Server | undefined;
+  let healthAddress: string | undefined;
+  let port: number;
+  try {
+    port = await bind(rpc.server, options.address, serverCredentials(options.security ?? INSECURE));
+    if (options.healthAddress !== undefined) {
+      healthServer = new Server(serverChannelOptions(options.keepalive ?? DEFAULT_KEEPALIVE));
+      rpc.health.addToServer(healthServer);
+      const healthPort = await bind(healthServer, options.healthAddress, ServerCredentials.createInsecure());
+      healthAddress = `${hostOf(options.healthAddress)}:${healthPort}`;
+    }
+  } catch (err) {
+    rpc.server.forceShutdown();
+    healthServer?.forceShutdown();
+    throw err;
+  }
   let shuttingDown: Promise<{ forced: boolean }> | undefined;
   return {
     ...rpc,
     port,
-    address: `${host}:${port}`,
+    address: `${hostOf(options.address)}:${port}`,
+    healthAddress,
     // Idempotent: a second SIGTERM (or a test's afterAll) waits for the first shutdown.
     shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => {
-      shuttingDown ??= shutdownServer(rpc, timeoutMs);
+      shuttingDown ??= shutdownServer(rpc, timeoutMs).then((result) => {
+        // Probes see NOT_SERVING until the main server is down; nothing long-lived runs here.
+        healthServer?.forceShutdown();
+        return result;
+      });
       return shuttingDown;
     },
   };
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(":"));
+}
+
+function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, creds, (err, boundPort) => {
+      if (err === null) resolve(boundPort);
+      else reject(err);
+    });
+  });
 }
 
 export function shutdownServer(rpc: RpcServer, timeoutMs: number): Promise<{ forced: boolean }> {

@@ -3,8 +3,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 // A thin wrapper around the real `buf curl` CLI (from the @bufbuild/buf npm package), used
-// by tests the way an operator uses grpcurl: plaintext gRPC, schema from server reflection,
-// no .proto files at hand.
+// by tests the way an operator uses grpcurl: plaintext gRPC or TLS, schema from server
+// reflection, no .proto files at hand.
 
 const require = createRequire(import.meta.url);
 
@@ -55,6 +55,8 @@ export interface BufCurlOptions {
   timeoutMs?: number;
   /** Extra CLI arguments. */
   extraArgs?: readonly string[];
+  /** TLS (https, `--cacert`), mutual TLS with `certFile`/`keyFile` (`--cert`/`--key`). Default plaintext. */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
 }
 
 export interface BufCurlResult {
@@ -73,7 +75,14 @@ export interface BufCurlResult {
 }
 
 export function bufCurlArgs(options: BufCurlOptions): string[] {
-  const args = ["curl", "--protocol", "grpc", "--http2-prior-knowledge"];
+  const tls = options.tls;
+  const args = ["curl", "--protocol", "grpc"];
+  if (tls === undefined) args.push("--http2-prior-knowledge");
+  else {
+    args.push("--cacert", tls.caFile);
+    if (tls.certFile !== undefined) args.push("--cert", tls.certFile);
+    if (tls.keyFile !== undefined) args.push("--key", tls.keyFile);
+  }
   if (options.reflectProtocol !== undefined) args.push("--reflect-protocol", options.reflectProtocol);
   if (options.listServices) args.push("--list-services");
   if (options.listMethods) args.push("--list-methods");
@@ -87,7 +96,7 @@ export function bufCurlArgs(options: BufCurlOptions): string[] {
     args.push("-d", body);
   }
   args.push(...(options.extraArgs ?? []));
-  const base = `http://${options.address}`;
+  const base = `${tls === undefined ? "http" : "https"}://${options.address}`;
   const listing = options.listServices === true || options.listMethods === true;
   args.push(options.method === undefined || listing ? base : `${base}/${options.method}`);
   return args;

@@ -6,3 +6,4 @@ export {
   bufCurlArgs,
   parseJsonDocuments,
 } from "./buf-curl";
+export { type CertFiles, createTestCa, type TestCa } from "./certs";
