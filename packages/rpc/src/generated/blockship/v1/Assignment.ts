@@ -52,6 +52,12 @@ export interface Assignment {
    * ROLE_REBUILDING, ignored otherwise.
    */
   'primary_address'?: (string);
+  /**
+   * ROLE_REBUILDING: transfer rate limit of the rebuild in bytes per second, 0 = the agent's
+   * --rebuild-rate-limit (whose default is unlimited). The primary may apply a lower limit of its
+   * own. Ignored for other roles.
+   */
+  'rebuild_rate_limit_bytes_per_second'?: (number | string | Long);
 }
 
 /**
@@ -100,4 +106,10 @@ export interface Assignment__Output {
    * ROLE_REBUILDING, ignored otherwise.
    */
   'primary_address': (string);
+  /**
+   * ROLE_REBUILDING: transfer rate limit of the rebuild in bytes per second, 0 = the agent's
+   * --rebuild-rate-limit (whose default is unlimited). The primary may apply a lower limit of its
+   * own. Ignored for other roles.
+   */
+  'rebuild_rate_limit_bytes_per_second': (string);
 }

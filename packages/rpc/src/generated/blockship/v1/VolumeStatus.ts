@@ -4,6 +4,7 @@ import type { Role as _blockship_v1_Role, Role__Output as _blockship_v1_Role__Ou
 import type { DurabilityMode as _blockship_v1_DurabilityMode, DurabilityMode__Output as _blockship_v1_DurabilityMode__Output } from '../../blockship/v1/DurabilityMode';
 import type { VolumeMode as _blockship_v1_VolumeMode, VolumeMode__Output as _blockship_v1_VolumeMode__Output } from '../../blockship/v1/VolumeMode';
 import type { ReplicaStatus as _blockship_v1_ReplicaStatus, ReplicaStatus__Output as _blockship_v1_ReplicaStatus__Output } from '../../blockship/v1/ReplicaStatus';
+import type { RebuildSummary as _blockship_v1_RebuildSummary, RebuildSummary__Output as _blockship_v1_RebuildSummary__Output } from '../../blockship/v1/RebuildSummary';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -98,6 +99,18 @@ export interface VolumeStatus {
    * Rebuilding only: total size of the base image in bytes (0 = not started).
    */
   'rebuild_total_bytes'?: (number | string | Long);
+  /**
+   * Rebuilding only: "base" while the image streams, "tail" while the WAL tail streams, "" otherwise.
+   */
+  'rebuild_stage'?: (string);
+  /**
+   * Rebuilding only: how many times the running transfer resumed after a broken connection.
+   */
+  'rebuild_resumes'?: (number);
+  /**
+   * The last rebuild of this copy that committed (absent when none did since the agent started).
+   */
+  'last_rebuild'?: (_blockship_v1_RebuildSummary | null);
 }
 
 /**
@@ -192,4 +205,16 @@ export interface VolumeStatus__Output {
    * Rebuilding only: total size of the base image in bytes (0 = not started).
    */
   'rebuild_total_bytes': (string);
+  /**
+   * Rebuilding only: "base" while the image streams, "tail" while the WAL tail streams, "" otherwise.
+   */
+  'rebuild_stage': (string);
+  /**
+   * Rebuilding only: how many times the running transfer resumed after a broken connection.
+   */
+  'rebuild_resumes': (number);
+  /**
+   * The last rebuild of this copy that committed (absent when none did since the agent started).
+   */
+  'last_rebuild': (_blockship_v1_RebuildSummary__Output | null);
 }
