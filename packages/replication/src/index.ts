@@ -20,6 +20,25 @@ export {
 } from "./durability";
 export { isReplicationError, ReplicationError, type ReplicationErrorReason } from "./errors";
 export { ShipperGroup, type ShipperGroupInit } from "./group";
+export type { PullState, RebuildTargetVolume } from "./rebuild-attempt";
+export { connectRebuild } from "./rebuild-client";
+export { classifyAttemptError, isRebuildError, RebuildError } from "./rebuild-errors";
+export {
+  type PullRebuildOptions,
+  type PullRebuildResult,
+  pullRebuild,
+  type RebuildProgress,
+} from "./rebuild-puller";
+export { DEFAULT_CHUNK_BYTES, effectiveRate, MAX_CHUNK_BYTES } from "./rebuild-request";
+export {
+  RebuildSource,
+  type RebuildSourceAuthority,
+  type RebuildSourceHost,
+  type RebuildSourceOptions,
+  type RebuildStreamReport,
+  rebuildPinOwner,
+  rebuildServiceHandlers,
+} from "./rebuild-source";
 export {
   type ReceiverAuthority,
   type ReceiverStats,
@@ -27,3 +46,10 @@ export {
   type ReplicaReceiverOptions,
 } from "./receiver";
 export { replicationServiceHandlers } from "./service";
+export {
+  MAX_RATE_BYTES_PER_SECOND,
+  type RateClock,
+  realRateClock,
+  TokenBucket,
+  type TokenBucketStats,
+} from "./token-bucket";
