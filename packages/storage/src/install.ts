@@ -1,24 +1,34 @@
 import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import { type BlockDevice, FileDevice } from "./device";
 import { StorageError, wrapIoError } from "./errors";
-import { RECORD_HEADER_BYTES } from "./record";
-import { SimDevice } from "./sim-device";
+import { openTailFile, SimTailFile, type TailFile } from "./install-tail";
+import { type CrashChooser, SimDevice } from "./sim-device";
 import type { VolumeState } from "./state";
 
 /**
- * Where a base image is staged while it is being received. Staging is separate from the volume so
- * an unfinished install never touches the live state; only `commitInstall` copies it in.
+ * Where a base image and its WAL tail are staged while they are being received. Staging is separate
+ * from the volume so an unfinished install never touches the live state; only `commitInstall`
+ * copies it in.
  */
 export interface StagingStore {
   /** Opens the staging image, `fresh` = discard any previous content. */
   open(sizeBytes: number, fresh: boolean): Promise<BlockDevice>;
   /** Opens an existing staging image (redo after a crash); undefined if there is none. */
   openExisting(): Promise<BlockDevice | undefined>;
+  /** Opens the staged-WAL-tail sidecar empty (previous content discarded). */
+  openTail(): Promise<TailFile>;
+  /** Opens the existing tail sidecar (redo after a crash); undefined if there is none. */
+  openExistingTail(): Promise<TailFile | undefined>;
+  /** Makes the staging files' existence durable (directory entries); called before the commit point. */
+  syncEntries(): Promise<void>;
+  /** Removes the image and the tail. */
   remove(): Promise<void>;
 }
 
-/** A sparse sidecar file, by default `<volume path>.install`. */
+/** Sparse sidecar files: the image at `path` (by default `<volume path>.install`), the tail at `<path>-tail`. */
 export function fileStaging(path: string): StagingStore {
+  const tailPath = `${path}-tail`;
   return {
     async open(sizeBytes, fresh) {
       if (fresh) await fs.promises.rm(path, { force: true });
@@ -35,36 +45,76 @@ export function fileStaging(path: string): StagingStore {
       if (!fs.existsSync(path)) return undefined;
       return FileDevice.open(path);
     },
+    openTail: () => openTailFile(tailPath, true),
+    async openExistingTail() {
+      if (!fs.existsSync(tailPath)) return undefined;
+      return openTailFile(tailPath, false);
+    },
+    async syncEntries() {
+      const dir = await fs.promises.open(nodePath.dirname(path), "r");
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    },
     async remove() {
       await fs.promises.rm(path, { force: true });
+      await fs.promises.rm(tailPath, { force: true });
     },
   };
 }
 
-/** In-memory staging on a SimDevice (tests): `current` survives crashes the way the chooser says. */
+/**
+ * In-memory staging for tests. The image and the tail survive a volume crash as they are; call
+ * `crash()` to also lose what was not synced (image writes as the chooser says, tail bytes dropped).
+ */
 export class SimStaging implements StagingStore {
   device: SimDevice | undefined;
+  tail: SimTailFile | undefined;
 
   async open(sizeBytes: number, fresh: boolean): Promise<BlockDevice> {
     if (fresh || !this.device || this.device.sizeBytes !== sizeBytes) this.device = new SimDevice(sizeBytes);
-    return this.device;
+    return this.reopened(this.device);
   }
 
   async openExisting(): Promise<BlockDevice | undefined> {
-    return this.device;
+    return this.device && this.reopened(this.device);
   }
+
+  /** A volume closing its staging closes the device; the next open sees the same bytes. */
+  private reopened(dev: SimDevice): SimDevice {
+    if (dev.isClosed) this.device = dev.snapshot();
+    return this.device!;
+  }
+
+  async openTail(): Promise<TailFile> {
+    this.tail = new SimTailFile();
+    return this.tail;
+  }
+
+  async openExistingTail(): Promise<TailFile | undefined> {
+    return this.tail;
+  }
+
+  async syncEntries(): Promise<void> {}
 
   async remove(): Promise<void> {
     this.device = undefined;
+    this.tail = undefined;
+  }
+
+  crash(chooser: CrashChooser): void {
+    this.device = this.device?.crash(chooser);
+    this.tail = this.tail?.crash();
   }
 }
 
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
- * The redo half of a committed install (runs right after the commit point and again from open()
- * if the process died before it finished): copy staging → extent, invalidate the record slot at the
- * new WAL start, sync. Idempotent.
+ * First step of the install redo (right after the commit point, and again from open() after a
+ * crash): copy staging → extent. Not synced here; the redo syncs once after the tail replay. Idempotent.
  */
 export async function copyStagedImage(
   device: BlockDevice,
@@ -81,14 +131,6 @@ export async function copyStagedImage(
       await staging.read(chunk, off);
       await device.writev([chunk], s.extentOffsetBytes + off);
     }
-    // The WAL restarts at walTailOffset with LSN base+1: make sure no old record sits in that slot
-    // (the CRC chain then rejects any stale record after the first new one).
-    const phys = s.sb.walTailOffset % s.geo.walSizeBytes;
-    const span = Math.min(RECORD_HEADER_BYTES, s.geo.walSizeBytes - phys);
-    await device.writev([Buffer.alloc(span)], s.geo.walOffsetBytes + phys);
-    if (span < RECORD_HEADER_BYTES)
-      await device.writev([Buffer.alloc(RECORD_HEADER_BYTES)], s.geo.walOffsetBytes);
-    await device.sync();
   } catch (err) {
     throw wrapIoError(err, "install copy");
   }

@@ -47,6 +47,9 @@ export interface Superblock {
   installBaseLsn: number;
   installEpoch: number;
   installImageHighLsn: number;
+  /** Staged WAL tail of the pending install: last LSN (installBaseLsn when none) and its byte length. */
+  installTailLastLsn: number;
+  installTailBytes: number;
 }
 
 export function extentOffsetBytes(sb: Pick<Superblock, "walSizeBytes">): number {
@@ -85,6 +88,8 @@ export function newSuperblock(args: {
     installBaseLsn: 0,
     installEpoch: 0,
     installImageHighLsn: 0,
+    installTailLastLsn: 0,
+    installTailBytes: 0,
   };
 }
 
@@ -116,6 +121,8 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   writeU64(buf, 152, sb.installEpoch);
   writeU64(buf, 160, sb.installImageHighLsn);
   buf.writeUInt32LE(sb.walTailCrc ?? 0, 168);
+  writeU64(buf, 176, sb.installTailLastLsn);
+  writeU64(buf, 184, sb.installTailBytes);
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
   return buf;
 }
@@ -161,6 +168,8 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
     installBaseLsn: readU64(buf, 144),
     installEpoch: readU64(buf, 152),
     installImageHighLsn: readU64(buf, 160),
+    installTailLastLsn: readU64(buf, 176),
+    installTailBytes: readU64(buf, 184),
   };
   if (mode === undefined) return corrupt("unknown durability mode");
   if (Object.values(sb).some((v) => v === -1)) return corrupt("field out of range");

@@ -2,7 +2,6 @@ import type { Appender } from "./appender";
 import type { BlockDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
-import { copyStagedImage, type StagingStore } from "./install";
 import { RECORD_HEADER_BYTES } from "./record";
 import { recoverState } from "./recovery";
 import type { Retention } from "./retention";
@@ -12,10 +11,8 @@ import type { SuperblockWriter } from "./superblock-writer";
 
 const ZERO_CHUNK = Buffer.alloc(1024 * 1024);
 
-/** The less frequent volume operations: reads, epoch/mode, truncate, base-image install, extent reads. */
+/** The less frequent volume operations: reads, epoch/mode, truncate, extent reads. */
 export class VolumeOps {
-  private stagingDevice: BlockDevice | undefined;
-
   constructor(
     private readonly s: VolumeState,
     private readonly device: BlockDevice,
@@ -26,7 +23,6 @@ export class VolumeOps {
     private readonly env: {
       check: () => void;
       fail: (e: StorageError) => void;
-      staging: StagingStore | undefined;
     },
   ) {}
 
@@ -182,133 +178,5 @@ export class VolumeOps {
       await this.device.writev([ZERO_CHUNK.subarray(0, len)], this.s.geo.walOffsetBytes + phys);
       pos += len;
     }
-  }
-
-  // ---- base image install (rebuild target) --------------------------------------------------------
-
-  async beginInstall(resume: boolean): Promise<void> {
-    this.env.check();
-    if (!this.env.staging)
-      throw new StorageError("install_state", "no staging store configured for installs");
-    if (this.stagingDevice) throw new StorageError("install_state", "an install is already in progress");
-    this.stagingDevice = await this.env.staging.open(this.s.sb.volumeSizeBytes, !resume);
-  }
-
-  /** Idempotent positional write into the staging image (a resumed rebuild may re-send chunks). */
-  async writeInstallChunk(offsetBytes: number, data: Buffer): Promise<void> {
-    this.env.check();
-    const dev = this.stagingDevice;
-    if (!dev) throw new StorageError("install_state", "no install in progress");
-    const bs = this.s.geo.blockSize;
-    if (!Buffer.isBuffer(data) || data.length === 0 || data.length % bs !== 0) {
-      throw new StorageError("invalid_argument", `chunk length must be a positive multiple of ${bs}`);
-    }
-    if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % bs !== 0) {
-      throw new StorageError("invalid_argument", `chunk offset ${offsetBytes} must be block aligned`);
-    }
-    if (offsetBytes + data.length > this.s.sb.volumeSizeBytes) {
-      throw new StorageError("out_of_range", "chunk ends past the volume");
-    }
-    try {
-      await dev.writev([data], offsetBytes);
-    } catch (err) {
-      throw wrapIoError(err, "install chunk write");
-    }
-  }
-
-  /**
-   * Commit point = the superblock generation carrying `installPending` plus the new WAL state. Before
-   * it: the old state is untouched. After it: open() redoes the copy until it completes.
-   */
-  async commitInstall(baseLsn: number, epoch: number, imageHighLsn: number): Promise<void> {
-    this.env.check();
-    const dev = this.stagingDevice;
-    if (!dev) throw new StorageError("install_state", "no install in progress");
-    for (const [name, v] of [
-      ["baseLsn", baseLsn],
-      ["epoch", epoch],
-      ["imageHighLsn", imageHighLsn],
-    ] as const) {
-      if (!Number.isSafeInteger(v) || v < 0) throw new StorageError("invalid_argument", `bad ${name} ${v}`);
-    }
-    if (epoch < this.s.epoch)
-      throw new StorageError("epoch_regression", `install epoch ${epoch} is below ${this.s.epoch}`);
-    if (imageHighLsn < baseLsn) throw new StorageError("invalid_argument", "imageHighLsn must be >= baseLsn");
-    try {
-      await dev.sync();
-    } catch (err) {
-      throw wrapIoError(err, "staging sync");
-    }
-    const release = await this.gate.exclusive();
-    let committed = false;
-    try {
-      this.env.check();
-      const s = this.s;
-      const start = s.reservedOffset;
-      await this.sbWriter.persist({
-        installPending: true,
-        installBaseLsn: baseLsn,
-        installEpoch: epoch,
-        installImageHighLsn: imageHighLsn,
-        epoch,
-        checkpointLsn: baseLsn,
-        extentHighLsn: imageHighLsn,
-        walTailOffset: start,
-        walTailLsn: baseLsn,
-        walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
-        walHeadOffset: start,
-        walHeadLsn: baseLsn,
-      });
-      committed = true;
-      s.epoch = epoch;
-      try {
-        await this.redoInstall(dev);
-      } catch (err) {
-        // Past the commit point: the staging image must survive so open() can finish the copy.
-        const e = wrapIoError(err, "install copy");
-        this.env.fail(e);
-        throw e;
-      }
-      this.retention.clear();
-      await this.closeStaging(true);
-    } finally {
-      release();
-      if (!committed) await this.closeStaging(true);
-      this.appender.schedule();
-    }
-  }
-
-  /** open() path: the commit point was passed before a crash; finish the copy. */
-  async finishPendingInstall(): Promise<void> {
-    const dev = await this.env.staging?.openExisting();
-    if (!dev) {
-      throw new StorageError(
-        "corrupt",
-        "a committed base-image install is pending but its staging image is missing",
-      );
-    }
-    this.stagingDevice = dev;
-    await this.redoInstall(dev);
-    await this.closeStaging(true);
-  }
-
-  private async redoInstall(dev: BlockDevice): Promise<void> {
-    const s = this.s;
-    await copyStagedImage(this.device, dev, s);
-    await this.sbWriter.persist({ installPending: false });
-    await recoverState(this.device, s);
-    s.durableLsn = s.appendedLsn;
-  }
-
-  async abortInstall(): Promise<void> {
-    if (!this.stagingDevice) return;
-    await this.closeStaging(true);
-  }
-
-  async closeStaging(remove = false): Promise<void> {
-    const dev = this.stagingDevice;
-    this.stagingDevice = undefined;
-    if (dev) await dev.close().catch(() => undefined);
-    if (remove && this.env.staging) await this.env.staging.remove();
   }
 }

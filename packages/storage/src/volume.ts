@@ -22,6 +22,8 @@ import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./vo
 
 export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
 
+import type { StagedTailSummary } from "./install-tail";
+import { Installer } from "./installer";
 import { VolumeOps } from "./volume-ops";
 
 const MAX_READ_BYTES = 64 * 1024 * 1024;
@@ -41,6 +43,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   private readonly retention: Retention;
   private readonly sbWriter: SuperblockWriter;
   private readonly ops: VolumeOps;
+  private readonly installer: Installer;
   private failure: StorageError | undefined;
   private closing: Promise<void> | undefined;
 
@@ -125,8 +128,22 @@ export class Volume extends EventEmitter<VolumeEvents> {
     this.ops = new VolumeOps(this.state, device, this.gate, this.sbWriter, this.appender, this.retention, {
       fail,
       check: () => this.checkUsable(),
-      staging,
     });
+    this.installer = new Installer(
+      this.state,
+      device,
+      this.gate,
+      this.sbWriter,
+      this.appender,
+      this.retention,
+      {
+        fail,
+        check: () => this.checkUsable(),
+        staging,
+        // The replayed tail may fill the WAL up to where the flusher would start anyway.
+        walBudgetBytes: Math.floor(Math.min(t.flusherWatermark, t.softWatermark) * sb.walSizeBytes),
+      },
+    );
     this.recovery = { replayed: 0, retained: 0, stopReason: undefined };
   }
 
@@ -140,7 +157,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   static async open(device: BlockDevice, opts: OpenOptions = {}): Promise<Volume> {
     const sb = await readSuperblock(device);
     const vol = new Volume(device, sb, opts, opts.staging);
-    if (sb.installPending) await vol.ops.finishPendingInstall();
+    if (sb.installPending) await vol.installer.finishPending();
     const report = await recoverState(device, vol.state);
     Object.assign(vol.recovery, report);
     try {
@@ -303,20 +320,35 @@ export class Volume extends EventEmitter<VolumeEvents> {
     return this.ops.truncateToLsn(lsn);
   }
 
+  /** Starts staging a base image; `resume` keeps the staged image chunks (the staged tail is always discarded). */
   beginInstall(opts: { resume?: boolean } = {}): Promise<void> {
-    return this.ops.beginInstall(opts.resume ?? false);
+    return this.installer.begin(opts.resume ?? false);
   }
 
   writeInstallChunk(offsetBytes: number, data: Buffer): Promise<void> {
-    return this.ops.writeInstallChunk(offsetBytes, data);
+    return this.installer.writeChunk(offsetBytes, data);
   }
 
+  /**
+   * Stages whole encoded WAL records (as readRecords returns them) that follow the image's base LSN;
+   * they become part of the volume atomically with the image at commitInstall. `reset` discards the
+   * staged tail first. Resolves with what is staged in total.
+   */
+  stageInstallTail(bytes: Buffer, opts: { reset?: boolean } = {}): Promise<StagedTailSummary> {
+    try {
+      return this.installer.stageTail(bytes, opts.reset ?? false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Atomically replaces the volume by the staged image + tail; resolves once all of it is durable. */
   commitInstall(baseLsn: number, epoch: number, opts: { imageHighLsn?: number } = {}): Promise<void> {
-    return this.ops.commitInstall(baseLsn, epoch, opts.imageHighLsn ?? baseLsn);
+    return this.installer.commit(baseLsn, epoch, opts.imageHighLsn ?? baseLsn);
   }
 
   abortInstall(): Promise<void> {
-    return this.ops.abortInstall();
+    return this.installer.abort();
   }
 
   /** Rebuild source: raw extent bytes (block aligned). Pin the WAL at checkpoint+1 first (pinBaseImage). */
@@ -415,7 +447,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
         finalError = err;
       }
     }
-    await this.ops.closeStaging();
+    await this.installer.closeStaging(false);
     await this.device.close();
     if (finalError) throw finalError;
   }

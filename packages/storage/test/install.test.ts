@@ -34,9 +34,21 @@ describe("base image install (rebuild target) and rebuild source", () => {
       if (i % 4 === 0) await p.checkpoint();
     });
     const imageHighLsn = p.extentHighLsn;
+    // The tail is staged before the commit: the commit point covers image and tail together.
+    let staged = { firstLsn: 0, lastLsn: baseLsn, count: 0 };
+    while (staged.lastLsn < p.headLsn) {
+      staged = await r.stageInstallTail((await p.readRecords(staged.lastLsn + 1, 4000)).bytes);
+    }
+    expect(r.headLsn).toBe(40); // nothing visible before the commit
     await r.commitInstall(baseLsn, 3, { imageHighLsn });
-    expect([r.headLsn, r.checkpointLsn, r.durableLsn, r.epoch]).toEqual([baseLsn, baseLsn, baseLsn, 3]);
-    while (r.headLsn < p.headLsn) await r.appendRecords((await p.readRecords(r.headLsn + 1, 4000)).bytes);
+    expect([r.headLsn, r.durableLsn, r.epoch]).toEqual([p.headLsn, p.headLsn, 3]);
+    // This tail is larger than the replica's WAL budget: its older records went straight to the extent.
+    expect(r.checkpointLsn).toBeGreaterThan(baseLsn);
+    expect(r.extentHighLsn).toBeGreaterThanOrEqual(Math.max(imageHighLsn, r.checkpointLsn));
+    expect((await r.read(0, VOL_BYTES)).equals(await p.read(0, VOL_BYTES))).toBe(true);
+    // Live shipping continues the CRC chain of the installed tail.
+    await p.write(5, block(5, 9));
+    await r.appendRecords((await p.readRecords(r.headLsn + 1, 4000)).bytes);
     expect((await r.read(0, VOL_BYTES)).equals(await p.read(0, VOL_BYTES))).toBe(true);
     // The image may hold effects up to imageHighLsn: truncating below it is refused.
     if (imageHighLsn > baseLsn) await expectReason(r.truncateToLsn(baseLsn), "truncation_unsafe");

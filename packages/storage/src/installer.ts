@@ -1,0 +1,273 @@
+import type { Appender } from "./appender";
+import type { BlockDevice } from "./device";
+import { StorageError, wrapIoError } from "./errors";
+import type { Gate } from "./gate";
+import { copyStagedImage, type StagingStore } from "./install";
+import { replayStagedTail } from "./install-replay";
+import { type StagedTailSummary, type TailFile, TailStager } from "./install-tail";
+import { recoverState } from "./recovery";
+import type { Retention } from "./retention";
+import type { VolumeState } from "./state";
+import type { SuperblockWriter } from "./superblock-writer";
+
+/**
+ * Base-image install (rebuild target): stage the image and the WAL tail that follows its base LSN,
+ * then commit both at once. The commit point is one superblock generation carrying
+ * `installPending` plus the new WAL state; before it the live volume is untouched, after it the
+ * redo (copy image, replay tail, sync, clear the flag) runs until it completes, from open() too.
+ */
+export class Installer {
+  private image: BlockDevice | undefined;
+  private tail: TailStager | undefined;
+  private committing = false;
+
+  constructor(
+    private readonly s: VolumeState,
+    private readonly device: BlockDevice,
+    private readonly gate: Gate,
+    private readonly sbWriter: SuperblockWriter,
+    private readonly appender: Appender,
+    private readonly retention: Retention,
+    private readonly env: {
+      check: () => void;
+      fail: (e: StorageError) => void;
+      staging: StagingStore | undefined;
+      /** Most WAL bytes the replayed tail may occupy after the install (older records go to the extent). */
+      walBudgetBytes: number;
+    },
+  ) {}
+
+  /** Opens the staging image (kept when resuming) and an empty tail: a resumed transfer re-sends the tail. */
+  async begin(resume: boolean): Promise<void> {
+    this.env.check();
+    const staging = this.env.staging;
+    if (!staging) throw new StorageError("install_state", "no staging store configured for installs");
+    if (this.image) throw new StorageError("install_state", "an install is already in progress");
+    const image = await staging.open(this.s.sb.volumeSizeBytes, !resume);
+    let tail: TailFile;
+    try {
+      tail = await staging.openTail();
+    } catch (err) {
+      await image.close().catch(() => undefined);
+      throw wrapIoError(err, "install tail open");
+    }
+    this.image = image;
+    this.tail = new TailStager(tail, this.s.geo);
+  }
+
+  /** Idempotent positional write into the staging image (a resumed rebuild may re-send chunks). */
+  async writeChunk(offsetBytes: number, data: Buffer): Promise<void> {
+    this.env.check();
+    const dev = this.image;
+    if (!dev || this.committing) throw new StorageError("install_state", "no install in progress");
+    const bs = this.s.geo.blockSize;
+    if (!Buffer.isBuffer(data) || data.length === 0 || data.length % bs !== 0) {
+      throw new StorageError("invalid_argument", `chunk length must be a positive multiple of ${bs}`);
+    }
+    if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % bs !== 0) {
+      throw new StorageError("invalid_argument", `chunk offset ${offsetBytes} must be block aligned`);
+    }
+    if (offsetBytes + data.length > this.s.sb.volumeSizeBytes) {
+      throw new StorageError("out_of_range", "chunk ends past the volume");
+    }
+    try {
+      await dev.writev([data], offsetBytes);
+    } catch (err) {
+      throw wrapIoError(err, "install chunk write");
+    }
+  }
+
+  /** Validates and appends whole encoded records (baseLsn+1 onwards) to the staged tail. */
+  stageTail(bytes: Buffer, reset: boolean): Promise<StagedTailSummary> {
+    this.env.check();
+    if (!this.tail || this.committing) throw new StorageError("install_state", "no install in progress");
+    return this.tail.stage(bytes, reset);
+  }
+
+  /**
+   * Commit point = the superblock generation carrying `installPending`, the new WAL state and the
+   * staged tail's extent. Resolves once image and tail are durable in the volume.
+   */
+  async commit(baseLsn: number, epoch: number, imageHighLsn: number): Promise<void> {
+    this.env.check();
+    const image = this.image;
+    const tail = this.tail;
+    if (!image || !tail || this.committing) throw new StorageError("install_state", "no install in progress");
+    for (const [name, v] of [
+      ["baseLsn", baseLsn],
+      ["epoch", epoch],
+      ["imageHighLsn", imageHighLsn],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new StorageError("invalid_argument", `bad ${name} ${v}`);
+    }
+    if (epoch < this.s.epoch)
+      throw new StorageError("epoch_regression", `install epoch ${epoch} is below ${this.s.epoch}`);
+    if (imageHighLsn < baseLsn) throw new StorageError("invalid_argument", "imageHighLsn must be >= baseLsn");
+    this.committing = true;
+    try {
+      await tail.idle();
+      const staged = tail.summary();
+      if (staged.count > 0 && staged.firstLsn !== baseLsn + 1) {
+        throw new StorageError(
+          "lsn_gap",
+          `the staged tail starts at LSN ${staged.firstLsn}, not at baseLsn + 1 = ${baseLsn + 1}`,
+        );
+      }
+      if (staged.count > 0 && tail.lastEpoch > epoch) {
+        throw new StorageError(
+          "epoch_mismatch",
+          `staged tail has epoch ${tail.lastEpoch} > install epoch ${epoch}`,
+        );
+      }
+      const lastLsn = staged.count > 0 ? staged.lastLsn : baseLsn;
+      if (lastLsn < imageHighLsn) {
+        // The image may hold effects up to imageHighLsn; without their records the copy would be
+        // a state no history ever had.
+        throw new StorageError(
+          "lsn_gap",
+          `the staged tail ends at LSN ${lastLsn}, below imageHighLsn ${imageHighLsn}: stage up to it first`,
+        );
+      }
+      try {
+        await image.sync();
+        await tail.file.sync();
+        await this.env.staging!.syncEntries();
+      } catch (err) {
+        throw wrapIoError(err, "staging sync");
+      }
+      const release = await this.gate.exclusive();
+      try {
+        this.env.check();
+        const s = this.s;
+        const start = s.reservedOffset;
+        await this.sbWriter.persist({
+          installPending: true,
+          installBaseLsn: baseLsn,
+          installEpoch: epoch,
+          installImageHighLsn: imageHighLsn,
+          installTailLastLsn: lastLsn,
+          installTailBytes: tail.bytes,
+          epoch,
+          checkpointLsn: baseLsn,
+          extentHighLsn: imageHighLsn,
+          walTailOffset: start,
+          walTailLsn: baseLsn,
+          walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
+          walHeadOffset: start,
+          walHeadLsn: baseLsn,
+        });
+        s.epoch = epoch;
+        try {
+          await this.redo(image, tail.file);
+        } catch (err) {
+          // Past the commit point: the staging must survive so open() can finish the redo.
+          const e = err instanceof StorageError ? err : wrapIoError(err, "install redo");
+          this.env.fail(e);
+          throw e;
+        }
+        this.retention.clear();
+        await this.closeStaging(true);
+      } finally {
+        release();
+        this.appender.schedule();
+      }
+    } finally {
+      // Before the commit point (validation or I/O failure) the install stays in progress: the
+      // caller may fix and retry, or abort. A failed superblock write may still have reached the
+      // disk, so the staging files must not be removed here.
+      this.committing = false;
+    }
+  }
+
+  /** open() path: the commit point was passed before a crash; redo image copy and tail replay. */
+  async finishPending(): Promise<void> {
+    const sb = this.s.sb;
+    const staging = this.env.staging;
+    const image = await staging?.openExisting();
+    if (!staging || !image) {
+      throw new StorageError(
+        "corrupt",
+        "a committed base-image install is pending but its staging image is missing",
+      );
+    }
+    this.image = image;
+    let tail: TailFile | undefined;
+    if (sb.installTailBytes > 0) {
+      tail = await staging.openExistingTail();
+      const size = tail ? await tail.sizeBytes() : 0;
+      if (!tail || size < sb.installTailBytes) {
+        await tail?.close();
+        await this.closeStaging(false);
+        throw new StorageError(
+          "corrupt",
+          `a committed install is pending but its staged tail is missing or short (${size} of ${sb.installTailBytes} bytes)`,
+        );
+      }
+    }
+    try {
+      await this.redo(image, tail);
+    } catch (err) {
+      await this.closeStaging(false);
+      throw err;
+    } finally {
+      await tail?.close().catch(() => undefined);
+    }
+    await this.closeStaging(true);
+  }
+
+  /** Idempotent: everything it writes follows from the pending superblock and the staging files. */
+  private async redo(image: BlockDevice, tail: TailFile | undefined): Promise<void> {
+    const s = this.s;
+    const sb = s.sb;
+    await copyStagedImage(this.device, image, s);
+    const r = await replayStagedTail(this.device, s, {
+      tail,
+      tailBytes: sb.installTailBytes,
+      baseLsn: sb.installBaseLsn,
+      lastLsn: sb.installTailLastLsn,
+      maxEpoch: sb.installEpoch,
+      walStartOffset: sb.walTailOffset,
+      walBudgetBytes: this.env.walBudgetBytes,
+    });
+    try {
+      await this.device.sync();
+    } catch (err) {
+      throw wrapIoError(err, "install sync");
+    }
+    await this.sbWriter.persist({
+      installPending: false,
+      installTailLastLsn: 0,
+      installTailBytes: 0,
+      checkpointLsn: r.checkpointLsn,
+      extentHighLsn: Math.max(sb.installImageHighLsn, r.checkpointLsn),
+      walTailLsn: r.checkpointLsn,
+      walTailCrc: r.checkpointCrc,
+      walTailOffset: sb.walTailOffset,
+      walHeadOffset: r.walEndOffset,
+      walHeadLsn: sb.installTailLastLsn,
+    });
+    await recoverState(this.device, s);
+    if (s.appendedLsn !== sb.installTailLastLsn) {
+      throw new StorageError(
+        "corrupt",
+        `install redo recovered head ${s.appendedLsn}, expected ${sb.installTailLastLsn}`,
+      );
+    }
+    s.durableLsn = s.appendedLsn;
+  }
+
+  async abort(): Promise<void> {
+    if (!this.image || this.committing) return;
+    await this.closeStaging(true);
+  }
+
+  async closeStaging(remove: boolean): Promise<void> {
+    const image = this.image;
+    const tail = this.tail;
+    this.image = undefined;
+    this.tail = undefined;
+    if (image) await image.close().catch(() => undefined);
+    if (tail) await tail.file.close().catch(() => undefined);
+    if (remove && this.env.staging) await this.env.staging.remove();
+  }
+}
