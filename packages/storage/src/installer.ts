@@ -104,6 +104,8 @@ export class Installer {
       throw new StorageError("epoch_regression", `install epoch ${epoch} is below ${this.s.epoch}`);
     if (imageHighLsn < baseLsn) throw new StorageError("invalid_argument", "imageHighLsn must be >= baseLsn");
     this.committing = true;
+    /** Set once the commit-point superblock write was issued: from then on the staging must survive. */
+    let pointIssued = false;
     try {
       await tail.idle();
       const staged = tail.summary();
@@ -140,6 +142,7 @@ export class Installer {
         this.env.check();
         const s = this.s;
         const start = s.reservedOffset;
+        pointIssued = true;
         await this.sbWriter.persist({
           installPending: true,
           installBaseLsn: baseLsn,
@@ -171,10 +174,13 @@ export class Installer {
         release();
         this.appender.schedule();
       }
+    } catch (err) {
+      // A commit that fails before its superblock write ends the install (staging discarded, old
+      // state untouched): the caller starts over with beginInstall. Once that write was issued it may
+      // be on disk even if it failed, so the staging stays for open()'s redo (the volume has failed).
+      if (!pointIssued) await this.closeStaging(true);
+      throw err;
     } finally {
-      // Before the commit point (validation or I/O failure) the install stays in progress: the
-      // caller may fix and retry, or abort. A failed superblock write may still have reached the
-      // disk, so the staging files must not be removed here.
       this.committing = false;
     }
   }

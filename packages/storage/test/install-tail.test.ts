@@ -63,7 +63,7 @@ describe("staged WAL tail of a base-image install", () => {
   });
 
   it("rejects bad tail batches with typed errors and changes nothing", async () => {
-    const { vol } = await simVolume({ epoch: 5 });
+    const { vol, staging } = await simVolume({ epoch: 5 });
     const tail = buildTail(10, 3, [w(1, 1), w(2, 2, 2), w(3, 3), w(4, 4)], Buffer.alloc(VOL_BYTES));
     const [r11, r12, r13, r14] = tail.records as [Buffer, Buffer, Buffer, Buffer];
     await expectReason(vol.stageInstallTail(r11), "install_state");
@@ -118,8 +118,14 @@ describe("staged WAL tail of a base-image install", () => {
       count: 3,
     });
     // Commit checks: tail must start at baseLsn + 1, fit the install epoch, and reach imageHighLsn.
+    const restage = async (): Promise<void> => {
+      await vol.beginInstall();
+      await vol.stageInstallTail(Buffer.concat([r11, r12, r13]));
+    };
     await expectReason(vol.commitInstall(9, 5), "lsn_gap");
+    await restage();
     await expectReason(vol.commitInstall(10, 5, { imageHighLsn: 14 }), "lsn_gap");
+    await restage();
     const rejectedEpoch = encodeRecord({
       type: RecordType.WRITE,
       lsn: 14,
@@ -132,8 +138,11 @@ describe("staged WAL tail of a base-image install", () => {
     });
     await vol.stageInstallTail(rejectedEpoch);
     await expectReason(vol.commitInstall(10, 5), "epoch_mismatch");
-    // Failed commits leave the install in progress: reset the tail and commit for real.
-    expect(await vol.stageInstallTail(Buffer.concat(tail.records), { reset: true })).toEqual({
+    // A rejected commit ends the install (staging discarded); the old state is untouched.
+    expect([staging.device, staging.tail, vol.headLsn]).toEqual([undefined, undefined, 0]);
+    await expectReason(vol.stageInstallTail(r11), "install_state");
+    await vol.beginInstall();
+    expect(await vol.stageInstallTail(Buffer.concat(tail.records))).toEqual({
       firstLsn: 11,
       lastLsn: 14,
       count: 4,
