@@ -45,3 +45,7 @@ export function classifyHandshake(p: PrimaryFacts, r: ReplicaFacts): HandshakeVe
   const cursor = r.headLsn + 1;
   return { kind: "stream", cursor, pinFromLsn: Math.max(Math.min(r.durableLsn + 1, cursor), p.tailLsn + 1) };
 }
+
+export function sameFacts(a: ReplicaFacts, b: ReplicaFacts): boolean {
+  return a.epoch === b.epoch && a.headLsn === b.headLsn && a.durableLsn === b.durableLsn;
+}

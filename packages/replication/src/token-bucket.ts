@@ -33,7 +33,8 @@ export interface TokenBucketStats {
   readonly throttledMs: number;
   /**
    * Time from the bucket's creation to the end of the last `take`. The bucket starts empty and never
-   * holds more than the burst, so `spanMs >= bytes / rate` always holds (the guarantee tests check).
+   * holds more than the burst, so `spanMs >= (bytes - 1) / rate` always holds (the guarantee tests
+   * check; the byte is floating-point slack).
    */
   readonly spanMs: number;
 }
@@ -77,7 +78,8 @@ export class TokenBucket {
     this.refill();
     this.tokens -= bytes;
     this.admitted += bytes;
-    while (this.tokens < 0 && !signal?.aborted) {
+    // Less than one byte of debt counts as paid: floating-point refills may never reach exactly 0.
+    while (this.tokens <= -1 && !signal?.aborted) {
       const waitMs = (-this.tokens / this.rateBytesPerSecond) * 1000;
       const before = this.clock.nowMs();
       await this.clock.sleep(waitMs, signal);
