@@ -125,6 +125,8 @@ describe("the bundled agents", () => {
         BLOCKSHIP_DATA_DIR: dataDir,
         BLOCKSHIP_LOG_LEVEL: "warn",
         BLOCKSHIP_SHUTDOWN_TIMEOUT_MS: "5000",
+        // The base's ConfigMap chooses plaintext explicitly (components/tls turns TLS on).
+        BLOCKSHIP_INSECURE: "true",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -91,6 +91,14 @@ function agentContainer(sts: StatefulSetView): Container {
   return agents[0] as Container;
 }
 
+/** The port the kubelet probes: the plaintext health-only listener with TLS, else the gRPC port. */
+function probePort(container: Container, overlay: Overlay): number {
+  if (overlay !== "tls") return grpcPort(container);
+  const port = container.ports?.find((p) => p.name === "health")?.containerPort;
+  expect(port, "a container port named health").toBeTypeOf("number");
+  return port as number;
+}
+
 function grpcPort(container: Container): number {
   const port = container.ports?.find((p) => p.name === "grpc")?.containerPort;
   expect(port, "a container port named grpc").toBeTypeOf("number");
@@ -231,10 +239,14 @@ describe.each(OVERLAYS)("kustomize overlays/%s", (overlay) => {
     }
   });
 
-  it("probes are native gRPC health checks on the agent port (readiness on the overall service)", () => {
+  it("probes are native gRPC health checks on the agent port, or its plaintext health port with TLS (readiness on the overall service)", () => {
     for (const sts of sets) {
       const container = agentContainer(sts);
-      const port = grpcPort(container);
+      const port = probePort(container, overlay);
+      if (overlay === "tls") {
+        const config = parseConfig([], Object.fromEntries(containerEnv(sts, container, configMaps)), {});
+        expect(config.healthListen).toBe(`0.0.0.0:${port}`);
+      }
       for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
         const p = container[probe];
         expect(p?.grpc?.port, `${sts.metadata.name} ${probe}`).toBe(port);
@@ -318,7 +330,10 @@ describe.each(OVERLAYS)("kustomize overlays/%s", (overlay) => {
       expect(svc.spec.clusterIP).toBe("None");
       expect(selects(svc.spec.selector, podLabels)).toBe(true);
       const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
-      expect([...ports.keys()].sort()).toEqual(["grpc", "metrics"]);
+      // With TLS the pods also have the health-only port for the kubelet (no Service needs it).
+      expect([...ports.keys()].sort()).toEqual(
+        overlay === "tls" ? ["grpc", "health", "metrics"] : ["grpc", "metrics"],
+      );
       expect(ports.get("metrics")).toBe(METRICS_PORT);
       expect(svc.spec.ports.map((p) => p.name).sort()).toEqual(["grpc", "metrics"]);
       for (const p of svc.spec.ports) {
@@ -353,7 +368,7 @@ describe("kustomize overlays/tls: the Secret", () => {
     configMaps = ofKind<ConfigMapView>(objects, "ConfigMap");
   });
 
-  it("the Secret is mounted read-only and the agent is pointed at its files", () => {
+  it("the Secret is mounted read-only, each pod reads its own pair, mutual TLS and the Control allow-list are on", () => {
     for (const sts of sets) {
       const container = agentContainer(sts);
       const mount = container.volumeMounts?.find((m) => m.name === "tls");
@@ -361,13 +376,17 @@ describe("kustomize overlays/tls: the Secret", () => {
       const volume = sts.spec.template.spec.volumes?.find((v) => v.name === "tls");
       expect(volume?.secret?.secretName).toBe("blockship-tls");
       const env = containerEnv(sts, container, configMaps);
+      const pod = `${sts.metadata.name}-0`;
       for (const [name, file] of [
-        ["BLOCKSHIP_TLS_CERT", "tls.crt"],
-        ["BLOCKSHIP_TLS_KEY", "tls.key"],
+        ["BLOCKSHIP_TLS_CERT", `${pod}.crt`],
+        ["BLOCKSHIP_TLS_KEY", `${pod}.key`],
         ["BLOCKSHIP_TLS_CA", "ca.crt"],
       ] as const) {
         expect(env.get(name)).toBe(`${mount?.mountPath}/${file}`);
       }
+      const config = parseConfig([], Object.fromEntries(env), {});
+      expect(config.tls?.clientAuth).toBe(true);
+      expect(config.controlAllowedIdentities.length).toBeGreaterThan(0);
     }
   });
 });

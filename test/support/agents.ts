@@ -22,6 +22,7 @@ import {
   type ReplicationClient,
   type VolumeClient,
 } from "@blockship/rpc";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -42,6 +43,8 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Extra node flags before the script, e.g. `["--cpu-prof", "--cpu-prof-dir=/tmp/p"]`. */
   readonly nodeArgs?: readonly string[];
+  /** Credentials of the typed clients (TLS agents); default plaintext. */
+  readonly clientCredentials?: ChannelCredentials;
 }
 
 /** One agent: a process that can be killed and restarted on the same data dir and port. */
@@ -53,6 +56,7 @@ export class AgentHandle {
   private readonly args: readonly string[];
   private readonly env: Readonly<Record<string, string>>;
   private readonly nodeArgs: readonly string[];
+  private readonly clientCredentials: ChannelCredentials | undefined;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private port = 0;
@@ -76,6 +80,7 @@ export class AgentHandle {
     this.args = options.args ?? [];
     this.env = options.env ?? {};
     this.nodeArgs = options.nodeArgs ?? [];
+    this.clientCredentials = options.clientCredentials;
   }
 
   static async start(options: AgentOptions): Promise<AgentHandle> {
@@ -143,12 +148,13 @@ export class AgentHandle {
   private clientSet() {
     if (this.clients === undefined) {
       const address = this.address;
+      const o = this.clientCredentials === undefined ? {} : { credentials: this.clientCredentials };
       this.clients = {
-        control: createControlClient(address),
-        volume: createVolumeClient(address),
-        health: createHealthClient(address),
-        replication: createReplicationClient(address),
-        rebuild: createRebuildClient(address),
+        control: createControlClient(address, o),
+        volume: createVolumeClient(address, o),
+        health: createHealthClient(address, o),
+        replication: createReplicationClient(address, o),
+        rebuild: createRebuildClient(address, o),
       };
     }
     return this.clients;
@@ -186,6 +192,8 @@ export class AgentHandle {
         this.serverId,
         "--data-dir",
         this.dataDir,
+        // Plaintext unless the test configures TLS (the agent requires one or the other).
+        ...(this.args.some((a) => a.startsWith("--tls-")) ? [] : ["--insecure"]),
         ...this.args,
       ],
       { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ["ignore", "pipe", "pipe"] },

@@ -1,16 +1,17 @@
 // The agent process in one object: hosts volumes, serves Control / Volume / Replication / Rebuild
 // plus health and reflection, and stops gracefully (NOT_SERVING, drain, bounded stop, close volumes).
 import { hostname } from "node:os";
-import { observeCalls, type StartedRpcServer, startServer } from "@blockship/rpc";
+import { authorizeCalls, observeCalls, type StartedRpcServer, startServer } from "@blockship/rpc";
 import { type Clock, realClock } from "./clock";
 import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
 import { grpcHandshake } from "./handshake";
 import type { Logger } from "./log";
 import { AgentMetrics, type MetricsServer, startMetricsServer } from "./metrics";
-import { grpcReplication } from "./replication-binding";
+import { grpcReplicationBinding } from "./replication-binding";
 import type { ReplicationBinding } from "./replication-port";
 import type { HandshakeFn } from "./runtime";
+import { type AgentSecurity, loadAgentSecurity } from "./security";
 import { VolumeHost } from "./volume-host";
 import { volumeServiceHandlers } from "./volume-service";
 import { ChangeFeed } from "./watch";
@@ -19,6 +20,8 @@ export interface AgentOptions {
   readonly config: AgentConfig;
   readonly log: Logger;
   readonly clock?: Clock;
+  /** Transport security; default: loaded from `config` (TLS files, --insecure). */
+  readonly security?: AgentSecurity;
   /** The data plane; default: @blockship/replication over gRPC (`localReplication` = RF=1 only). */
   readonly binding?: ReplicationBinding;
   readonly handshake?: HandshakeFn;
@@ -50,7 +53,13 @@ export class Agent {
   static async start(options: AgentOptions): Promise<Agent> {
     const { config, log } = options;
     const clock = options.clock ?? realClock;
-    const binding = options.binding ?? grpcReplication;
+    const security = options.security ?? loadAgentSecurity(config);
+    const binding =
+      options.binding ??
+      grpcReplicationBinding({
+        clientCredentials: security.clientCredentials,
+        ...(security.peerIdentity === undefined ? {} : { peerIdentity: security.peerIdentity }),
+      });
     const feed = new ChangeFeed();
     // The registry reads the host at scrape time; the host is assigned before any scrape can run.
     let hostRef: VolumeHost | undefined;
@@ -65,7 +74,9 @@ export class Agent {
         barrierTimeoutMs: config.barrierTimeoutMs,
         clock,
         log,
-        handshake: options.handshake ?? grpcHandshake(config.serverId, config.barrierTimeoutMs),
+        handshake:
+          options.handshake ??
+          grpcHandshake(config.serverId, config.barrierTimeoutMs, security.clientCredentials),
         ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
         onChange: () => feed.notify(),
         onGateDenied: (volumeId, replicaId, reason) => metrics.events.gateDenied(volumeId, replicaId, reason),
@@ -75,17 +86,22 @@ export class Agent {
     await host.openAll();
     const agent = new Agent(config, log, host, feed, metrics, undefined);
     try {
+      const control = controlServiceHandlers({
+        host,
+        serverId: config.serverId,
+        defaultWalSizeBytes: config.defaultWalSizeBytes,
+        feed,
+        stopping: agent.stopController.signal,
+        now: () => Date.now(),
+      });
+      const authorizeControl = security.authorizeControl;
       agent.rpc = await startServer({
         address: config.listen,
+        security: security.server,
+        ...(config.healthListen === undefined ? {} : { healthAddress: config.healthListen }),
         handlers: {
-          control: controlServiceHandlers({
-            host,
-            serverId: config.serverId,
-            defaultWalSizeBytes: config.defaultWalSizeBytes,
-            feed,
-            stopping: agent.stopController.signal,
-            now: () => Date.now(),
-          }),
+          // Only the allowed identities (the master) may call Control when a list is configured.
+          control: authorizeControl === undefined ? control : authorizeCalls(control, authorizeControl),
           volume: volumeServiceHandlers({
             host,
             binding,
@@ -121,6 +137,8 @@ export class Agent {
         address: agent.address,
         advertise: agent.advertise,
         metricsAddress: agent.metricsAddress,
+        healthAddress: agent.healthAddress,
+        transportSecurity: security.mode,
         dataDir: config.dataDir,
         volumes: host.list().map((h) => h.volumeId),
         replication: binding.name,
@@ -138,6 +156,11 @@ export class Agent {
   /** The bound metrics HTTP address, or undefined when --metrics-listen is not set. */
   get metricsAddress(): string | undefined {
     return this.metricsServer?.address;
+  }
+
+  /** The bound plaintext health-only address, or undefined when --health-listen is not set. */
+  get healthAddress(): string | undefined {
+    return this.rpc?.healthAddress;
   }
 
   get port(): number {

@@ -21,11 +21,32 @@ export interface AgentConfig {
   readonly barrierTimeoutMs: number;
   /** Bound on the graceful stop after SIGTERM. */
   readonly shutdownTimeoutMs: number;
+  /** Rebuild transfers this agent serves or pulls: bytes per second, 0 = unlimited. */
+  readonly rebuildRateLimitBytesPerSecond: number;
   readonly logLevel: LogLevel;
   /** Volumes that live on a named block device instead of a file: volumeId → device path. */
   readonly devices: ReadonlyMap<string, string>;
   /** Where the Prometheus HTTP endpoint listens, `host:port` (port 0 = any); undefined = off. */
   readonly metricsListen: string | undefined;
+  /** TLS on the gRPC port and for every client the agent makes; undefined = plaintext (--insecure). */
+  readonly tls: TlsConfig | undefined;
+  /**
+   * Certificate identities (Subject CN) allowed to call Control; empty = any peer that can connect.
+   * Non-empty only with client certificates required (mTLS).
+   */
+  readonly controlAllowedIdentities: readonly string[];
+  /** A plaintext listener serving grpc.health.v1 only (kubelet probes); undefined = none. */
+  readonly healthListen: string | undefined;
+}
+
+export interface TlsConfig {
+  /** PEM certificate chain; its Subject CN must be the agent's server ID. Absolute paths. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** PEM CA bundle that peers' certificates (servers and clients) must chain to. */
+  readonly caFile: string;
+  /** Require and verify client certificates on the gRPC port (mutual TLS). */
+  readonly clientAuth: boolean;
 }
 
 export class ConfigError extends Error {
@@ -49,9 +70,17 @@ const OPTIONS = {
   "default-wal-size": { type: "string" },
   "barrier-timeout-ms": { type: "string" },
   "shutdown-timeout-ms": { type: "string" },
+  "rebuild-rate-limit": { type: "string" },
   "log-level": { type: "string" },
   device: { type: "string", multiple: true },
   "metrics-listen": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-client-auth": { type: "boolean" },
+  insecure: { type: "boolean" },
+  "control-allowed-identities": { type: "string" },
+  "health-listen": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -64,10 +93,20 @@ export const ENV_NAMES = {
   "default-wal-size": "BLOCKSHIP_DEFAULT_WAL_SIZE",
   "barrier-timeout-ms": "BLOCKSHIP_BARRIER_TIMEOUT_MS",
   "shutdown-timeout-ms": "BLOCKSHIP_SHUTDOWN_TIMEOUT_MS",
+  "rebuild-rate-limit": "BLOCKSHIP_REBUILD_RATE_LIMIT",
   "log-level": "BLOCKSHIP_LOG_LEVEL",
   device: "BLOCKSHIP_DEVICES",
   "metrics-listen": "BLOCKSHIP_METRICS_LISTEN",
+  "tls-cert": "BLOCKSHIP_TLS_CERT",
+  "tls-key": "BLOCKSHIP_TLS_KEY",
+  "tls-ca": "BLOCKSHIP_TLS_CA",
+  "tls-client-auth": "BLOCKSHIP_TLS_CLIENT_AUTH",
+  insecure: "BLOCKSHIP_INSECURE",
+  "control-allowed-identities": "BLOCKSHIP_CONTROL_ALLOWED_IDENTITIES",
+  "health-listen": "BLOCKSHIP_HEALTH_LISTEN",
 } as const;
+
+type BooleanFlag = "tls-client-auth" | "insecure";
 
 export const USAGE = `usage: agent [flags]   (every flag also reads an environment variable)
   --listen HOST:PORT          BLOCKSHIP_LISTEN            gRPC listen address (port 0 = any free port)
@@ -77,14 +116,29 @@ export const USAGE = `usage: agent [flags]   (every flag also reads an environme
   --default-wal-size SIZE     BLOCKSHIP_DEFAULT_WAL_SIZE  WAL size when AllocateVolume leaves it 0 (64MiB)
   --barrier-timeout-ms MS     BLOCKSHIP_BARRIER_TIMEOUT_MS replica barrier deadline per flush (5000)
   --shutdown-timeout-ms MS    BLOCKSHIP_SHUTDOWN_TIMEOUT_MS bound on the SIGTERM drain (5000)
+  --rebuild-rate-limit SIZE   BLOCKSHIP_REBUILD_RATE_LIMIT rebuild transfer limit per second, served or
+                                                          pulled (e.g. 50MiB; 0 = unlimited, the default)
   --log-level LEVEL           BLOCKSHIP_LOG_LEVEL         trace|debug|info|warn|error|fatal|silent (info)
   --device VOLUME=PATH        BLOCKSHIP_DEVICES           host VOLUME on a block device (repeatable;
                                                           env: comma-separated list)
-  --metrics-listen HOST:PORT  BLOCKSHIP_METRICS_LISTEN    Prometheus /metrics HTTP address (off unless set)`;
+  --metrics-listen HOST:PORT  BLOCKSHIP_METRICS_LISTEN    Prometheus /metrics HTTP address (off unless set)
+transport security (required: TLS files, or --insecure):
+  --tls-cert FILE             BLOCKSHIP_TLS_CERT          PEM certificate; its Subject CN must be --server-id
+  --tls-key FILE              BLOCKSHIP_TLS_KEY           PEM private key of --tls-cert
+  --tls-ca FILE               BLOCKSHIP_TLS_CA            PEM CA bundle peers' certificates must chain to
+  --tls-client-auth           BLOCKSHIP_TLS_CLIENT_AUTH   mutual TLS: require and verify client certificates
+                                                          (replicas then admit only their primary's identity)
+  --control-allowed-identities CN,CN  BLOCKSHIP_CONTROL_ALLOWED_IDENTITIES
+                                                          only these certificate identities may call Control
+                                                          (needs --tls-client-auth)
+  --health-listen HOST:PORT   BLOCKSHIP_HEALTH_LISTEN     plaintext grpc.health.v1-only listener (probes)
+  --insecure                  BLOCKSHIP_INSECURE=true     serve and dial plaintext (no TLS at all)`;
 
 export const HELP_REQUESTED = Symbol("help");
 
 const SERVER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A certificate identity in --control-allowed-identities (a Subject CN). */
+const IDENTITY = /^[^\s,]{1,256}$/;
 const VOLUME_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const MiB = 1024 * 1024;
 
@@ -149,7 +203,7 @@ export function parseConfig(
   const v = parsed.values;
   if (v.help === true) throw HELP_REQUESTED;
   const problems: string[] = [];
-  const pick = (name: Exclude<keyof typeof ENV_NAMES, "device">): string | undefined => {
+  const pick = (name: Exclude<keyof typeof ENV_NAMES, "device" | BooleanFlag>): string | undefined => {
     const flag = v[name];
     if (typeof flag === "string") return flag;
     const fromEnv = env[ENV_NAMES[name]];
@@ -203,6 +257,17 @@ export function parseConfig(
     600_000,
   );
 
+  let rebuildRateLimitBytesPerSecond = 0;
+  const rateText = pick("rebuild-rate-limit");
+  if (rateText !== undefined) {
+    const n = rateText.trim() === "0" ? 0 : parseSizeBytes(rateText);
+    if (n === undefined || n > 2 ** 40)
+      problems.push(
+        `--rebuild-rate-limit: must be bytes per second (e.g. 50MiB, 0 = unlimited) up to 1TiB, got ${JSON.stringify(rateText)}`,
+      );
+    else rebuildRateLimitBytesPerSecond = n;
+  }
+
   const levelText = pick("log-level") ?? "info";
   const logLevel = LOG_LEVELS.find((l) => l === levelText);
   if (logLevel === undefined)
@@ -227,6 +292,22 @@ export function parseConfig(
   if (metricsListen !== undefined && !isHostPort(metricsListen, true))
     problems.push(`--metrics-listen: must be host:port, got ${JSON.stringify(metricsListen)}`);
 
+  const flagOrEnv = (name: BooleanFlag): boolean => {
+    if (v[name] === true) return true;
+    const text = (env[ENV_NAMES[name]] ?? "").trim().toLowerCase();
+    if (text === "" || text === "false" || text === "0" || text === "no") return false;
+    if (text === "true" || text === "1" || text === "yes") return true;
+    problems.push(`${ENV_NAMES[name]}: must be true or false, got ${JSON.stringify(env[ENV_NAMES[name]])}`);
+    return false;
+  };
+  const security = parseSecurity(problems, pick, flagOrEnv);
+
+  const healthListen = pick("health-listen");
+  if (healthListen !== undefined && !isHostPort(healthListen, true))
+    problems.push(`--health-listen: must be host:port, got ${JSON.stringify(healthListen)}`);
+  else if (healthListen !== undefined && healthListen === listen && !listen.endsWith(":0"))
+    problems.push("--health-listen: must differ from --listen (it is a second, plaintext port)");
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     listen,
@@ -236,8 +317,66 @@ export function parseConfig(
     defaultWalSizeBytes,
     barrierTimeoutMs,
     shutdownTimeoutMs,
+    rebuildRateLimitBytesPerSecond,
     logLevel: logLevel as LogLevel,
     devices,
     metricsListen,
+    ...security,
+    healthListen,
   };
+}
+
+const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(path));
+
+/** TLS files, client auth, --insecure and the Control allow-list, with one rule set (README). */
+function parseSecurity(
+  problems: string[],
+  pick: (name: "tls-cert" | "tls-key" | "tls-ca" | "control-allowed-identities") => string | undefined,
+  flagOrEnv: (name: BooleanFlag) => boolean,
+): Pick<AgentConfig, "tls" | "controlAllowedIdentities"> {
+  const certFile = pick("tls-cert");
+  const keyFile = pick("tls-key");
+  const caFile = pick("tls-ca");
+  const insecure = flagOrEnv("insecure");
+  const clientAuth = flagOrEnv("tls-client-auth");
+  const identitiesText = pick("control-allowed-identities");
+  const controlAllowedIdentities = (identitiesText ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  for (const id of controlAllowedIdentities) {
+    if (!IDENTITY.test(id))
+      problems.push(`--control-allowed-identities: ${JSON.stringify(id)} is not a certificate identity`);
+  }
+  const anyTls = certFile !== undefined || keyFile !== undefined || caFile !== undefined;
+  if (insecure && anyTls) {
+    problems.push(
+      "--insecure: cannot be combined with --tls-cert/--tls-key/--tls-ca; choose plaintext or TLS",
+    );
+  } else if (!insecure && !anyTls) {
+    problems.push(
+      "transport security: give --tls-cert, --tls-key and --tls-ca (PEM files, or BLOCKSHIP_TLS_CERT/_KEY/_CA) to serve TLS, or --insecure (BLOCKSHIP_INSECURE=true) to serve plaintext",
+    );
+  } else if (anyTls) {
+    if (certFile === undefined)
+      problems.push("--tls-cert: required with --tls-key/--tls-ca (the agent's certificate)");
+    if (keyFile === undefined)
+      problems.push("--tls-key: required with --tls-cert/--tls-ca (the certificate's private key)");
+    if (caFile === undefined)
+      problems.push(
+        "--tls-ca: required with --tls-cert/--tls-key (the CA peers' certificates must chain to)",
+      );
+  }
+  if (clientAuth && !anyTls) problems.push("--tls-client-auth: needs TLS (--tls-cert, --tls-key, --tls-ca)");
+  if (controlAllowedIdentities.length > 0 && !clientAuth)
+    problems.push(
+      "--control-allowed-identities: needs --tls-client-auth (identities come from verified client certificates)",
+    );
+  if (identitiesText !== undefined && controlAllowedIdentities.length === 0)
+    problems.push("--control-allowed-identities: empty list (leave it unset to allow any client)");
+  const tls =
+    certFile !== undefined && keyFile !== undefined && caFile !== undefined && !insecure
+      ? { certFile: absolute(certFile), keyFile: absolute(keyFile), caFile: absolute(caFile), clientAuth }
+      : undefined;
+  return { tls, controlAllowedIdentities };
 }

@@ -3,6 +3,7 @@
 import type { EngineEvent, SessionId } from "@blockship/engine";
 import { serverOfReplica } from "@blockship/engine";
 import {
+  type ClientCredentialsFactory,
   closeClient,
   createReplicationClient,
   deadlineIn,
@@ -67,9 +68,22 @@ export function runHandshake(
   );
 }
 
-export function grpcHandshake(localServerId: string, timeoutMs: number): HandshakeFn {
+/**
+ * Handshake over gRPC. With `credentials` (TLS), the replica's certificate must also carry the
+ * replica's server_id as its identity, besides matching the dialled host name.
+ */
+export function grpcHandshake(
+  localServerId: string,
+  timeoutMs: number,
+  credentials?: ClientCredentialsFactory,
+): HandshakeFn {
   return async (req) => {
-    const client = createReplicationClient(req.address);
+    const client = createReplicationClient(
+      req.address,
+      credentials === undefined
+        ? {}
+        : { credentials: credentials({ expectServerIdentity: serverOfReplica(req.replicaId) }) },
+    );
     try {
       const res = await unary<HandshakeResponse__Output>((cb) =>
         client.Handshake(

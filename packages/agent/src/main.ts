@@ -2,6 +2,7 @@
 import { Agent } from "./agent";
 import { type ConfigDefaults, ConfigError, HELP_REQUESTED, parseConfig, USAGE } from "./config";
 import { createLogger } from "./log";
+import { type AgentSecurity, loadAgentSecurity } from "./security";
 
 export interface MainOptions extends ConfigDefaults {
   /** Shown in usage and logs ("primary-agent", "replica-agent"). */
@@ -19,8 +20,11 @@ export async function runAgentMain(
   options: MainOptions,
 ): Promise<void> {
   let config: ReturnType<typeof parseConfig>;
+  let security: AgentSecurity;
   try {
     config = parseConfig(argv, env, options);
+    // The TLS files are read and checked here, so a bad certificate is a configuration error.
+    security = loadAgentSecurity(config);
   } catch (err) {
     if (err === HELP_REQUESTED) {
       process.stdout.write(`${options.name}: ${USAGE}\n`);
@@ -34,7 +38,7 @@ export async function runAgentMain(
   const log = createLogger(config.logLevel, config.serverId).child({ service: options.name });
   let agent: Agent;
   try {
-    agent = await Agent.start({ config, log });
+    agent = await Agent.start({ config, log, security });
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : String(err) }, "agent failed to start");
     process.stderr.write(
@@ -43,7 +47,7 @@ export async function runAgentMain(
     process.exit(1);
   }
   process.stdout.write(
-    `${JSON.stringify({ msg: "listening", address: agent.address, advertise: agent.advertise, metricsAddress: agent.metricsAddress ?? null, serverId: config.serverId, pid: process.pid })}\n`,
+    `${JSON.stringify({ msg: "listening", address: agent.address, advertise: agent.advertise, metricsAddress: agent.metricsAddress ?? null, healthAddress: agent.healthAddress ?? null, serverId: config.serverId, pid: process.pid })}\n`,
   );
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -7,50 +7,72 @@ import {
   replicationServiceHandlers,
   ShipperGroup,
 } from "@blockship/replication";
-import { RpcError } from "@blockship/rpc";
+import { type ClientCredentialsFactory, RpcError, type ServerCallLike } from "@blockship/rpc";
 import type { ReceiverPort, ReplicationBinding, ShipperGroupPort } from "./replication-port";
 import { roleToWire } from "./roles";
 
-export const grpcReplication: ReplicationBinding = {
-  name: "grpc",
-  createShipperGroup: (p) =>
-    new ShipperGroup({
-      volume: p.volume,
-      volumeId: p.volumeId,
-      primaryServerId: p.primaryServerId,
-      epoch: p.epoch,
-      durabilityMode: p.durabilityMode,
-      barrierTimeoutMs: p.barrierTimeoutMs,
-      connect: (address) => connectReplication(address),
-    }),
-  createReceiver: (p) =>
-    new ReplicaReceiver({
-      volume: p.volume,
-      volumeId: p.volumeId,
-      localServerId: p.localServerId,
-      authority: () => {
-        const a = p.authority();
-        return {
-          epoch: a.epoch,
-          primaryServerId: a.primaryServerId === "" ? null : a.primaryServerId,
-          accepting: a.accepting,
-          role: roleToWire(a.role),
-        };
-      },
-    }),
-  durableFlush: (volume, group, mode) => durableFlush(volume, group as ShipperGroup | null, mode),
-  serviceHandlers: (resolve) =>
-    replicationServiceHandlers((volumeId) => {
-      const receiver: ReceiverPort | undefined = resolve(volumeId);
-      if (receiver === undefined) {
-        throw new RpcError(
-          "volume_not_found",
-          `no replica copy of ${JSON.stringify(volumeId)} on this agent`,
-        );
-      }
-      return receiver as ReplicaReceiver;
-    }),
-};
+/** How the data plane's gRPC clients and services are secured (see AgentSecurity). */
+export interface ReplicationSecurity {
+  /** Credentials of every client this agent dials (ship, handshake, rebuild); default plaintext. */
+  readonly clientCredentials?: ClientCredentialsFactory;
+  /**
+   * Mutual TLS: the verified certificate identity of a server call's peer. Replication admits
+   * only the assigned primary's identity; Rebuild only the replica's.
+   */
+  readonly peerIdentity?: (call: ServerCallLike) => string | undefined;
+}
+
+/** The real data plane over gRPC, plaintext (tests; the agent passes its security). */
+export const grpcReplication: ReplicationBinding = grpcReplicationBinding({});
+
+export function grpcReplicationBinding(security: ReplicationSecurity): ReplicationBinding {
+  const credentials = security.clientCredentials;
+  return {
+    name: "grpc",
+    createShipperGroup: (p) =>
+      new ShipperGroup({
+        volume: p.volume,
+        volumeId: p.volumeId,
+        primaryServerId: p.primaryServerId,
+        epoch: p.epoch,
+        durabilityMode: p.durabilityMode,
+        barrierTimeoutMs: p.barrierTimeoutMs,
+        // Hostname verification only: ShipperGroup's connect is not told the replica's server_id.
+        connect: (address) =>
+          connectReplication(address, credentials === undefined ? {} : { credentials: credentials() }),
+      }),
+    createReceiver: (p) =>
+      new ReplicaReceiver({
+        volume: p.volume,
+        volumeId: p.volumeId,
+        localServerId: p.localServerId,
+        authority: () => {
+          const a = p.authority();
+          return {
+            epoch: a.epoch,
+            primaryServerId: a.primaryServerId === "" ? null : a.primaryServerId,
+            accepting: a.accepting,
+            role: roleToWire(a.role),
+          };
+        },
+      }),
+    durableFlush: (volume, group, mode) => durableFlush(volume, group as ShipperGroup | null, mode),
+    serviceHandlers: (resolve) =>
+      replicationServiceHandlers(
+        (volumeId) => {
+          const receiver: ReceiverPort | undefined = resolve(volumeId);
+          if (receiver === undefined) {
+            throw new RpcError(
+              "volume_not_found",
+              `no replica copy of ${JSON.stringify(volumeId)} on this agent`,
+            );
+          }
+          return receiver as ReplicaReceiver;
+        },
+        security.peerIdentity === undefined ? {} : { peerIdentity: security.peerIdentity },
+      ),
+  };
+}
 
 /** Compile-time check that the real group satisfies the port. */
 export const _groupPortCheck: (g: ShipperGroup) => ShipperGroupPort = (g) => g;

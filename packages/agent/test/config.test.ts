@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, HELP_REQUESTED, parseConfig, parseSizeBytes } from "../src/config";
 
-const base = ["--server-id", "s1", "--data-dir", "/tmp/x"];
+const base = ["--server-id", "s1", "--data-dir", "/tmp/x", "--insecure"];
 
 function problems(argv: string[], env: Record<string, string> = {}): string[] {
   try {
@@ -36,6 +36,7 @@ describe("config", () => {
       BLOCKSHIP_DEFAULT_WAL_SIZE: "8MiB",
       BLOCKSHIP_LOG_LEVEL: "debug",
       BLOCKSHIP_DEVICES: "v1=/dev/sdb, v2=/dev/sdc",
+      BLOCKSHIP_INSECURE: "true",
     };
     const c = parseConfig(["--server-id", "from-flag"], env);
     expect(c).toMatchObject({
@@ -52,7 +53,11 @@ describe("config", () => {
   });
 
   it("applies service defaults but not over explicit values", () => {
-    const c = parseConfig(["--data-dir", "/d"], {}, { listen: "0.0.0.0:7100", serverId: "host-1" });
+    const c = parseConfig(
+      ["--data-dir", "/d", "--insecure"],
+      {},
+      { listen: "0.0.0.0:7100", serverId: "host-1" },
+    );
     expect([c.listen, c.serverId]).toEqual(["0.0.0.0:7100", "host-1"]);
   });
 
@@ -72,6 +77,7 @@ describe("config", () => {
         "v1=relative/path",
         "--advertise",
         "h:0",
+        "--insecure",
       ],
       {},
     );
@@ -91,6 +97,7 @@ describe("config", () => {
     expect(problems([], {})).toEqual([
       "--server-id: required (or BLOCKSHIP_SERVER_ID)",
       "--data-dir: required (or BLOCKSHIP_DATA_DIR)",
+      "transport security: give --tls-cert, --tls-key and --tls-ca (PEM files, or BLOCKSHIP_TLS_CERT/_KEY/_CA) to serve TLS, or --insecure (BLOCKSHIP_INSECURE=true) to serve plaintext",
     ]);
   });
 

@@ -31,6 +31,7 @@ export async function startTestAgent(
       opts.dir,
       "--shutdown-timeout-ms",
       "2000",
+      "--insecure",
     ],
     {},
   );

@@ -263,7 +263,7 @@ describe("/metrics of a primary + replica pair", () => {
 });
 
 describe("metrics configuration and pieces", () => {
-  const base = ["--server-id", "s", "--data-dir", "/tmp/x"];
+  const base = ["--server-id", "s", "--data-dir", "/tmp/x", "--insecure"];
 
   it("--metrics-listen / BLOCKSHIP_METRICS_LISTEN: off by default, host:port with port 0 allowed", () => {
     expect(parseConfig(base, {}).metricsListen).toBeUndefined();

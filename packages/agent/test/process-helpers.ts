@@ -30,6 +30,7 @@ export async function spawnAgent(
       join(REPO_ROOT, `services/${kind}-agent/src/main.ts`),
       "--listen",
       "127.0.0.1:0",
+      "--insecure",
       ...args,
     ],
     { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },

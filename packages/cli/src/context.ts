@@ -1,12 +1,15 @@
 // Everything a verb needs: the agent address, the deadline, the output mode and lazily created
 // typed clients (closed when the verb ends so the process can exit).
 import {
+  type ClientOptions,
   type ControlClient,
+  channelCredentials,
   closeClient,
   createControlClient,
   createVolumeClient,
   deadlineIn,
   type GetStatusResponse__Output,
+  type TransportSecurity,
   unary,
   type VolumeClient,
   type VolumeStatus__Output,
@@ -21,6 +24,11 @@ export interface GlobalOptions {
   readonly addr: string;
   readonly json: boolean;
   readonly timeoutMs: number;
+  /**
+   * TLS (mutual with a client certificate) or, only when asked for, plaintext. Resolved when the
+   * first client is made, so a verb's own argument errors come first; throws ArgumentError.
+   */
+  readonly security: () => TransportSecurity;
 }
 
 export class Context {
@@ -37,13 +45,17 @@ export class Context {
   }
 
   control(): ControlClient {
-    this.controlClient ??= createControlClient(this.addr);
+    this.controlClient ??= createControlClient(this.addr, this.clientOptions());
     return this.controlClient;
   }
 
   volume(): VolumeClient {
-    this.volumeClient ??= createVolumeClient(this.addr);
+    this.volumeClient ??= createVolumeClient(this.addr, this.clientOptions());
     return this.volumeClient;
+  }
+
+  private clientOptions(): ClientOptions {
+    return { credentials: channelCredentials(this.options.security()) };
   }
 
   /** Call options with the --timeout-ms deadline. */

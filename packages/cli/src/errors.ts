@@ -111,6 +111,9 @@ export class RpcFailure extends Error {
   }
 }
 
+/** grpc-js/OpenSSL words in a failed connection that point at certificates or TLS. */
+const TLS_TROUBLE = /certificate|ssl|tls|handshake|alert|self.signed|unable to verify|wrong version number/i;
+
 /** The one mapping from (gRPC code, reason) to exit code, message and hint. */
 export function classify(
   code: number,
@@ -130,7 +133,9 @@ export function classify(
       codeName,
       "unreachable",
       `cannot reach agent at ${at}: ${detail.replace(/\.?\s*Resolution note:.*$/s, "").trim()}`,
-      "is it running? point blockctl at it with --addr host:port or BLOCKSHIP_ADDR",
+      TLS_TROUBLE.test(detail)
+        ? "TLS: --tls-ca must be the CA of the agent's certificate, a mutual-TLS agent needs --tls-cert/--tls-key from its CA, a plaintext agent needs --insecure"
+        : "is it running? point blockctl at it with --addr host:port or BLOCKSHIP_ADDR",
     );
   }
   if (reason === undefined && code === DEADLINE_EXCEEDED) {
@@ -225,6 +230,12 @@ export function classify(
         ExitCode.REJECTED,
         `not implemented by the agent at ${at}: ${detail}`,
         "this agent version does not support it (catch-up works: --kind catchup)",
+      );
+    case "unauthenticated_peer":
+      return make(
+        ExitCode.REJECTED,
+        `the agent at ${at} refused this client's identity: ${detail}`,
+        "Control needs a certificate whose identity (Subject CN) is in the agent's --control-allowed-identities: pass the master's --tls-cert/--tls-key",
       );
     case "invalid_argument":
       return make(ExitCode.USAGE, `the agent rejected an argument: ${detail}`, "see blockctl <verb> --help");

@@ -1,5 +1,7 @@
 // The command line: global flags, the verbs (each registered by its module), usage errors and the
 // one place where failures become an exit code and a message.
+
+import type { TransportSecurity } from "@blockship/rpc";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { registerAdminVerbs } from "./commands/admin";
 import { registerAssignVerbs } from "./commands/assign";
@@ -13,6 +15,7 @@ import { type CliError, toCliError, usageError } from "./errors";
 import { EXIT_CODE_HELP, ExitCode } from "./exit-codes";
 import { Output } from "./output";
 import { ArgumentError, parseIntInRange } from "./sizes";
+import { envFlag, transportSecurity } from "./transport";
 
 /** Reasons after which a GetStatus tells the operator what the volume's epoch/role is now. */
 const REASONS_WORTH_A_STATUS = new Set(["epoch_stale", "epoch_regression", "not_primary", "lease_expired"]);
@@ -44,9 +47,30 @@ function parseAddr(text: string): string {
   return text;
 }
 
+/** Global options of a verb; the transport is checked when the verb first dials (usage error). */
 function globalOptions(cmd: Command): GlobalOptions {
-  const opts = cmd.optsWithGlobals<{ addr: string; json?: boolean; timeoutMs: number }>();
-  return { addr: opts.addr, json: opts.json === true, timeoutMs: opts.timeoutMs };
+  const opts = cmd.optsWithGlobals<{
+    addr: string;
+    json?: boolean;
+    timeoutMs: number;
+    tlsCa?: string;
+    tlsCert?: string;
+    tlsKey?: string;
+    insecure?: boolean;
+  }>();
+  let resolved: TransportSecurity | undefined;
+  const security = (): TransportSecurity => {
+    // Read by hand: commander would take any BLOCKSHIP_INSECURE value (even "false") as true.
+    const insecure = opts.insecure === true || envFlag(process.env.BLOCKSHIP_INSECURE) === true;
+    resolved ??= transportSecurity({
+      ...(opts.tlsCa === undefined ? {} : { tlsCa: opts.tlsCa }),
+      ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+      ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+      insecure,
+    });
+    return resolved;
+  };
+  return { addr: opts.addr, json: opts.json === true, timeoutMs: opts.timeoutMs, security };
 }
 
 export function buildProgram(run: VerbRunner): Command {
@@ -65,7 +89,24 @@ export function buildProgram(run: VerbRunner): Command {
         .default(DEFAULT_TIMEOUT_MS)
         .argParser(arg((t) => parseIntInRange(t, "--timeout-ms", 1, 3_600_000))),
     )
-    .addHelpText("after", `\n${EXIT_CODE_HELP}\n\nEnvironment: BLOCKSHIP_ADDR (default ${DEFAULT_ADDR}).`)
+    .addOption(
+      new Option("--tls-ca <file>", "TLS: PEM CA bundle the agent's certificate must chain to").env(
+        "BLOCKSHIP_TLS_CA",
+      ),
+    )
+    .addOption(
+      new Option("--tls-cert <file>", "mutual TLS: PEM client certificate (its CN is your identity)").env(
+        "BLOCKSHIP_TLS_CERT",
+      ),
+    )
+    .addOption(
+      new Option("--tls-key <file>", "mutual TLS: PEM private key of --tls-cert").env("BLOCKSHIP_TLS_KEY"),
+    )
+    .option("--insecure", "plaintext gRPC (env BLOCKSHIP_INSECURE=true); otherwise TLS flags are required")
+    .addHelpText(
+      "after",
+      `\n${EXIT_CODE_HELP}\n\nEnvironment: BLOCKSHIP_ADDR (default ${DEFAULT_ADDR}), BLOCKSHIP_TLS_CA, BLOCKSHIP_TLS_CERT, BLOCKSHIP_TLS_KEY, BLOCKSHIP_INSECURE.`,
+    )
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   registerAdminVerbs(program, run);

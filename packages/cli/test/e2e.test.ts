@@ -398,7 +398,7 @@ describe("failures: exit codes and messages", () => {
     const error = jsonOf<JsonError>(mismatch).error;
     expect(error).toMatchObject({ exit_code: 5, code: "MISMATCH", reason: "data_mismatch" });
     expect(error.message).toMatch(
-      /vol-1 on 127\.0\.0\.1:\d+ differs from .*other\.bin at byte 0 \(block 3\): expected 0xab/,
+      /vol-1 on 127\.0\.0\.1:\d+ differs from .*other\.bin at byte [0-9]+ \(block 3\): expected 0xab/,
     );
   });
 

@@ -41,6 +41,7 @@ export async function startAgent(
       dataDir,
       "--log-level",
       "warn",
+      ...(extraArgs.some((a) => a.startsWith("--tls-")) ? [] : ["--insecure"]),
       ...extraArgs,
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
@@ -82,8 +83,9 @@ export interface CliRun {
   readonly args: readonly string[];
 }
 
+/** blockctl runs plaintext against the plaintext test agents unless a test says otherwise. */
 function startBlockctl(args: readonly string[], env: Record<string, string | undefined>): ChildProcess {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, BLOCKSHIP_INSECURE: "true", ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
   return spawn(process.execPath, [BLOCKCTL, ...args], {
     cwd: REPO_ROOT,

@@ -24,6 +24,13 @@ export interface ReceiverAuthority {
   readonly role?: HandshakeResponse["role"];
 }
 
+/**
+ * The verified TLS identity of a caller: a string (mutual TLS, certificate verified), null (the
+ * server checks identities but the caller presented none), undefined (identities are not checked:
+ * plaintext or TLS without client certificates).
+ */
+export type PeerIdentity = string | null | undefined;
+
 export interface ReplicaReceiverOptions {
   readonly volume: Volume;
   readonly volumeId: string;
@@ -72,12 +79,15 @@ export class ReplicaReceiver {
     this.ackEveryBytes = opts.ackEveryBytes ?? 1024 * 1024;
   }
 
-  /** Recovery facts for the primary (returned even when the epochs differ; the primary compares). */
-  handshake(req: HandshakeRequest__Output): HandshakeResponse {
+  /**
+   * Recovery facts for the primary (returned even when the epochs differ; the primary compares).
+   * `peer`: the caller's verified TLS identity (see PeerIdentity).
+   */
+  handshake(req: HandshakeRequest__Output, peer?: PeerIdentity): HandshakeResponse {
     this.stats.handshakes++;
     requireVolumeId(req.volume_id);
     numFromWire(req.epoch, "epoch");
-    this.checkPeer(requireServerId(req.primary_server_id, "primary_server_id"), req.replica_server_id);
+    this.checkPeer(requireServerId(req.primary_server_id, "primary_server_id"), req.replica_server_id, peer);
     const v = this.volume;
     const auth = this.opts.authority();
     return {
@@ -89,16 +99,20 @@ export class ReplicaReceiver {
     };
   }
 
-  /** Serves one Ship stream whose first message (`first`) was already read; `next` reads the rest. */
+  /**
+   * Serves one Ship stream whose first message (`first`) was already read; `next` reads the rest.
+   * `peer`: the caller's verified TLS identity, rechecked against the assigned primary at every message.
+   */
   async serveShip(
     call: ShipCall,
     first: ShipRequest__Output,
     next: () => Promise<IteratorResult<ShipRequest__Output>>,
+    peer?: PeerIdentity,
   ): Promise<void> {
     if (this.stopError) throw this.stopError;
     let epoch: number;
     try {
-      epoch = this.admit(first);
+      epoch = this.admit(first, peer);
     } catch (err) {
       this.stats.rejectedStreams++;
       throw err;
@@ -121,7 +135,7 @@ export class ReplicaReceiver {
         n.catch(() => {}); // when `stopped` wins the race, a later rejection of n is nobody's business
         const r = await Promise.race([n, stopped]);
         if (r.done) break;
-        this.recheck(r.value, epoch);
+        this.recheck(r.value, epoch, peer);
         await session.handle(r.value);
       }
       await session.finish();
@@ -142,7 +156,7 @@ export class ReplicaReceiver {
 
   // ---- fencing ----------------------------------------------------------------------------------
 
-  private checkPeer(primaryServerId: string, replicaServerId: string): void {
+  private checkPeer(primaryServerId: string, replicaServerId: string, peer: PeerIdentity): void {
     if (replicaServerId !== this.opts.localServerId) {
       throw new RpcError(
         "unauthenticated_peer",
@@ -156,17 +170,39 @@ export class ReplicaReceiver {
         `${primaryServerId} is not the assigned primary of ${this.volumeId} (${assigned ?? "none assigned"})`,
       );
     }
+    this.checkPeerIdentity(peer, assigned);
+  }
+
+  /** With mutual TLS, the certificate identity must be the assigned primary's server_id. */
+  private checkPeerIdentity(peer: PeerIdentity, assigned: string | null): void {
+    if (peer === undefined) return;
+    if (peer === null) {
+      throw new RpcError(
+        "unauthenticated_peer",
+        `${this.volumeId}: the caller presented no verified certificate`,
+      );
+    }
+    if (peer !== assigned) {
+      throw new RpcError(
+        "unauthenticated_peer",
+        `certificate identity ${JSON.stringify(peer)} is not the assigned primary of ${this.volumeId} (${assigned ?? "none assigned"})`,
+      );
+    }
   }
 
   /** Validates the first message; returns the stream's epoch. */
-  private admit(first: ShipRequest__Output): number {
+  private admit(first: ShipRequest__Output, peer: PeerIdentity): number {
     const volumeId = requireVolumeId(first.volume_id);
     if (volumeId !== this.volumeId) {
       throw new RpcError("invalid_argument", `volume_id: stream for ${volumeId} reached ${this.volumeId}`);
     }
     const epoch = numFromWire(first.epoch, "epoch");
     if (epoch < 1) throw invalidArgument("epoch", "must be >= 1 on the first message of a Ship stream");
-    this.checkPeer(requireServerId(first.primary_server_id, "primary_server_id"), first.replica_server_id);
+    this.checkPeer(
+      requireServerId(first.primary_server_id, "primary_server_id"),
+      first.replica_server_id,
+      peer,
+    );
     const auth = this.opts.authority();
     if (!auth.accepting) {
       throw new RpcError("not_replica", `${this.volumeId} does not accept entries in its current role`, {
@@ -183,7 +219,7 @@ export class ReplicaReceiver {
   }
 
   /** Later messages: identity may only be repeated; the authority must still hold. */
-  private recheck(msg: ShipRequest__Output, epoch: number): void {
+  private recheck(msg: ShipRequest__Output, epoch: number, peer: PeerIdentity): void {
     if (
       (msg.volume_id !== "" && msg.volume_id !== this.volumeId) ||
       (msg.replica_server_id !== "" && msg.replica_server_id !== this.opts.localServerId) ||
@@ -195,6 +231,8 @@ export class ReplicaReceiver {
     if (msg.primary_server_id !== "" && msg.primary_server_id !== auth.primaryServerId) {
       throw new RpcError("invalid_argument", "identity changed mid-stream");
     }
+    // A reassignment to another primary ends this caller's stream.
+    this.checkPeerIdentity(peer, auth.primaryServerId);
     if (auth.epoch !== epoch || this.volume.epoch !== epoch) {
       throw new RpcError(
         "epoch_mismatch",

@@ -7,6 +7,8 @@ import {
   createControlClient,
   createHealthClient,
   deadlineIn,
+  type GetStatusRequest__Output,
+  type GetStatusResponse,
   type GetStatusResponse__Output,
   type HealthCheckResponse__Output,
   peerIdentity,
@@ -63,7 +65,7 @@ describe("TLS and mutual TLS on an in-process server", () => {
       handlers: {
         control: authorizeCalls(
           {
-            GetStatus: unaryHandler((_req, call) => {
+            GetStatus: unaryHandler<GetStatusRequest__Output, GetStatusResponse>((_req, call) => {
               seen.push(peerIdentity(call));
               return { report: { server_id: "srv-a", seq: "1", at_unix_ms: "0", volumes: [] } };
             }),

@@ -30,6 +30,8 @@ export async function startAgentChild(opts: {
   const entry = join(REPO_ROOT, `services/${opts.kind}-agent/src/main.ts`);
   const args = ["--import", "tsx", entry, "--listen", opts.listen ?? "127.0.0.1:0"];
   args.push("--server-id", opts.serverId, "--data-dir", opts.dataDir, "--log-level", "info");
+  // The demo stays on loopback and says so: plaintext only because it is asked for.
+  args.push("--insecure");
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(opts.logFile, { flags: "a" });
   child.stderr?.pipe(log, { end: false });
