@@ -24,7 +24,7 @@
  * (an {"case","error"} line when a case fails), then one human summary line. MB = 10^6 bytes.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Assignment, VolumeStatus__Output } from "@blockship/rpc";
 import { AgentFleet, type AgentHandle } from "../support/agents";
@@ -94,6 +94,8 @@ function report(name: string, m: Measured, baseline?: BaselineResult, goal?: num
     goal: goal ?? null,
     bytes: m.bytes,
     seconds: round(m.seconds),
+    // Other work on this shared 2-core machine skews every figure: the 1-minute load when printed.
+    load_1m: round(loadavg()[0] ?? 0),
     ...m.details,
   });
   return base === undefined ? value : value / base;
@@ -150,18 +152,16 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-/** Starts counting the agents' CPU time; the returned function reads seconds used since. */
-function cpuMeter(primary: AgentHandle, replica: AgentHandle): () => Record<string, number | null> {
-  const before = [cpuSeconds(primary.pid), cpuSeconds(replica.pid)];
-  return () => {
-    const after = [cpuSeconds(primary.pid), cpuSeconds(replica.pid)];
-    const used = (i: number) => {
-      const a = after[i];
-      const b = before[i];
-      return a === null || a === undefined || b === null || b === undefined ? null : round(a - b);
-    };
-    return { primary: used(0), replica: used(1) };
-  };
+/** Starts counting the agents' CPU time; the returned function reads seconds used since, per agent. */
+function cpuMeter(agents: Record<string, AgentHandle>): () => Record<string, number | null> {
+  const start = Object.entries(agents).map(([name, a]) => [name, a.pid, cpuSeconds(a.pid)] as const);
+  return () =>
+    Object.fromEntries(
+      start.map(([name, pid, before]) => {
+        const now = cpuSeconds(pid);
+        return [name, now === null || before === null ? null : round(now - before)];
+      }),
+    );
 }
 
 /** Fleets of the running case: `main` kills them if the run is interrupted. */
@@ -229,7 +229,7 @@ async function catchUpCase(): Promise<Measured> {
     throwIfNeedsRebuild(before);
     const gapLsns = Number(before.head_lsn) - Number(before.replicas[0]?.durable_lsn ?? 0);
     await replica.restart();
-    const cpu = cpuMeter(primary, replica);
+    const cpu = cpuMeter({ primary, replica });
     const started = performance.now();
     let catchingUpMs: number | null = null;
     await assign(replica, replicaAssignment(volumeId, EPOCH, primary));
@@ -288,7 +288,7 @@ async function rebuildCase(): Promise<Measured> {
       60_000,
     );
     await replica.restart();
-    const cpu = cpuMeter(primary, replica);
+    const cpu = cpuMeter({ primary, replica });
     const started = performance.now();
     const stageStartMs: Record<string, number> = {};
     let imageReceivedMs: number | null = null;
