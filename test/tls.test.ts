@@ -276,27 +276,26 @@ describe("tools against a TLS agent", () => {
 
   it("blockctl: TLS flags or env work, an identity not allowed exits 3, no transport choice is a usage error", async () => {
     const addr = ["--addr", primary.address];
-    const ok = await runBlockctl(["--json", ...addr, ...pki.blockctlArgs(MASTER), "status"]);
+    const master = pki.cert(MASTER);
+    // Each run is a process start: all at once, checked afterwards.
+    const [ok, viaEnv, operator, none, plaintext] = await Promise.all([
+      runBlockctl(["--json", ...addr, ...pki.blockctlArgs(MASTER), "status"]),
+      runBlockctl(["--json", ...addr, "status", VOLUME], {
+        BLOCKSHIP_TLS_CA: pki.ca.caFile,
+        BLOCKSHIP_TLS_CERT: master.certFile,
+        BLOCKSHIP_TLS_KEY: master.keyFile,
+      }),
+      runBlockctl(["--json", ...addr, ...pki.blockctlArgs("operator"), "status"]),
+      runBlockctl([...addr, "status"]),
+      runBlockctl([...addr, "--insecure", "--timeout-ms", "2000", "status"]),
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ server_id: "tls-p" });
-
-    const master = pki.cert(MASTER);
-    const viaEnv = await runBlockctl(["--json", ...addr, "status", VOLUME], {
-      BLOCKSHIP_TLS_CA: pki.ca.caFile,
-      BLOCKSHIP_TLS_CERT: master.certFile,
-      BLOCKSHIP_TLS_KEY: master.keyFile,
-    });
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
-
-    const operator = await runBlockctl(["--json", ...addr, ...pki.blockctlArgs("operator"), "status"]);
     expect(operator.code).toBe(3);
     expect(JSON.parse(operator.stdout).error).toMatchObject({ reason: "unauthenticated_peer" });
-
-    const none = await runBlockctl([...addr, "status"]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/choose how to reach the agent: --tls-ca FILE .* or --insecure/);
-
-    const plaintext = await runBlockctl([...addr, "--insecure", "--timeout-ms", "2000", "status"]);
     expect(plaintext.code).toBe(2);
     expect(plaintext.stderr).toMatch(/cannot reach agent/);
   });
