@@ -5,7 +5,7 @@ import type { BarrierOutcome, LiveShippingPolicy, ReplicaTarget, ShipperState, S
 import { BarrierBook } from "./barriers";
 import type { ShipperConfig } from "./config";
 import { assert, messageOf } from "./errors";
-import { classifyHandshake } from "./handshake";
+import { classifyHandshake, type ReplicaFacts, sameFacts } from "./handshake";
 import { InFlightWindow } from "./in-flight";
 import {
   cancelShipStream,
@@ -60,6 +60,9 @@ export class ReplicaShipper {
   private closed = false;
   private backoff: { cancel: () => void } | undefined;
   private loop: Promise<void> | undefined;
+  /** The replica's facts at the last handshake, and (divergent history) when needs_rebuild began. */
+  private lastReplicaFacts: ReplicaFacts | undefined;
+  private factsAtNeedsRebuild: ReplicaFacts | undefined;
   batchesSent = 0;
   private readonly onAppended = (): void => this.signal.wake();
 
@@ -159,37 +162,56 @@ export class ReplicaShipper {
 
   private async run(): Promise<void> {
     let backoffMs = this.cfg.reconnectMinMs;
-    while (!this.closed && this.state !== "needs_rebuild") {
-      // The phase gate comes before any dial.
-      if (!this.gateAllows(this.cursor > 0 ? this.cursor : this.deps.volume.headLsn + 1)) {
+    while (!this.closed) {
+      // needs_rebuild: probe with a handshake only (no stream, so no gate) every reconnectMaxMs
+      // until the replica was rebuilt; then this same loop catches it up from its new head.
+      const probing = this.needsRebuild();
+      if (probing) {
+        await this.sleep(this.cfg.reconnectMaxMs);
+        if (this.closed) break;
+      } else if (!this.gateAllows(this.cursor > 0 ? this.cursor : this.deps.volume.headLsn + 1)) {
+        // The phase gate comes before any dial.
         await this.signal.wait(this.cfg.gateRecheckMs);
         continue;
       }
       let streamed = false;
       try {
-        streamed = await this.session();
+        streamed = await this.session(probing);
       } catch (err) {
         if (err instanceof NeedsRebuild) {
           this.enterNeedsRebuild(err.message, true);
-          break;
+          continue;
         }
-        this.lastError = messageOf(err);
+        if (!this.needsRebuild()) this.lastError = messageOf(err); // a failed probe keeps the reason
+      }
+      if (this.needsRebuild() || this.closed) {
+        this.dropCall(`needs_rebuild: ${this.lastError ?? ""}`);
+        this.closeClient();
+        continue;
       }
       this.dropCall(`unavailable: ${this.lastError ?? "disconnected"}`);
-      if (this.closed || this.needsRebuild()) break;
+      if (this.state === "disconnected") continue; // left needs_rebuild, held by the gate
       this.setState("degraded");
       if (streamed) backoffMs = this.cfg.reconnectMinMs;
-      const sleep = cancellableSleep(backoffMs);
-      this.backoff = sleep;
-      await sleep.done;
-      this.backoff = undefined;
+      await this.sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, this.cfg.reconnectMaxMs);
     }
   }
 
-  /** Handshake, open the stream, pump until it ends. Resolves true if the stream got going. */
-  private async session(): Promise<boolean> {
-    this.setState("connecting");
+  /** Back-off or probe interval; only close() (or entering needs_rebuild) ends it early. */
+  private async sleep(ms: number): Promise<void> {
+    const sleep = cancellableSleep(ms);
+    this.backoff = sleep;
+    await sleep.done;
+    this.backoff = undefined;
+  }
+
+  /**
+   * Handshake, open the stream, pump until it ends. Resolves true if the stream got going. While
+   * `probing` (needs_rebuild) the handshake alone decides: still unrecoverable → false, state kept.
+   */
+  private async session(probing: boolean): Promise<boolean> {
+    if (!probing) this.setState("connecting");
     this.closeClient();
     this.client = this.deps.connect(this.target.address);
     const v = this.deps.volume;
@@ -212,7 +234,23 @@ export class ReplicaShipper {
     // must not outlive a replica that lost its data (only lowered here; barriers raise it).
     if (verdict.kind !== "retry") this.barriers.lowerDurable(replica.durableLsn);
     if (verdict.kind === "retry") throw new Disconnect(verdict.reason);
-    if (verdict.kind === "needs_rebuild") throw new NeedsRebuild(verdict.reason);
+    if (verdict.kind === "needs_rebuild") {
+      if (probing) return false;
+      throw new NeedsRebuild(verdict.reason);
+    }
+    const rebuiltFacts = this.factsAtNeedsRebuild;
+    this.lastReplicaFacts = replica;
+    if (probing) {
+      // Divergent history passes the handshake: only a changed replica (rebuilt) is worth a stream.
+      if (rebuiltFacts !== undefined && sameFacts(rebuiltFacts, replica)) return false;
+      this.factsAtNeedsRebuild = undefined;
+      this.lastError = undefined;
+      this.setState("connecting"); // out of needs_rebuild: the agent may start a catch-up session
+      if (!this.gateAllows(verdict.cursor)) {
+        this.setState("disconnected");
+        return false;
+      }
+    }
     this.cursor = verdict.cursor;
     this.receivedLsn = verdict.cursor - 1;
     if (!this.pinAt(verdict.pinFromLsn)) {
@@ -398,6 +436,10 @@ export class ReplicaShipper {
   private enterNeedsRebuild(reason: string, unpin: boolean): void {
     if (this.state === "needs_rebuild" || this.closed) return;
     this.lastError = reason;
+    // A divergent replica looks fine to a handshake; the probe waits until its facts change.
+    this.factsAtNeedsRebuild = /^(log_mismatch|record_epoch)/.test(reason)
+      ? this.lastReplicaFacts
+      : undefined;
     if (unpin) this.deps.volume.unpinWal(this.target.replicaId);
     this.setState("needs_rebuild");
     this.dropCall(`needs_rebuild: ${reason}`);
