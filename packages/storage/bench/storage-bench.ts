@@ -93,7 +93,7 @@ async function volumeRandomIops(concurrency: number): Promise<number> {
     const elapsed = (performance.now() - start) / 1000;
     const st = vol.stats();
     log(
-      `c${concurrency}: ${ops} writes, ${st.syncs} group syncs, ${st.flusherCycles} flusher cycles, checkpoint ${st.checkpointLsn}/${st.headLsn}, soft delays ${st.admission.softDelays}`,
+      `c${concurrency}: ${ops} writes, ${st.admission.batches} append batches (${st.admission.durableBatches} O_DSYNC), ${st.syncs} group syncs, ${st.flusherCycles} flusher cycles, checkpoint ${st.checkpointLsn}/${st.headLsn}, soft delays ${st.admission.softDelays}`,
     );
     return ops / elapsed;
   });

@@ -11,6 +11,8 @@ export interface AdmissionConfig {
   maxSoftDelayMs: number;
   maxQueuedWrites: number;
   maxQueuedBytes: number;
+  /** Batches up to this size are written O_DSYNC (durable on completion) when the device can. */
+  durableAppendMaxBytes: number;
 }
 
 export interface RawAppendResult {
@@ -61,6 +63,8 @@ export interface AppenderHooks {
   failure(): StorageError | undefined;
   fail(err: StorageError): void;
   now(): number;
+  /** Records up to this LSN are durable (a durable append completed with nothing unsynced below it). */
+  noteDurable(lsn: number): void;
 }
 
 /**
@@ -83,7 +87,16 @@ export class Appender {
   private closedError: StorageError | undefined;
   /** The queue head does not fit under the hard watermark (writers are waiting for WAL space). */
   blocked = false;
-  readonly counters = { softDelays: 0, hardWaits: 0, timedOut: 0, batches: 0, queueRejects: 0 };
+  readonly counters = {
+    softDelays: 0,
+    hardWaits: 0,
+    timedOut: 0,
+    batches: 0,
+    durableBatches: 0,
+    queueRejects: 0,
+  };
+  /** Last LSN written by a plain (not O_DSYNC) batch: durable only after the next full sync. */
+  private plainAppendedLsn = 0;
 
   constructor(
     private readonly state: VolumeState,
@@ -366,9 +379,13 @@ export class Appender {
   private async issue(batch: Batch): Promise<void> {
     const s = this.state;
     this.counters.batches++;
+    const bytes = s.reservedOffset - batch.startOffset;
+    const durable = this.device.writevDurable !== undefined && bytes <= this.cfg.durableAppendMaxBytes;
     try {
       for (const seg of batch.segments) {
-        await this.device.writev(seg.bufs, s.geo.walOffsetBytes + seg.phys);
+        const at = s.geo.walOffsetBytes + seg.phys;
+        if (durable) await this.device.writevDurable!(seg.bufs, at);
+        else await this.device.writev(seg.bufs, at);
       }
     } catch (err) {
       // Nothing after startOffset was acknowledged: give the space and the LSNs back.
@@ -398,6 +415,12 @@ export class Appender {
       }
     }
     s.appendedOffset = s.reservedOffset;
+    if (durable) {
+      this.counters.durableBatches++;
+      // O_DSYNC covers only this batch's range: it makes the log durable up to here only if every
+      // earlier plain batch has been synced already.
+      if (s.durableLsn >= this.plainAppendedLsn) this.hooks.noteDurable(s.appendedLsn);
+    } else this.plainAppendedLsn = s.appendedLsn;
     this.hooks.onAppended(s.appendedLsn);
   }
 

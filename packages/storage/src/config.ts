@@ -21,6 +21,11 @@ export interface VolumeTuning {
   /** Bounds on writers queued for admission (beyond them: `wal_full` at once). */
   maxQueuedWrites?: number;
   maxQueuedBytes?: number;
+  /**
+   * Append batches up to this many bytes are written O_DSYNC (durable when written, syncing only
+   * their own range) on devices that support it; larger ones are synced by group commit. 0 disables.
+   */
+  durableAppendMaxBytes?: number;
   /** Largest single write/trim; default min(8 MiB, hard watermark bytes / 4). */
   maxWriteBytes?: number;
   /** Retention budgets for WAL pins. */
@@ -50,6 +55,7 @@ export interface ResolvedTuning {
   maxSoftDelayMs: number;
   maxQueuedWrites: number;
   maxQueuedBytes: number;
+  durableAppendMaxBytes: number;
   maxWriteBytes: number;
   retentionMaxAgeMs: number;
   retentionMaxHeldBytes: number;
@@ -63,6 +69,11 @@ export const MIN_WAL_SIZE_BYTES = 16 * 1024;
 
 function bad(message: string): never {
   throw new StorageError("invalid_argument", message);
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0) bad(`${name} must be >= 0 (got ${v})`);
+  return v;
 }
 
 function positive(name: string, v: number): number {
@@ -111,6 +122,7 @@ export function resolveTuning(t: VolumeTuning, walSizeBytes: number, blockSize: 
       positive("maxQueuedBytes", t.maxQueuedBytes ?? 256 * 1024 * 1024),
       maxWriteBytes,
     ),
+    durableAppendMaxBytes: nonNegative("durableAppendMaxBytes", t.durableAppendMaxBytes ?? 1024 * 1024),
     maxWriteBytes,
     retentionMaxAgeMs: positive("retentionMaxAgeMs", t.retentionMaxAgeMs ?? 5 * 60 * 1000),
     retentionMaxHeldBytes: positive("retentionMaxHeldBytes", maxHeld),

@@ -13,6 +13,8 @@ export interface CrashChooser {
 interface PendingWrite {
   offsetBytes: number;
   data: Buffer;
+  /** Issue order: a sync covers every write issued before it started. */
+  seq: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export class SimDevice implements BlockDevice {
   private readonly durable: Buffer;
   private readonly current: Buffer;
   private pending: PendingWrite[] = [];
+  private nextSeq = 0;
   private closed = false;
   /** Fault injection: return an Error to fail the next write/sync with it. */
   failWrite: ((offsetBytes: number, lengthBytes: number) => Error | undefined) | undefined;
@@ -57,7 +60,35 @@ export class SimDevice implements BlockDevice {
     let pos = offsetBytes;
     for (const b of bufs) {
       b.copy(this.current, pos);
-      this.pending.push({ offsetBytes: pos, data: Buffer.from(b) });
+      this.pending.push({ offsetBytes: pos, data: Buffer.from(b), seq: this.nextSeq++ });
+      pos += b.length;
+    }
+  }
+
+  /** O_DSYNC-like: this range is durable on return; other unsynced writes stay unsynced. */
+  async writevDurable(bufs: readonly Buffer[], offsetBytes: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    this.checkRange(offsetBytes, total);
+    const failure = this.failWrite?.(offsetBytes, total);
+    await Promise.resolve();
+    if (failure) throw failure;
+    this.writeCount++;
+    const end = offsetBytes + total;
+    // The page cache holds only the newest bytes of a range, so older unsynced writes to it can no
+    // longer reach the disk over these: cut them out of the pending list.
+    this.pending = this.pending.flatMap((w) => {
+      const wEnd = w.offsetBytes + w.data.length;
+      if (wEnd <= offsetBytes || w.offsetBytes >= end) return [w];
+      const pieces: PendingWrite[] = [];
+      if (w.offsetBytes < offsetBytes)
+        pieces.push({ ...w, data: w.data.subarray(0, offsetBytes - w.offsetBytes) });
+      if (wEnd > end) pieces.push({ ...w, offsetBytes: end, data: w.data.subarray(end - w.offsetBytes) });
+      return pieces;
+    });
+    let pos = offsetBytes;
+    for (const b of bufs) {
+      b.copy(this.current, pos);
+      b.copy(this.durable, pos);
       pos += b.length;
     }
   }
@@ -65,11 +96,12 @@ export class SimDevice implements BlockDevice {
   async sync(): Promise<void> {
     const failure = this.failSync?.();
     // Writes issued before the sync started are the ones it covers.
-    const covered = this.pending.length;
+    const upTo = this.nextSeq;
     await Promise.resolve();
     if (failure) throw failure;
     this.syncCount++;
-    const done = this.pending.splice(0, covered);
+    const done = this.pending.filter((w) => w.seq < upTo);
+    this.pending = this.pending.filter((w) => w.seq >= upTo);
     for (const w of done) w.data.copy(this.durable, w.offsetBytes);
   }
 

@@ -31,6 +31,8 @@ export interface VolumeStats {
     hardWaits: number;
     timedOut: number;
     batches: number;
+    /** Append batches written O_DSYNC (durable without a group-commit sync). */
+    durableBatches: number;
     queueRejects: number;
   };
 }

@@ -96,6 +96,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       failure,
       fail,
       now: () => performance.now(), // admission deadlines use real time; only retention takes the injectable clock
+      noteDurable: (lsn) => this.groupCommit.noteDurable(lsn),
     });
     this.groupCommit = new GroupCommit(this.state, shared, this.appender, this.gate, { failure, fail });
     this.retention = new Retention(

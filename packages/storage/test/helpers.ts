@@ -23,7 +23,8 @@ export async function simVolume(
   opts: Partial<CreateOptions & OpenOptions> = {},
 ): Promise<{ vol: Volume; dev: SimDevice; staging: SimStaging; opts: CreateOptions & OpenOptions }> {
   const staging = new SimStaging();
-  const full = { ...SMALL, flushIntervalMs: 60_000, staging, ...opts };
+  // Plain appends + group-commit fdatasync unless a test asks for O_DSYNC appends (durableAppendMaxBytes).
+  const full = { ...SMALL, flushIntervalMs: 60_000, durableAppendMaxBytes: 0, staging, ...opts };
   const dev = deviceFor(full);
   const vol = await Volume.create(dev, full);
   return { vol, dev, staging, opts: full };

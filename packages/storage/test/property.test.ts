@@ -63,8 +63,14 @@ describe("property: crash at a random point", () => {
         fc.nat(10),
         fc.integer({ min: 1, max: 0x7fffffff }),
         fc.integer({ min: 0, max: 6 }),
-        async (ops, inFlightTail, seed, turnsBeforeCrash) => {
-          const { vol, dev, opts } = await simVolume({ volumeSizeBytes: BLOCKS * BS, flusherWatermark: 0.4 });
+        // 0: plain appends only; otherwise small batches are O_DSYNC and large ones plain, mixed.
+        fc.constantFrom(0, 1200, 1 << 20),
+        async (ops, inFlightTail, seed, turnsBeforeCrash, durableAppendMaxBytes) => {
+          const { vol, dev, opts } = await simVolume({
+            volumeSizeBytes: BLOCKS * BS,
+            flusherWatermark: 0.4,
+            durableAppendMaxBytes,
+          });
           const log: Array<{ lba: number; blocks: number; data: Buffer | undefined }> = [];
           let durable = 0;
           const submit = (op: Op): Promise<unknown> => {
