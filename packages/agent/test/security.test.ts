@@ -201,6 +201,27 @@ describe("an in-process agent with mutual TLS and a Control allow-list", () => {
     expect(err && reasonOf(err)).toBe("unauthenticated_peer");
   });
 
+  it("the allow-list also guards server streams (WatchStatus)", async () => {
+    const client = createControlClient(agent.address, {
+      credentials: channelCredentials({
+        mode: "tls",
+        caPem: ca.caPem,
+        certPem: operator.certPem,
+        keyPem: operator.keyPem,
+      }),
+    });
+    try {
+      const stream = client.WatchStatus({ volume_ids: [], interval_ms: 0 }, deadlineIn(5_000));
+      const err = await new Promise<ServiceError>((resolve, reject) => {
+        stream.on("data", () => reject(new Error("a refused caller got a status report")));
+        stream.on("error", resolve);
+      });
+      expect(reasonOf(err)).toBe("unauthenticated_peer");
+    } finally {
+      closeClient(client);
+    }
+  });
+
   it("kubelet-style plaintext probes get health on the health-only port", async () => {
     const health = createHealthClient(agent.healthAddress as string);
     try {
