@@ -87,6 +87,7 @@ describe("buf curl against the in-process server", () => {
       "recovery_target",
       "primary_server_id",
       "primary_address",
+      "rebuild_rate_limit_bytes_per_second",
     ]);
     // Comments travel as source_code_info, so describe tools (grpcurl describe) show them.
     const locations = (file?.sourceCodeInfo as { location?: { path: number[]; leadingComments?: string }[] })
