@@ -44,6 +44,12 @@ export interface RebuildSourceOptions {
   readonly authorizeCaller?: (call: ServerCallLike, replicaServerId: string) => void;
   /** How long a broken (or finished) stream's WAL pin is kept for a resume or the shipper's hand-over (default 60 s). */
   readonly pinGraceMs?: number;
+  /**
+   * While a stream makes progress its pin cannot advance (the tail starts at base + 1), so storage's
+   * max-age budget would release it during a long (rate-limited) copy. The stream renews the pin's
+   * age this often (default 10 s); the byte budget still applies.
+   */
+  readonly pinRefreshMs?: number;
   /** Bytes of WAL records per tail message (default 512 KiB). */
   readonly tailBatchBytes?: number;
   /** Messages handed to grpc-js and not yet written, per stream (default 2). */
@@ -96,6 +102,7 @@ export class RebuildSource {
   private readonly slots = new WeakMap<Volume, Map<string, Slot>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pinGraceMs: number;
+  private readonly pinRefreshMs: number;
   private readonly tailBatchBytes: number;
   private readonly maxInFlight: number;
   private readonly burstSeconds: number;
@@ -105,10 +112,12 @@ export class RebuildSource {
     private readonly opts: RebuildSourceOptions = {},
   ) {
     this.pinGraceMs = opts.pinGraceMs ?? 60_000;
+    this.pinRefreshMs = opts.pinRefreshMs ?? 10_000;
     this.tailBatchBytes = opts.tailBatchBytes ?? 512 * 1024;
     this.maxInFlight = opts.maxInFlightMessages ?? 2;
     this.burstSeconds = opts.burstSeconds ?? 0.05;
     if (!(this.pinGraceMs >= 0)) throw new RangeError("pinGraceMs must be >= 0");
+    if (!(this.pinRefreshMs > 0)) throw new RangeError("pinRefreshMs must be > 0");
     if (!(Number.isSafeInteger(this.tailBatchBytes) && this.tailBatchBytes > 0))
       throw new RangeError("tailBatchBytes must be > 0");
     if (!(Number.isSafeInteger(this.maxInFlight) && this.maxInFlight >= 1))
@@ -171,6 +180,7 @@ export class RebuildSource {
     const outbox = new Outbox(call, this.maxInFlight, ac.signal);
     let outcome: RebuildStreamReport["outcome"] = "failed";
     let reason: string | undefined;
+    const refresh = { atMs: Date.now() };
     const progress: ImageStreamProgress = { imageBytes: 0, tailBytes: 0, tailBatches: 0, lastLsn: baseLsn };
     try {
       const finished = await streamImageAndTail({
@@ -182,7 +192,10 @@ export class RebuildSource {
         bucket,
         outbox,
         signal: ac.signal,
-        check: () => checkAuthority(host.authority(), f),
+        check: () => {
+          checkAuthority(host.authority(), f);
+          this.renewPinAge(v, owner, refresh);
+        },
         progress,
       });
       if (!finished) {
@@ -241,6 +254,20 @@ export class RebuildSource {
       throw err;
     }
     return base;
+  }
+
+  /**
+   * Storage keeps a pin's age unless the pin moves; re-pinning at the same LSN right after unpinning
+   * (synchronously: nothing can recycle in between) starts a new age for a stream that is alive.
+   */
+  private renewPinAge(v: Volume, owner: string, refresh: { atMs: number }): void {
+    const now = Date.now();
+    if (now - refresh.atMs < this.pinRefreshMs) return;
+    refresh.atMs = now;
+    const lsn = v.pinnedLsn(owner);
+    if (lsn === undefined) return; // released: the needsRebuild listener ends the stream
+    v.unpinWal(owner);
+    v.pinWal(owner, lsn);
   }
 
   private afterStream(

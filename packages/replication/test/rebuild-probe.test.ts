@@ -64,13 +64,15 @@ describe("shipper after needs_rebuild: handshake probes, then catch-up once the 
     // The replica rebuilds (REBUILDING: it accepts no entries meanwhile) while writes go on.
     b.auth.accepting = false;
     let tag = 2;
+    const during: Promise<number>[] = [];
     const result = await pull(b.volume, src.address, {
       replicaServerId: "srv-b",
       onProgress: () => {
-        void primary.write(tag % 512, block(tag % 512, tag));
+        during.push(primary.write(tag % 512, block(tag % 512, tag)));
         tag++;
       },
     });
+    await Promise.all(during);
     expect(result.lastLsn).toBeGreaterThan(200);
     b.auth.accepting = true;
     // The next probe finds it servable: out of needs_rebuild, catch-up from its head, then in sync.

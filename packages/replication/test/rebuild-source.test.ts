@@ -1,7 +1,7 @@
 import { RpcError, reasonOf, type StreamBaseRequest, type StreamBaseResponse__Output } from "@blockship/rpc";
 import type { Volume } from "@blockship/storage";
 import { status } from "@grpc/grpc-js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rebuildPinOwner } from "../src/rebuild-source";
 import { BS, block, makeVolume, tmpDir, VOLUME_ID } from "./helpers";
 import { REBUILDER_ID, SourceNode } from "./rebuild-helpers";
@@ -41,41 +41,40 @@ const good = (over: Partial<StreamBaseRequest> = {}): StreamBaseRequest => ({
   ...over,
 });
 
-describe("Rebuild.StreamBase on the primary", () => {
+/** A primary with 32 checkpointed writes and its Rebuild service (TLS check refuses one caller). */
+async function setup(): Promise<{ tmp: ReturnType<typeof tmpDir>; primary: Volume; src: SourceNode }> {
+  const tmp = tmpDir();
+  const primary = await makeVolume(tmp.dir, "p", { volumeSizeBytes: SIZE });
+  for (let lba = 0; lba < 32; lba++) await primary.write(lba, block(lba, 1));
+  await primary.checkpoint();
+  const src = new SourceNode(primary, {
+    authorizeCaller: (_call, id) => {
+      if (id === "srv-tls-mismatch")
+        throw new RpcError("unauthenticated_peer", "certificate names another server");
+    },
+  });
+  src.auth.replicaServerIds.add("srv-tls-mismatch");
+  await src.start();
+  return { tmp, primary, src };
+}
+
+async function teardown(tmp: ReturnType<typeof tmpDir>, primary: Volume, src: SourceNode): Promise<void> {
+  await src.stop();
+  await primary.close();
+  tmp.cleanup();
+}
+
+describe("Rebuild.StreamBase refuses bad requests (code + reason, nothing sent, nothing pinned)", () => {
   let tmp: ReturnType<typeof tmpDir>;
   let primary: Volume;
   let src: SourceNode;
 
-  beforeEach(async () => {
-    tmp = tmpDir();
-    primary = await makeVolume(tmp.dir, "p", { volumeSizeBytes: SIZE });
-    for (let lba = 0; lba < 32; lba++) await primary.write(lba, block(lba, 1));
-    await primary.checkpoint();
-    src = new SourceNode(primary, {
-      authorizeCaller: (_call, id) => {
-        if (id === "srv-tls-mismatch")
-          throw new RpcError("unauthenticated_peer", "certificate names another server");
-      },
-    });
-    src.auth.replicaServerIds.add("srv-tls-mismatch");
-    await src.start();
+  beforeAll(async () => {
+    ({ tmp, primary, src } = await setup());
   });
 
-  afterEach(async () => {
-    await src.stop();
-    await primary.close();
-    tmp.cleanup();
-  });
-
-  it("streams chunks in offset order, then Done with the base (no tail when idle)", async () => {
-    const r = await call(src, good());
-    expect(r.code).toBe(status.OK);
-    const chunks = r.messages.filter((m) => m.body === "chunk").map((m) => m.chunk);
-    expect(chunks).toHaveLength(SIZE / (16 * BS));
-    expect(chunks.map((c) => Number(c?.offset_bytes))).toEqual(chunks.map((_, i) => i * 16 * BS));
-    expect(chunks.every((c) => c?.base_lsn === "32" && c?.total_size_bytes === String(SIZE))).toBe(true);
-    expect(r.messages.at(-1)).toMatchObject({ body: "done", done: { base_lsn: "32", last_lsn: "32" } });
-    expect(chunks[1]?.data.subarray(0, BS).equals(block(16, 1))).toBe(true);
+  afterAll(async () => {
+    await teardown(tmp, primary, src);
   });
 
   it.each<[string, Partial<StreamBaseRequest>, number, string]>([
@@ -128,6 +127,31 @@ describe("Rebuild.StreamBase on the primary", () => {
     expect({ code: r.code, reason: r.reason }).toEqual({ code, reason });
     expect(r.messages).toHaveLength(0);
     expect(primary.pinnedLsn(rebuildPinOwner(REBUILDER_ID))).toBeUndefined();
+  });
+});
+
+describe("Rebuild.StreamBase on the primary", () => {
+  let tmp: ReturnType<typeof tmpDir>;
+  let primary: Volume;
+  let src: SourceNode;
+
+  beforeEach(async () => {
+    ({ tmp, primary, src } = await setup());
+  });
+
+  afterEach(async () => {
+    await teardown(tmp, primary, src);
+  });
+
+  it("streams chunks in offset order, then Done with the base (no tail when idle)", async () => {
+    const r = await call(src, good());
+    expect(r.code).toBe(status.OK);
+    const chunks = r.messages.filter((m) => m.body === "chunk").map((m) => m.chunk);
+    expect(chunks).toHaveLength(SIZE / (16 * BS));
+    expect(chunks.map((c) => Number(c?.offset_bytes))).toEqual(chunks.map((_, i) => i * 16 * BS));
+    expect(chunks.every((c) => c?.base_lsn === "32" && c?.total_size_bytes === String(SIZE))).toBe(true);
+    expect(r.messages.at(-1)).toMatchObject({ body: "done", done: { base_lsn: "32", last_lsn: "32" } });
+    expect(chunks[1]?.data.subarray(0, BS).equals(block(16, 1))).toBe(true);
   });
 
   it("not primary → FAILED_PRECONDITION not_primary", async () => {
@@ -199,5 +223,46 @@ describe("Rebuild.StreamBase on the primary", () => {
     expect(await ended).toMatchObject({ outcome: "cancelled" });
     client.close();
     expect(primary.pinnedLsn(rebuildPinOwner(REBUILDER_ID))).toBe(33);
+  });
+});
+
+describe("a long rebuild stream and storage's pin age budget", () => {
+  const run = async (pinRefreshMs: number): Promise<Outcome> => {
+    const tmp = tmpDir();
+    const primary = await makeVolume(tmp.dir, "p", {
+      volumeSizeBytes: SIZE,
+      retentionMaxAgeMs: 150,
+      retentionCheckIntervalMs: 10,
+    });
+    const src = new SourceNode(primary, { pinRefreshMs });
+    try {
+      for (let lba = 0; lba < 16; lba++) await primary.write(lba, block(lba, 1));
+      await primary.checkpoint();
+      await src.start();
+      src.rates.defaultRateBytesPerSecond = SIZE * 2; // ~0.5 s for the image, > the age budget
+      let n = 0;
+      // Writes during the copy: the pin holds WAL bytes, so its age counts.
+      return await call(src, good(), () => {
+        primary.write(n % 64, block(n % 64, 2 + n++)).catch(() => {}); // may still run at close
+      });
+    } finally {
+      await src.stop();
+      await primary.close();
+      tmp.cleanup();
+    }
+  };
+
+  it("a stream that makes progress renews its pin's age and completes", async () => {
+    const r = await run(20);
+    expect(r.code).toBe(status.OK);
+    expect(r.messages.at(-1)?.body).toBe("done");
+  });
+
+  it("without renewal storage releases the pin and the stream ends with wal_recycled at once", async () => {
+    const r = await run(60_000);
+    expect({ code: r.code, reason: r.reason }).toEqual({
+      code: status.FAILED_PRECONDITION,
+      reason: "wal_recycled",
+    });
   });
 });
