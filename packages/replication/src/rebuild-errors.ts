@@ -56,7 +56,11 @@ export function classifyAttemptError(err: unknown): {
 } {
   if (err instanceof RebuildError) {
     const verdict: AttemptVerdict =
-      err.reason === "base_changed" ? "restart" : err.reason === "idle_timeout" ? "resume" : "fatal";
+      err.reason === "base_changed" || err.reason === "epoch_changed"
+        ? "restart"
+        : err.reason === "idle_timeout"
+          ? "resume"
+          : "fatal";
     return { verdict, reason: err.reason, message: messageOf(err) };
   }
   if (isStorageError(err)) return { verdict: "fatal", reason: err.reason, message: messageOf(err) };

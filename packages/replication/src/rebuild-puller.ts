@@ -123,6 +123,13 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
             }),
         });
         if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled");
+        if (epochNow() !== epoch) {
+          // Re-assigned meanwhile: an image pulled at the old epoch must not be committed.
+          throw new RebuildError(
+            "epoch_changed",
+            `the epoch moved from ${epoch} to ${epochNow()} during the pull`,
+          );
+        }
         try {
           await v.commitInstall(r.baseLsn, epoch, { imageHighLsn: r.lastLsn });
         } catch (err) {

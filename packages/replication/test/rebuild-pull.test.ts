@@ -136,6 +136,26 @@ describe("rebuild pull (base image + WAL tail over gRPC)", () => {
     expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
   });
 
+  it("an epoch change during the pull starts over from offset 0 at the new epoch", async () => {
+    for (let lba = 0; lba < 1024; lba += 4) await write(lba, 8);
+    await primary.checkpoint();
+    let epoch = 1;
+    const result = await pull(target, src.address, {
+      epoch: () => epoch,
+      onProgress: (pr) => {
+        if (epoch === 1 && pr.bytesDone >= SIZE / 2) {
+          epoch = 2; // the master re-assigned both copies
+          src.auth.epoch = 2;
+        }
+      },
+    });
+    expect(result.resumes).toBeGreaterThanOrEqual(1);
+    expect(result.bytesTransferred).toBeGreaterThan(SIZE + SIZE / 4);
+    expect(src.reports.at(-1)).toMatchObject({ outcome: "done", resumeOffsetBytes: 0 });
+    expect(target.epoch).toBe(2);
+    expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
+  });
+
   it("abort leaves the previous data readable and the install discarded", async () => {
     for (let lba = 0; lba < 64; lba++) {
       await target.write(lba, block(lba, 99));
