@@ -153,7 +153,15 @@ export class RebuildSource {
     this.cancelGrace(slot);
     const ac = new AbortController();
     slot.active = ac;
-    const baseLsn = this.pinBase(v, owner, f);
+    let baseLsn: number;
+    try {
+      baseLsn = this.pinBase(v, owner, f);
+    } catch (err) {
+      // Refused before streaming (wal_recycled, ...): whatever pin this replica had ages out.
+      slot.active = undefined;
+      this.startGrace(v, owner, slot);
+      throw err;
+    }
 
     const rate = effectiveRate(
       f.rateLimitBytesPerSecond,
