@@ -7,7 +7,6 @@ import {
   serverStreamHandler,
 } from "@blockship/rpc";
 import { isStorageError, type NeedsRebuildEvent, type Volume } from "@blockship/storage";
-import { status } from "@grpc/grpc-js";
 import { messageOf } from "./errors";
 import { Outbox, type StreamBaseCall } from "./rebuild-outbox";
 import {
@@ -90,6 +89,9 @@ interface Slot {
   graceTimer: NodeJS.Timeout | undefined;
 }
 
+/** Abort reason of a stream whose caller went away (nobody to tell). */
+const CALLER_CANCELLED = Symbol("caller cancelled");
+
 /** Reasons after which a resume is pointless: the pin goes at once. */
 const DROP_PIN_REASONS = new Set(["not_primary", "epoch_mismatch", "unauthenticated_peer", "wal_recycled"]);
 
@@ -148,7 +150,7 @@ export class RebuildSource {
     const owner = rebuildPinOwner(f.replicaServerId);
     const slot = this.slotOf(v, owner);
     slot.active?.abort(
-      new RpcError("superseded", "a newer rebuild stream took over", { code: status.ABORTED }),
+      new RpcError("shutting_down", "superseded: a newer StreamBase from the same replica took over"),
     );
     this.cancelGrace(slot);
     const ac = new AbortController();
@@ -172,7 +174,7 @@ export class RebuildSource {
       rate > 0
         ? new TokenBucket(rate, rate * this.burstSeconds, this.opts.rateClock ?? realRateClock)
         : undefined;
-    const onCancelled = (): void => ac.abort(new RpcError("shutting_down", "the caller cancelled"));
+    const onCancelled = (): void => ac.abort(CALLER_CANCELLED);
     call.on("cancelled", onCancelled);
     const onRelease = (ev: NeedsRebuildEvent): void => {
       if (ev.owner === owner) {
@@ -208,7 +210,7 @@ export class RebuildSource {
       });
       if (!finished) {
         const why: unknown = ac.signal.reason;
-        if (why instanceof RpcError && why.reason !== "shutting_down") throw why; // superseded, pin released
+        if (why !== CALLER_CANCELLED) throw why; // superseded, or the pin was released
         outcome = "cancelled";
         return;
       }

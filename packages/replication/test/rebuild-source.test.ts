@@ -211,7 +211,10 @@ describe("Rebuild.StreamBase on the primary", () => {
       src.rates.defaultRateBytesPerSecond = 0;
       second ??= call(src, good());
     });
-    expect({ code: old.code, reason: old.reason }).toEqual({ code: status.ABORTED, reason: "superseded" });
+    expect({ code: old.code, reason: old.reason }).toEqual({
+      code: status.UNAVAILABLE,
+      reason: "shutting_down",
+    });
     expect((await second)?.code).toBe(status.OK);
     // Cancelled by the caller: the pin stays (a resume may follow).
     const client = src.client();
