@@ -147,6 +147,15 @@ export class VolumeModel {
     }
   }
 
+  /** One 4 KiB write at a random block (light background load while something else is measured). */
+  async smallWrite(agent: AgentHandle, rand: () => number): Promise<void> {
+    const lba = Math.floor(rand() * this.blocks);
+    const data = patternBytes(BLOCK_BYTES, rand);
+    await write(agent, this.volumeId, lba, data);
+    data.copy(this.acked, lba * BLOCK_BYTES);
+    this.ops += 1;
+  }
+
   async flush(agent: AgentHandle): Promise<FlushResponse__Output> {
     const res = await flush(agent, this.volumeId);
     this.flushed = Buffer.from(this.acked);

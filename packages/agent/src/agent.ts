@@ -56,10 +56,13 @@ export class Agent {
     const security = options.security ?? loadAgentSecurity(config);
     const binding =
       options.binding ??
-      grpcReplicationBinding({
-        clientCredentials: security.clientCredentials,
-        ...(security.peerIdentity === undefined ? {} : { peerIdentity: security.peerIdentity }),
-      });
+      grpcReplicationBinding(
+        {
+          clientCredentials: security.clientCredentials,
+          ...(security.peerIdentity === undefined ? {} : { peerIdentity: security.peerIdentity }),
+        },
+        config.rebuildRateLimitBytesPerSecond,
+      );
     const feed = new ChangeFeed();
     // The registry reads the host at scrape time; the host is assigned before any scrape can run.
     let hostRef: VolumeHost | undefined;
@@ -79,6 +82,7 @@ export class Agent {
           grpcHandshake(config.serverId, config.barrierTimeoutMs, security.clientCredentials),
         ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
         onChange: () => feed.notify(),
+        rebuildRateLimitBytesPerSecond: config.rebuildRateLimitBytesPerSecond,
         onGateDenied: (volumeId, replicaId, reason) => metrics.events.gateDenied(volumeId, replicaId, reason),
       },
     });
@@ -111,8 +115,7 @@ export class Agent {
           replication: binding.serviceHandlers(
             (volumeId) => host.get(volumeId)?.runtime.receiver ?? undefined,
           ),
-          // Rebuild: every method answers UNIMPLEMENTED (reason unimplemented) until the recovery issue.
-          rebuild: {},
+          rebuild: binding.rebuildHandlers((volumeId) => host.get(volumeId)?.rebuildSource),
         },
         interceptors: [
           observeCalls((e) => {

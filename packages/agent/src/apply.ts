@@ -18,9 +18,10 @@ interface Planned {
 }
 
 function isUnchanged(h: HostedVolume, a: ParsedAssignment): boolean {
-  return (
-    sameAssignment(h.runtime.assignment, a) && h.fence.role === a.role && h.fence.masterEpoch === a.epoch
-  );
+  if (h.fence.masterEpoch !== a.epoch) return false;
+  if (sameAssignment(h.runtime.assignment, a) && h.fence.role === a.role) return true;
+  // The rebuild this REBUILDING assignment asked for already committed (the copy is REPLICA now).
+  return h.fence.role === "replica" && sameAssignment(h.completedRebuild, a);
 }
 
 /** Validation of the whole batch, against a simulation of the batch's own effects. */
@@ -81,6 +82,9 @@ export async function applyOne(
     // A demoted primary stops shipping once drained, before it turns STALE.
     await h.fence.apply(a, () => h.runtime.stopShipping());
     h.runtime.assignment = a;
+    h.completedRebuild = undefined;
+    // A (new) rebuild must commit before this copy may become REPLICA again.
+    if (a.role === "rebuilding") h.fence.rebuildCommitted = false;
     const executed = h.runtime.deliver(a);
     h.log.info(
       {

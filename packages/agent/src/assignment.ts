@@ -39,6 +39,8 @@ export interface ParsedAssignment {
   readonly primaryServerId: string;
   /** REBUILDING only. */
   readonly primaryAddress: string;
+  /** REBUILDING only: bytes per second, 0 = the agent's default. */
+  readonly rebuildRateLimitBytesPerSecond: number;
 }
 
 const RECOVERY: Readonly<Record<string, RecoveryTarget>> = {
@@ -105,7 +107,15 @@ export function parseAssignment(
       throw invalidArgument(f("primary_server_id"), `${primaryServerId} is this agent`);
     }
   }
-  if (role === "rebuilding") primaryAddress = requireAddress(a.primary_address, f("primary_address"));
+  let rebuildRateLimitBytesPerSecond = 0;
+  if (role === "rebuilding") {
+    primaryAddress = requireAddress(a.primary_address, f("primary_address"));
+    rebuildRateLimitBytesPerSecond = Number(
+      requireU64(a.rebuild_rate_limit_bytes_per_second, f("rebuild_rate_limit_bytes_per_second"), {
+        max: BigInt(Number.MAX_SAFE_INTEGER),
+      }),
+    );
+  }
   return {
     volumeId,
     epoch,
@@ -116,6 +126,7 @@ export function parseAssignment(
     recoveryTarget,
     primaryServerId,
     primaryAddress,
+    rebuildRateLimitBytesPerSecond,
   };
 }
 
@@ -131,6 +142,7 @@ export function sameAssignment(a: ParsedAssignment | undefined, b: ParsedAssignm
     a.recoveryTarget === b.recoveryTarget &&
     a.primaryServerId === b.primaryServerId &&
     a.primaryAddress === b.primaryAddress &&
+    a.rebuildRateLimitBytesPerSecond === b.rebuildRateLimitBytesPerSecond &&
     a.replicas.length === b.replicas.length &&
     a.replicas.every((r, i) => r.serverId === b.replicas[i]?.serverId && r.address === b.replicas[i]?.address)
   );

@@ -78,12 +78,14 @@ export function grpcHandshake(
   credentials?: ClientCredentialsFactory,
 ): HandshakeFn {
   return async (req) => {
-    const client = createReplicationClient(
-      req.address,
-      credentials === undefined
+    // A local subchannel pool: each attempt dials afresh instead of waiting out grpc-js's shared
+    // reconnect back-off (up to minutes) left behind by earlier failed attempts.
+    const client = createReplicationClient(req.address, {
+      channelOptions: { "grpc.use_local_subchannel_pool": 1 },
+      ...(credentials === undefined
         ? {}
-        : { credentials: credentials({ expectServerIdentity: serverOfReplica(req.replicaId) }) },
-    );
+        : { credentials: credentials({ expectServerIdentity: serverOfReplica(req.replicaId) }) }),
+    });
     try {
       const res = await unary<HandshakeResponse__Output>((cb) =>
         client.Handshake(

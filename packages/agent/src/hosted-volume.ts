@@ -1,9 +1,10 @@
 // One volume hosted by this agent: its storage, its fence and its protocol runtime.
 import type { Volume } from "@blockship/storage";
+import type { ParsedAssignment } from "./assignment";
 import type { Clock } from "./clock";
 import { Fence } from "./fence";
 import type { Logger } from "./log";
-import type { ReplicationBinding } from "./replication-port";
+import type { RebuildSourcePort, ReplicationBinding } from "./replication-port";
 import { type HandshakeFn, VolumeRuntime } from "./runtime";
 
 export interface HostedVolumeDeps {
@@ -17,12 +18,18 @@ export interface HostedVolumeDeps {
   readonly onChange: () => void;
   /** The live-shipping policy denied a replica (metrics). */
   readonly onGateDenied?: (volumeId: string, replicaId: string, reason: string | undefined) => void;
+  /** Default transfer rate of rebuilds this agent pulls (bytes/s, 0 = the primary's default). */
+  readonly rebuildRateLimitBytesPerSecond?: number;
+  /** Runs `fn` under this volume's lock (the one assignments take); set by the VolumeHost. */
+  readonly locked?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export class HostedVolume {
   readonly fence: Fence;
   readonly runtime: VolumeRuntime;
   readonly log: Logger;
+  /** What the Rebuild service serves from this volume (it checks role, epoch and caller itself). */
+  readonly rebuildSource: RebuildSourcePort;
 
   constructor(
     readonly volumeId: string,
@@ -33,6 +40,14 @@ export class HostedVolume {
     deps: HostedVolumeDeps,
   ) {
     this.log = deps.log.child({ volumeId });
+    this.rebuildSource = {
+      volume,
+      authority: () => ({
+        role: this.fence.role,
+        epoch: this.fence.masterEpoch,
+        replicaServerIds: new Set(this.runtime.assignment?.replicas.map((r) => r.serverId) ?? []),
+      }),
+    };
     this.fence = new Fence(
       {
         persistedEpoch: () => volume.epoch,
@@ -52,6 +67,18 @@ export class HostedVolume {
       log: this.log,
       handshake: deps.handshake,
       onChange: deps.onChange,
+      onRebuildCommitted: () => {
+        const locked = deps.locked ?? ((fn) => fn());
+        locked(() => this.becomeReplicaAfterRebuild()).catch((err: unknown) =>
+          this.log.error(
+            { err: err instanceof Error ? err.message : String(err) },
+            "REBUILDING → REPLICA failed",
+          ),
+        );
+      },
+      ...(deps.rebuildRateLimitBytesPerSecond === undefined
+        ? {}
+        : { rebuildRateLimitBytesPerSecond: deps.rebuildRateLimitBytesPerSecond }),
       ...(deps.onGateDenied === undefined
         ? {}
         : {
@@ -60,6 +87,26 @@ export class HostedVolume {
           }),
     });
   }
+
+  /**
+   * The rebuilt copy takes role REPLICA at the same epoch by itself (DESIGN §7), so the primary's
+   * shipper can reach it without waiting for the master. The REBUILDING assignment it completed is
+   * remembered: a re-delivery of it is a no-op, not a second rebuild.
+   */
+  private async becomeReplicaAfterRebuild(): Promise<void> {
+    const a = this.runtime.assignment;
+    if (a === undefined || a.role !== "rebuilding" || this.fence.role !== "rebuilding") return;
+    this.fence.rebuildCommitted = true;
+    const replica = { ...a, role: "replica" as const, primaryAddress: "", rebuildRateLimitBytesPerSecond: 0 };
+    await this.fence.apply(replica);
+    this.completedRebuild = a;
+    this.runtime.assignment = replica;
+    const executed = this.runtime.deliver(replica);
+    this.log.info({ epoch: a.epoch, executed }, "rebuild committed: REBUILDING → REPLICA");
+  }
+
+  /** The REBUILDING assignment whose rebuild committed here (re-deliveries of it change nothing). */
+  completedRebuild: ParsedAssignment | undefined;
 
   /** Whether writes are accepted right now, and why not. */
   writeBlockReason(): string {

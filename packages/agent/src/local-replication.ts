@@ -55,4 +55,8 @@ export const localReplication: ReplicationBinding = {
     return lsn;
   },
   serviceHandlers: () => ({}),
+  rebuildHandlers: () => ({}),
+  async pullRebuild() {
+    throw new RpcError("unimplemented", "rebuild needs the gRPC replication binding");
+  },
 };

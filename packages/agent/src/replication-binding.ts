@@ -1,9 +1,12 @@
 // The real data plane: @blockship/replication's cursor shippers, receiver and durable flush, over
 // gRPC clients from @blockship/rpc.
 import {
+  connectRebuild,
   connectReplication,
   durableFlush,
+  pullRebuild,
   ReplicaReceiver,
+  rebuildServiceHandlers,
   replicationServiceHandlers,
   ShipperGroup,
 } from "@blockship/replication";
@@ -25,7 +28,11 @@ export interface ReplicationSecurity {
 /** The real data plane over gRPC, plaintext (tests; the agent passes its security). */
 export const grpcReplication: ReplicationBinding = grpcReplicationBinding({});
 
-export function grpcReplicationBinding(security: ReplicationSecurity): ReplicationBinding {
+export function grpcReplicationBinding(
+  security: ReplicationSecurity,
+  /** Cap on the rate of every rebuild this agent serves (bytes/s, 0 = none). */
+  rebuildRateLimitBytesPerSecond = 0,
+): ReplicationBinding {
   const credentials = security.clientCredentials;
   return {
     name: "grpc",
@@ -71,6 +78,49 @@ export function grpcReplicationBinding(security: ReplicationSecurity): Replicati
         },
         security.peerIdentity === undefined ? {} : { peerIdentity: security.peerIdentity },
       ),
+    rebuildHandlers: (resolve) => {
+      const peerIdentity = security.peerIdentity;
+      return rebuildServiceHandlers(
+        (volumeId) => {
+          const source = resolve(volumeId);
+          if (source === undefined) {
+            throw new RpcError("volume_not_found", `no volume ${JSON.stringify(volumeId)} on this agent`);
+          }
+          return {
+            volume: source.volume,
+            authority: () => source.authority(),
+            maxRateBytesPerSecond: rebuildRateLimitBytesPerSecond,
+          };
+        },
+        peerIdentity === undefined
+          ? {}
+          : {
+              // Only the replica itself may pull its image (its certificate names its server_id).
+              authorizeCaller: (call, replicaServerId) => {
+                const identity = peerIdentity(call);
+                if (identity !== replicaServerId) {
+                  throw new RpcError(
+                    "unauthenticated_peer",
+                    `caller identity ${JSON.stringify(identity ?? "")} is not replica ${replicaServerId}`,
+                  );
+                }
+              },
+            },
+      );
+    },
+    pullRebuild: (p) =>
+      pullRebuild({
+        volume: p.volume,
+        volumeId: p.volumeId,
+        epoch: p.epoch,
+        replicaServerId: p.replicaServerId,
+        primaryAddress: p.primaryAddress,
+        connect: (address) =>
+          connectRebuild(address, credentials === undefined ? {} : { credentials: credentials() }),
+        rateLimitBytesPerSecond: p.rateLimitBytesPerSecond,
+        signal: p.signal,
+        onProgress: p.onProgress,
+      }),
   };
 }
 

@@ -1,7 +1,7 @@
 // What the agent needs from the data plane (packages/replication), as an interface: the agent is
 // built and tested against it, and `local-replication.ts` is the RF=1 stand-in used until (or
 // unless) the real binding is wired in `replication-binding.ts`.
-import type { ReplicationHandlers } from "@blockship/rpc";
+import type { RebuildHandlers, ReplicationHandlers } from "@blockship/rpc";
 import type { DurabilityMode, Volume } from "@blockship/storage";
 import type { Role } from "./roles";
 
@@ -77,6 +77,46 @@ export interface ReceiverPort {
   close?(): Promise<void> | void;
 }
 
+/** What the primary's Rebuild service needs to serve one volume. */
+export interface RebuildSourcePort {
+  readonly volume: Volume;
+  /** Read per message: a demotion or epoch change ends a running transfer. */
+  authority(): {
+    readonly role: Role;
+    readonly epoch: number;
+    readonly replicaServerIds: ReadonlySet<string>;
+  };
+}
+
+export interface RebuildProgressView {
+  readonly stage: "base" | "tail";
+  readonly bytesDone: number;
+  readonly totalBytes: number;
+  readonly baseLsn: number;
+  readonly lastLsn: number;
+  readonly resumes: number;
+}
+
+export interface RebuildPullParams {
+  readonly volume: Volume;
+  readonly volumeId: string;
+  readonly epoch: number;
+  readonly replicaServerId: string;
+  readonly primaryAddress: string;
+  /** 0 = the primary's default. */
+  readonly rateLimitBytesPerSecond: number;
+  readonly signal: AbortSignal;
+  readonly onProgress: (p: RebuildProgressView) => void;
+}
+
+export interface RebuildPullResult {
+  readonly baseLsn: number;
+  readonly lastLsn: number;
+  readonly totalBytes: number;
+  readonly bytesTransferred: number;
+  readonly resumes: number;
+}
+
 export interface ReplicationBinding {
   /** A short name for logs ("local" = RF=1 only). */
   readonly name: string;
@@ -90,4 +130,11 @@ export interface ReplicationBinding {
   durableFlush(volume: Volume, group: ShipperGroupPort | null, mode: DurabilityMode): Promise<number>;
   /** The Replication service, resolving a volume's receiver (undefined → volume_not_found). */
   serviceHandlers(resolve: (volumeId: string) => ReceiverPort | undefined): Partial<ReplicationHandlers>;
+  /** The Rebuild service (primary side), resolving a volume (undefined → volume_not_found). */
+  rebuildHandlers(resolve: (volumeId: string) => RebuildSourcePort | undefined): Partial<RebuildHandlers>;
+  /**
+   * Pulls a base image + WAL tail from the primary into this copy and commits it atomically
+   * (resuming broken transfers); on failure or abort the copy's previous state is intact.
+   */
+  pullRebuild(params: RebuildPullParams): Promise<RebuildPullResult>;
 }

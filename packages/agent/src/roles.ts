@@ -27,7 +27,7 @@ export function roleFromWire(role: WireRole): Role {
 const ALLOWED: Readonly<Record<Role, readonly Role[]>> = {
   none: ["primary", "replica", "rebuilding"],
   primary: ["draining", "stale"],
-  replica: ["primary"],
+  replica: ["primary", "rebuilding"],
   stale: ["rebuilding", "replica"],
   rebuilding: ["replica"],
   draining: ["stale"],

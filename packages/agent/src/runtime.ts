@@ -20,6 +20,8 @@ import { type HandshakeFn, runHandshake } from "./handshake";
 import type { Logger } from "./log";
 import type {
   LiveShippingPolicy,
+  RebuildProgressView,
+  RebuildPullResult,
   ReceiverAuthority,
   ReceiverPort,
   ReplicationBinding,
@@ -44,7 +46,26 @@ export interface RuntimeDeps {
   readonly onChange: () => void;
   /** The policy denied a replica the live tail (counted by metrics). */
   readonly onGateDenied?: (replicaId: string, reason: string | undefined) => void;
+  /** A rebuild of this copy committed: the host moves it REBUILDING → REPLICA (under its lock). */
+  readonly onRebuildCommitted?: () => void;
+  /** Default transfer rate of a rebuild this copy pulls (bytes/s, 0 = the primary's default). */
+  readonly rebuildRateLimitBytesPerSecond?: number;
 }
+
+/** A rebuild this copy is pulling (role REBUILDING). */
+interface RebuildPull {
+  readonly sessionId: SessionId;
+  readonly abort: AbortController;
+  progress: RebuildProgressView | undefined;
+}
+
+/** Back-off between catch-up sessions of a replica that stays away. */
+const SESSION_RETRY_MIN_MS = 250;
+const SESSION_RETRY_MAX_MS = 2000;
+
+/** Back-off between failed rebuild attempts of a copy that stays REBUILDING. */
+const REBUILD_RETRY_MIN_MS = 1000;
+const REBUILD_RETRY_MAX_MS = 30_000;
 
 interface CatchUpWatch {
   readonly sessionId: SessionId;
@@ -64,6 +85,15 @@ export class VolumeRuntime {
   private readonly catchUps = new Map<string, CatchUpWatch>();
   private readonly connected = new Set<string>();
   private readonly needsRebuild = new Map<string, string>();
+  private pull: RebuildPull | undefined;
+  /**
+   * Replicas the shipper lost after they were in sync: the live tail stays gated for them until
+   * a catch-up session (handshake → frozen target → barrier-confirmed) brought them back.
+   */
+  private readonly lost = new Set<string>();
+  private readonly sessionRetry = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>();
+  private rebuildRetryMs = REBUILD_RETRY_MIN_MS;
+  private rebuildRetry: NodeJS.Timeout | undefined;
   private closed = false;
   /** Highest LSN known durable under the volume's durability mode. */
   committedLsn: number;
@@ -81,10 +111,22 @@ export class VolumeRuntime {
    */
   readonly policy: LiveShippingPolicy = (replicaId, lsn) => {
     const state = this.execution.replicas.get(replicaId);
-    if (state?.sessionActive && state.sessionPhase === "catchup" && this.catchUps.has(replicaId)) {
-      return { allow: true };
+    const watch = this.catchUps.get(replicaId);
+    if (
+      state?.sessionActive &&
+      state.sessionPhase === "catchup" &&
+      watch !== undefined &&
+      lsn <= watch.targetLsn
+    ) {
+      return { allow: true }; // the session's own gap, up to its frozen target
     }
-    const d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
+    let d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
+    if (d.allow && this.lost.has(replicaId)) {
+      d = {
+        allow: false,
+        reason: `awaiting_catchup_session: ${replicaId} was disconnected; its gap is planned first`,
+      };
+    }
     if (d.allow) return { allow: true };
     this.deps.onGateDenied?.(replicaId, d.reason);
     return { allow: false, reason: d.reason };
@@ -94,7 +136,7 @@ export class VolumeRuntime {
     this.committedLsn = deps.volume.durableLsn;
     this.engine = new VolumeEngine({
       volumeId: deps.volumeId,
-      retention: new StorageRetention(deps.volume, () => this.committedLsn),
+      retention: new StorageRetention(deps.volume, () => deps.fence.role === "rebuilding"),
     });
     const snap = this.engine.snapshot();
     this.execution = snap.execution;
@@ -124,6 +166,14 @@ export class VolumeRuntime {
   needsRebuildReason(replicaId: string): string | undefined {
     return this.needsRebuild.get(replicaId);
   }
+
+  /** Progress of the rebuild this copy is pulling, if any. */
+  rebuildProgress(): RebuildProgressView | undefined {
+    return this.pull?.progress;
+  }
+
+  /** The last rebuild of this copy that committed. */
+  lastRebuild: (RebuildPullResult & { readonly durationMs: number }) | undefined;
 
   /** Feeds an applied assignment (fence already updated) and runs the resulting commands. */
   deliver(a: ParsedAssignment): string[] {
@@ -170,11 +220,15 @@ export class VolumeRuntime {
     this.group = null;
     this.catchUps.clear();
     this.connected.clear();
+    this.lost.clear();
+    for (const r of this.sessionRetry.values()) clearTimeout(r.timer);
+    this.sessionRetry.clear();
     if (group !== null) await group.close();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopPull();
     await this.stopShipping();
     const receiver = this.receiverPort;
     this.receiverPort = null;
@@ -201,6 +255,7 @@ export class VolumeRuntime {
       if (this.commandLog.length > COMMAND_LOG_LIMIT)
         this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
     }
+    this.reconcileLost();
     // The derived state may have changed the gate's answers: gated shippers ask again now.
     this.group?.policyChanged();
     this.deps.onChange();
@@ -254,32 +309,45 @@ export class VolumeRuntime {
         this.connectReplica(c.replicaId, c.sessionId, c.endpoint.dataAddr);
         return;
       case "start_catchup":
-        if (c.truncateToLsn > 0n) {
-          this.later({
-            type: "recovery_failed",
+        log.info(
+          {
             replicaId: c.replicaId,
             sessionId: c.sessionId,
-            reason: "replica_ahead_truncation_unsupported",
-          });
+            fromLsn: String(c.fromLsn),
+            targetLsn: String(c.targetLsn),
+          },
+          "catch-up planned",
+        );
+        if (c.truncateToLsn > 0n) {
+          // The copy holds history beyond this primary's head (a failed-over old primary's tail).
+          // Cutting it back is not supported here: it is rebuilt instead, never resurrected.
+          this.later({ type: "truncation_unsafe", replicaId: c.replicaId, sessionId: c.sessionId });
           return;
         }
         this.catchUps.set(c.replicaId, {
           sessionId: c.sessionId,
           targetLsn: Number(c.targetLsn),
-          reported: 0,
+          // The replica already holds everything up to the session's start.
+          reported: Number(c.fromLsn),
         });
         queueMicrotask(() => this.checkCatchUp(c.replicaId));
         return;
       case "start_rebuild":
-        this.later({
-          type: "recovery_failed",
-          replicaId: c.replicaId,
-          sessionId: c.sessionId,
-          reason: "rebuild_not_implemented",
-        });
+        if (this.deps.fence.role !== "rebuilding") {
+          // Rebuilds are pulled by the copy itself (Rebuild.StreamBase); a primary cannot push one.
+          this.later({
+            type: "recovery_failed",
+            replicaId: c.replicaId,
+            sessionId: c.sessionId,
+            reason: "rebuild_is_pulled_by_the_copy: assign ROLE_REBUILDING to the replica",
+          });
+          return;
+        }
+        this.startPull(c.replicaId, c.sessionId);
         return;
       case "stop_recovery":
         if (this.catchUps.get(c.replicaId)?.sessionId === c.sessionId) this.catchUps.delete(c.replicaId);
+        if (this.pull?.sessionId === c.sessionId) this.stopPull();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
         return;
       case "publish_projection":
@@ -333,19 +401,39 @@ export class VolumeRuntime {
   private onNeedsRebuild(replicaId: string, reason: string): void {
     this.needsRebuild.set(replicaId, reason);
     this.deps.log.warn({ replicaId, reason }, "replica needs a rebuild");
-    const watch = this.catchUps.get(replicaId);
-    if (watch !== undefined)
-      this.observe({ type: "recovery_failed", replicaId, sessionId: watch.sessionId, reason });
+    // The engine's sender follows the data plane's verdict (its session, if any, ends).
+    if (this.execution.replicas.has(replicaId))
+      this.observe({ type: "replica_needs_rebuild", replicaId, reason });
     else this.deps.onChange();
   }
 
   private onShipperState(status: ShipperStatusView): void {
-    if (status.state === "in_sync") this.needsRebuild.delete(status.replicaId);
+    const wasNeedsRebuild = this.needsRebuild.has(status.replicaId);
+    if (status.state !== "needs_rebuild") this.needsRebuild.delete(status.replicaId);
+    if (
+      wasNeedsRebuild &&
+      status.state !== "needs_rebuild" &&
+      this.execution.replicas.has(status.replicaId)
+    ) {
+      // The copy was rebuilt (the shipper's probe found it within the retained WAL again): a fresh
+      // catch-up session brings the engine's sender back to in_sync through the normal path.
+      this.deps.log.info({ replicaId: status.replicaId }, "replica is back within the retained WAL");
+      this.observe({ type: "start_recovery", replicaId: status.replicaId, kind: "catchup" });
+    }
     if (status.state === "in_sync" && !this.connected.has(status.replicaId)) {
       this.connected.add(status.replicaId);
       this.observe({ type: "shipper_connected" });
-    } else if (status.state !== "in_sync") {
-      this.connected.delete(status.replicaId);
+    } else if (status.state !== "in_sync" && status.state !== "catching_up") {
+      // Lost (disconnected, degraded, needs_rebuild): whatever it missed is planned by a session.
+      const wasConnected = this.connected.delete(status.replicaId);
+      if (wasConnected && this.execution.replicas.has(status.replicaId) && !this.lost.has(status.replicaId)) {
+        this.lost.add(status.replicaId);
+        this.deps.log.info(
+          { replicaId: status.replicaId, state: status.state },
+          "replica lost: live tail gated until a catch-up",
+        );
+        if (status.state !== "needs_rebuild") this.startCatchUpSession(status.replicaId);
+      }
     }
     this.checkCatchUp(status.replicaId);
     this.deps.onChange();
@@ -377,6 +465,144 @@ export class VolumeRuntime {
 
   private connectReplica(replicaId: string, sessionId: SessionId, address: string): void {
     runHandshake(this.deps, { replicaId, sessionId, address }, (event) => this.observe(event));
+  }
+
+  /** A fresh catch-up session for a lost replica (the engine dials it: handshake first). */
+  private startCatchUpSession(replicaId: string): void {
+    if (this.closed || this.deps.fence.role !== "primary") return;
+    if (this.execution.replicas.get(replicaId)?.sessionActive) return;
+    this.observe({ type: "start_recovery", replicaId, kind: "catchup" });
+  }
+
+  /**
+   * After every event: a lost replica whose session brought it to in_sync is found again; one
+   * whose session ended otherwise (the replica is still away) gets a new session after a back-off.
+   * needs_rebuild waits for the shipper's probe (the copy must be rebuilt first).
+   */
+  private reconcileLost(): void {
+    if (this.deps.fence.role !== "primary" || this.group === null) return;
+    // A replica whose first session failed (it was not up yet) is lost as well.
+    for (const [id, st] of this.execution.replicas) {
+      if (!st.sessionActive && (st.senderState === "disconnected" || st.senderState === "degraded"))
+        this.lost.add(id);
+    }
+    for (const id of [...this.lost]) {
+      const st = this.execution.replicas.get(id);
+      if (st === undefined) {
+        this.lost.delete(id);
+        continue;
+      }
+      if (st.sessionActive || this.needsRebuild.has(id) || st.senderState === "needs_rebuild") continue;
+      if (st.senderState === "in_sync") {
+        this.lost.delete(id);
+        const retry = this.sessionRetry.get(id);
+        clearTimeout(retry?.timer);
+        this.sessionRetry.delete(id);
+        this.deps.log.info({ replicaId: id }, "replica caught up: live tail open again");
+        continue;
+      }
+      const retry = this.sessionRetry.get(id) ?? { timer: undefined, delayMs: SESSION_RETRY_MIN_MS };
+      if (retry.timer !== undefined) continue;
+      retry.timer = setTimeout(() => {
+        retry.timer = undefined;
+        if (this.lost.has(id)) this.startCatchUpSession(id);
+      }, retry.delayMs);
+      retry.timer.unref();
+      retry.delayMs = Math.min(retry.delayMs * 2, SESSION_RETRY_MAX_MS);
+      this.sessionRetry.set(id, retry);
+    }
+  }
+
+  /** Executes start_rebuild on a copy in role REBUILDING: pull, commit, report, promote. */
+  private startPull(replicaId: string, sessionId: SessionId): void {
+    this.stopPull();
+    const a = this.assignment;
+    const pull: RebuildPull = { sessionId, abort: new AbortController(), progress: undefined };
+    const startedMs = this.deps.clock.now();
+    this.pull = pull;
+    const rate =
+      a !== undefined && a.rebuildRateLimitBytesPerSecond > 0
+        ? a.rebuildRateLimitBytesPerSecond
+        : (this.deps.rebuildRateLimitBytesPerSecond ?? 0);
+    const log = this.deps.log.child({ replicaId, sessionId, primary: a?.primaryAddress });
+    log.info({ rateLimitBytesPerSecond: rate }, "rebuild: pulling base image and WAL tail");
+    this.deps.binding
+      .pullRebuild({
+        volume: this.deps.volume,
+        volumeId: this.deps.volumeId,
+        epoch: this.deps.fence.masterEpoch,
+        replicaServerId: this.deps.localServerId,
+        primaryAddress: a?.primaryAddress ?? "",
+        rateLimitBytesPerSecond: rate,
+        signal: pull.abort.signal,
+        onProgress: (p) => {
+          pull.progress = p;
+          this.deps.onChange();
+        },
+      })
+      .then(
+        (r) => {
+          if (this.pull !== pull || this.closed) return;
+          this.pull = undefined;
+          this.rebuildRetryMs = REBUILD_RETRY_MIN_MS;
+          this.lastRebuild = { ...r, durationMs: this.deps.clock.now() - startedMs };
+          log.info(this.lastRebuild, "rebuild committed");
+          if (r.lastLsn > 0)
+            this.observe({
+              type: "rebuild_progress",
+              replicaId,
+              sessionId,
+              stage: "base",
+              lsn: BigInt(r.lastLsn),
+            });
+          this.observe({
+            type: "rebuild_done",
+            replicaId,
+            sessionId,
+            flushedLsn: BigInt(r.lastLsn),
+            checkpointLsn: BigInt(r.baseLsn),
+          });
+          this.deps.onRebuildCommitted?.();
+        },
+        (err: unknown) => {
+          if (this.pull !== pull || this.closed) return;
+          this.pull = undefined;
+          const reason = err instanceof Error ? err.message : String(err);
+          log.warn(
+            { err: reason, retryInMs: this.rebuildRetryMs },
+            "rebuild failed; the copy keeps its old state",
+          );
+          this.observe({
+            type: "recovery_failed",
+            replicaId,
+            sessionId,
+            reason: `rebuild_failed: ${reason}`,
+          });
+          this.scheduleRebuildRetry(replicaId);
+        },
+      );
+  }
+
+  /** A copy that stays REBUILDING tries again, with back-off, until it succeeds or is reassigned. */
+  private scheduleRebuildRetry(replicaId: string): void {
+    clearTimeout(this.rebuildRetry);
+    const epoch = this.deps.fence.masterEpoch;
+    this.rebuildRetry = setTimeout(() => {
+      this.rebuildRetry = undefined;
+      if (this.closed || this.pull !== undefined) return;
+      if (this.deps.fence.role !== "rebuilding" || this.deps.fence.masterEpoch !== epoch) return;
+      this.observe({ type: "start_recovery", replicaId, kind: "rebuild" });
+    }, this.rebuildRetryMs);
+    this.rebuildRetry.unref();
+    this.rebuildRetryMs = Math.min(this.rebuildRetryMs * 2, REBUILD_RETRY_MAX_MS);
+  }
+
+  private stopPull(): void {
+    clearTimeout(this.rebuildRetry);
+    this.rebuildRetry = undefined;
+    const pull = this.pull;
+    this.pull = undefined;
+    pull?.abort.abort();
   }
 
   /** Feed an event after the current run finished (never re-entrant into the engine). */

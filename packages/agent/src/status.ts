@@ -86,6 +86,8 @@ export function volumeStatusOf(h: HostedVolume): VolumeStatus {
   const primary = h.fence.role === "primary";
   const projection = h.runtime.projection;
   const blockReason = h.writeBlockReason();
+  const rebuild = h.runtime.rebuildProgress();
+  const last = h.runtime.lastRebuild;
   return {
     volume_id: h.volumeId,
     size_bytes: s(v.volumeSizeBytes),
@@ -107,8 +109,22 @@ export function volumeStatusOf(h: HostedVolume): VolumeStatus {
     wal_used_bytes: s(stats.walUsedBytes),
     replicas: replicasOf(h),
     primary_server_id: h.runtime.assignment?.primaryServerId ?? "",
-    rebuild_received_bytes: "0",
-    rebuild_total_bytes: "0",
+    rebuild_received_bytes: s(rebuild?.bytesDone ?? 0),
+    rebuild_total_bytes: s(rebuild?.totalBytes ?? 0),
+    rebuild_stage: rebuild?.stage ?? "",
+    rebuild_resumes: rebuild?.resumes ?? 0,
+    ...(last === undefined
+      ? {}
+      : {
+          last_rebuild: {
+            base_lsn: s(last.baseLsn),
+            last_lsn: s(last.lastLsn),
+            total_bytes: s(last.totalBytes),
+            bytes_transferred: s(last.bytesTransferred),
+            resumes: last.resumes,
+            duration_ms: s(last.durationMs),
+          },
+        }),
   };
 }
 

@@ -40,6 +40,11 @@ export class VolumeHost {
 
   constructor(private readonly options: VolumeHostOptions) {}
 
+  /** A hosted volume changes itself (REBUILDING → REPLICA) under the same lock as assignments. */
+  private hostedDeps(volumeId: string): HostedVolumeDeps {
+    return { ...this.options.hosted, locked: (fn) => this.locks.run(volumeId, fn) };
+  }
+
   get volumesDir(): string {
     return join(this.options.dataDir, "volumes");
   }
@@ -67,7 +72,7 @@ export class VolumeHost {
       const volume = await openVolumeFile(path);
       this.volumes.set(
         volumeId,
-        new HostedVolume(volumeId, volume, path, onBlockDevice, this.options.hosted),
+        new HostedVolume(volumeId, volume, path, onBlockDevice, this.hostedDeps(volumeId)),
       );
       log.info({ epoch: volume.epoch, headLsn: volume.headLsn, recovery: volume.recovery }, "volume opened");
     } catch (err) {
@@ -146,7 +151,13 @@ export class VolumeHost {
         }
         throw toAgentRpcError(err);
       }
-      const hosted = new HostedVolume(p.volumeId, volume, path, device !== undefined, this.options.hosted);
+      const hosted = new HostedVolume(
+        p.volumeId,
+        volume,
+        path,
+        device !== undefined,
+        this.hostedDeps(p.volumeId),
+      );
       this.volumes.set(p.volumeId, hosted);
       hosted.log.info({ ...opts, path }, "volume allocated");
       return { created: true, hosted };

@@ -33,11 +33,11 @@ async function reasonOfRejection(p: Promise<unknown>): Promise<string | undefine
 }
 
 describe("role transition table", () => {
-  it("is the reference table plus REBUILDING → REPLICA after a committed rebuild", () => {
+  it("is the reference table plus REBUILDING → REPLICA after a committed rebuild and REPLICA → REBUILDING (the master asks for a rebuild)", () => {
     expect(transitionTable({ rebuildCommitted: false })).toEqual({
       none: ["none", "primary", "replica", "rebuilding"],
       primary: ["primary", "stale", "draining"],
-      replica: ["primary", "replica"],
+      replica: ["primary", "replica", "rebuilding"],
       stale: ["replica", "stale", "rebuilding"],
       rebuilding: ["rebuilding"],
       draining: ["stale", "draining"],

@@ -21,7 +21,7 @@ import {
   writeBatch,
 } from "./ship-stream";
 import { cancellableSleep, Signal } from "./signal";
-import { pinForward, pinFromTail, readBatch } from "./wal-cursor";
+import { clipBatch, pinForward, pinFromTail, readBatch } from "./wal-cursor";
 
 export interface ShipperDeps {
   readonly volume: Volume;
@@ -169,8 +169,9 @@ export class ReplicaShipper {
       if (probing) {
         await this.sleep(this.cfg.reconnectMaxMs);
         if (this.closed) break;
-      } else if (!this.gateAllows(this.cursor > 0 ? this.cursor : this.deps.volume.headLsn + 1)) {
-        // The phase gate comes before any dial.
+      } else if (!this.gateAllows(this.barriers.durableLsn + 1)) {
+        // The phase gate comes before any dial. Asked for the first entry the replica may lack: a
+        // catch-up session's window (up to its frozen target) opens the dial, the live tail not.
         await this.signal.wait(this.cfg.gateRecheckMs);
         continue;
       }
@@ -314,6 +315,10 @@ export class ReplicaShipper {
       if (!this.gateAllows(this.cursor)) {
         // Barriers that need gated entries cannot succeed: fail them now rather than at timeout.
         this.barriers.failUnsent(this.cursor, `live_shipping_blocked: ${this.gateReason ?? ""}`);
+        // What went out before the gate closed must still become durable: a catch-up session
+        // stops at its frozen target and completes on this barrier's answer.
+        const b = this.barriers.takeBackgroundBarrier(this.cursor - 1, true, cfg.idleBarrierMs, Date.now());
+        if (b !== undefined) this.sendBarrier(call, b.id, b.lsn);
         await this.signal.wait(cfg.gateRecheckMs);
         continue;
       }
@@ -331,7 +336,12 @@ export class ReplicaShipper {
       }
       if (this.closed || this.callDead || this.call !== call) continue;
       if (batch.firstLsn !== this.cursor || !this.gateAllows(batch.firstLsn)) continue;
-      this.send(call, batch.bytes, batch.firstLsn, batch.lastLsn, batch.count);
+      // A catch-up session's gate ends at its frozen target: never send past it in one batch.
+      const allowed = this.gateAllows(batch.lastLsn)
+        ? batch
+        : clipBatch(batch, v.blockSize, (lsn) => this.policyAllows(lsn));
+      if (allowed === undefined) continue;
+      this.send(call, allowed.bytes, allowed.firstLsn, allowed.lastLsn, allowed.count);
     }
     if (this.callDead) throw new Disconnect(this.lastError ?? "stream ended");
   }
@@ -395,6 +405,11 @@ export class ReplicaShipper {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /** The policy's answer without touching the shipper's gate state. */
+  private policyAllows(lsn: number): boolean {
+    return gateDenial(this.deps.policy(), this.target.replicaId, lsn) === undefined;
+  }
 
   private gateAllows(lsn: number): boolean {
     const denial = gateDenial(this.deps.policy(), this.target.replicaId, lsn);

@@ -1,4 +1,4 @@
-import { isStorageError, type Volume } from "@blockship/storage";
+import { isStorageError, parseRecords, type Volume } from "@blockship/storage";
 import { messageOf } from "./errors";
 import { Disconnect, NeedsRebuild } from "./ship-stream";
 
@@ -25,6 +25,30 @@ export async function readBatch(
     if (isStorageError(err, "wal_recycled")) throw new NeedsRebuild(`wal_recycled: ${messageOf(err)}`);
     throw new Disconnect(`reading the WAL at LSN ${cursor}: ${messageOf(err)}`);
   }
+}
+
+/**
+ * The longest prefix of `batch` whose records `allows` admits, in LSN order (the first refused
+ * record ends it); undefined when not even the first is admitted.
+ */
+export function clipBatch(
+  batch: RecordBatch,
+  blockSize: number,
+  allows: (lsn: number) => boolean,
+): RecordBatch | undefined {
+  // Only the headers matter here (the bytes were validated when read): no record-size bound.
+  const parsed = parseRecords(batch.bytes, blockSize, Number.MAX_SAFE_INTEGER);
+  let endBytes = 0;
+  let lastLsn = 0;
+  let count = 0;
+  for (const r of parsed.records) {
+    if (!allows(r.lsn)) break;
+    endBytes = r.offset + r.recordBytes;
+    lastLsn = r.lsn;
+    count++;
+  }
+  if (count === 0) return undefined;
+  return { bytes: batch.bytes.subarray(0, endBytes), firstLsn: batch.firstLsn, lastLsn, count };
 }
 
 /** Pins the WAL from the tail unless a pin exists; returns an error message on failure. */

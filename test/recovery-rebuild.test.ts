@@ -1,0 +1,179 @@
+// Rebuild end to end with real agent processes: a replica that stayed away past the primary's
+// retention budget is released (needs_rebuild, the primary stays writable), the master assigns it
+// ROLE_REBUILDING, it pulls base image + WAL tail over Rebuild.StreamBase while writes go on,
+// commits, becomes REPLICA by itself and the primary's shipper brings it in sync. Through a TCP
+// proxy the test cuts the transfer halfway (it resumes from its offset, not from zero), a rate
+// limit bounds its speed from below, and a SIGKILL mid-rebuild leaves the old copy intact.
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { firstDifference, prng, readAll, VolumeModel } from "./support/io";
+import {
+  allocate,
+  assign,
+  MiB,
+  primaryAssignment,
+  replicaAssignment,
+  replicasInSync,
+  volumeStatus,
+} from "./support/master";
+import { TcpProxy } from "./support/tcp-proxy";
+
+const fleet = new AgentFleet();
+let primary: AgentHandle;
+let replica: AgentHandle;
+const SIZE_BYTES = 32 * MiB;
+/** A small WAL: a few MiB written while the replica is away exceed the retention budget. */
+const WAL_BYTES = 8 * MiB;
+const EPOCH = 1;
+
+beforeAll(async () => {
+  [primary, replica] = await Promise.all([
+    fleet.start({ kind: "primary", serverId: "rb-p" }),
+    fleet.start({ kind: "replica", serverId: "rb-r" }),
+  ]);
+});
+
+afterAll(async () => {
+  await fleet.cleanup();
+});
+
+function showLogsOnFailure(): void {
+  onTestFailed(() => {
+    console.error(fleet.logs());
+  });
+}
+
+function rebuildingAssignment(volumeId: string, primaryAddress: string, rateBytesPerSecond = 0) {
+  return {
+    volume_id: volumeId,
+    epoch: String(EPOCH),
+    role: "ROLE_REBUILDING" as const,
+    primary_server_id: primary.serverId,
+    primary_address: primaryAddress,
+    rebuild_rate_limit_bytes_per_second: String(rateBytesPerSecond),
+  };
+}
+
+/** A replicated pair, in sync, with some flushed data on both copies. */
+async function pairWithData(volumeId: string, seed: number): Promise<VolumeModel> {
+  for (const a of [primary, replica])
+    await allocate(a, { volumeId, sizeBytes: SIZE_BYTES, walSizeBytes: WAL_BYTES });
+  await assign(replica, replicaAssignment(volumeId, EPOCH, primary));
+  await assign(primary, primaryAssignment(volumeId, EPOCH, [replica]));
+  await waitFor(() => replicasInSync(primary, volumeId, 1), `${volumeId}: in sync`);
+  const model = new VolumeModel(volumeId, SIZE_BYTES);
+  await model.randomOps(primary, 20, prng(seed));
+  await model.flush(primary);
+  return model;
+}
+
+async function senderState(volumeId: string): Promise<string> {
+  const s = await volumeStatus(primary, volumeId);
+  return s.replicas[0]?.sender_state ?? "";
+}
+
+/** Replica down, writes beyond the retention budget: the primary releases it and stays writable. */
+async function outlastRetention(model: VolumeModel, seed: number): Promise<void> {
+  await replica.kill("SIGKILL");
+  const rand = prng(seed);
+  // Writes keep being acknowledged while the replica is away (best_effort flushes succeed).
+  while ((await senderState(model.volumeId)) !== "SENDER_STATE_NEEDS_REBUILD") {
+    await model.randomOps(primary, 8, rand);
+    await model.flush(primary);
+  }
+  const s = await volumeStatus(primary, model.volumeId);
+  expect(s.writable).toBe(true);
+  expect(s.mode).toBe("VOLUME_MODE_NEEDS_REBUILD");
+  await replica.restart();
+}
+
+/** The replica holds every byte the client saw flushed (waits until it confirmed the head). */
+async function expectReplicaHolds(model: VolumeModel): Promise<void> {
+  await waitFor(() => replicasInSync(primary, model.volumeId, 1), `${model.volumeId}: back in sync`);
+  await model.flush(primary);
+  const head = (await volumeStatus(primary, model.volumeId)).head_lsn;
+  await waitFor(
+    async () => (await volumeStatus(primary, model.volumeId)).replicas[0]?.durable_lsn === head,
+    `${model.volumeId}: replica durable at the head ${head}`,
+  );
+  const onReplica = await readAll(replica, model.volumeId, SIZE_BYTES);
+  expect(firstDifference(onReplica, model.flushed), `${model.volumeId}: first differing byte`).toBe(-1);
+}
+
+describe("rebuild (real agents, Rebuild.StreamBase)", () => {
+  it("gap beyond retention → needs_rebuild → ROLE_REBUILDING pulls image + tail while writes go on → REPLICA, in sync, byte for byte", async () => {
+    showLogsOnFailure();
+    const model = await pairWithData("rb-basic", 1);
+    await outlastRetention(model, 2);
+    await assign(replica, rebuildingAssignment(model.volumeId, primary.address));
+    // Writes during the rebuild reach the copy through the tail or the live stream afterwards.
+    const rand = prng(3);
+    while ((await volumeStatus(replica, model.volumeId)).role !== "ROLE_REPLICA") {
+      await model.randomOps(primary, 4, rand);
+    }
+    const status = await volumeStatus(replica, model.volumeId);
+    expect(status.last_rebuild?.total_bytes).toBe(String(SIZE_BYTES));
+    expect(status.last_rebuild?.resumes).toBe(0);
+    await expectReplicaHolds(model);
+    const p = await volumeStatus(primary, model.volumeId);
+    expect(p.mode).not.toBe("VOLUME_MODE_NEEDS_REBUILD");
+    // The master re-delivering the completed REBUILDING assignment changes nothing.
+    const again = await assign(replica, rebuildingAssignment(model.volumeId, primary.address));
+    expect(again.unchanged).toBe(true);
+    expect((await volumeStatus(replica, model.volumeId)).role).toBe("ROLE_REPLICA");
+  });
+
+  it("a transfer cut halfway (TCP proxy) resumes from its offset; a rate limit bounds its speed from below", async () => {
+    showLogsOnFailure();
+    const model = await pairWithData("rb-resume", 4);
+    await outlastRetention(model, 5);
+    const proxy = await TcpProxy.start(primary.address);
+    try {
+      const rateBytesPerSecond = 8 * MiB;
+      await assign(replica, rebuildingAssignment(model.volumeId, proxy.address, rateBytesPerSecond));
+      await proxy.waitForBytes(SIZE_BYTES / 2);
+      proxy.cutAll();
+      await waitFor(
+        async () => (await volumeStatus(replica, model.volumeId)).role === "ROLE_REPLICA",
+        "rebuild committed after the cut",
+        60_000,
+      );
+      const last = (await volumeStatus(replica, model.volumeId)).last_rebuild;
+      expect(last?.resumes).toBeGreaterThanOrEqual(1);
+      // Resumed from its offset: well under two full images crossed the network.
+      expect(Number(last?.bytes_transferred)).toBeLessThan(1.5 * SIZE_BYTES);
+      // The limiter's floor: the image cannot arrive faster than size / rate (minus one burst).
+      expect(Number(last?.duration_ms)).toBeGreaterThanOrEqual(
+        ((SIZE_BYTES - 2 * MiB) / rateBytesPerSecond) * 1000,
+      );
+    } finally {
+      await proxy.close();
+    }
+    await expectReplicaHolds(model);
+  });
+
+  it("SIGKILL of the replica mid-rebuild leaves its old copy intact; a new REBUILDING assignment completes it", async () => {
+    showLogsOnFailure();
+    const model = await pairWithData("rb-kill", 6);
+    await outlastRetention(model, 7);
+    const before = await volumeStatus(replica, model.volumeId);
+    await assign(replica, rebuildingAssignment(model.volumeId, primary.address, 8 * MiB));
+    await waitFor(
+      async () =>
+        Number((await volumeStatus(replica, model.volumeId)).rebuild_received_bytes) >= SIZE_BYTES / 4,
+      "rebuild under way",
+    );
+    await replica.kill("SIGKILL");
+    await replica.restart();
+    const after = await volumeStatus(replica, model.volumeId);
+    // Nothing of the unfinished image became visible: the copy reopened at its old WAL state.
+    expect([after.head_lsn, after.checkpoint_lsn]).toEqual([before.head_lsn, before.checkpoint_lsn]);
+    await assign(replica, rebuildingAssignment(model.volumeId, primary.address));
+    await waitFor(
+      async () => (await volumeStatus(replica, model.volumeId)).role === "ROLE_REPLICA",
+      "rebuild committed after the restart",
+      60_000,
+    );
+    await expectReplicaHolds(model);
+  });
+});
