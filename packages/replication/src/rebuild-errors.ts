@@ -48,6 +48,14 @@ const FATAL_REMOTE = new Set([
   "unimplemented",
 ]);
 
+/** The puller's own reasons: a changed base or epoch starts over; a broken stream resumes. */
+const LOCAL_VERDICTS: Readonly<Record<string, AttemptVerdict>> = {
+  base_changed: "restart",
+  epoch_changed: "restart",
+  idle_timeout: "resume",
+  unavailable: "resume",
+};
+
 /** Classifies an error of one attempt (remote status, local install failure, or our own check). */
 export function classifyAttemptError(err: unknown): {
   verdict: AttemptVerdict;
@@ -55,12 +63,7 @@ export function classifyAttemptError(err: unknown): {
   message: string;
 } {
   if (err instanceof RebuildError) {
-    const verdict: AttemptVerdict =
-      err.reason === "base_changed" || err.reason === "epoch_changed"
-        ? "restart"
-        : err.reason === "idle_timeout"
-          ? "resume"
-          : "fatal";
+    const verdict: AttemptVerdict = LOCAL_VERDICTS[err.reason] ?? "fatal";
     return { verdict, reason: err.reason, message: messageOf(err) };
   }
   if (isStorageError(err)) return { verdict: "fatal", reason: err.reason, message: messageOf(err) };
