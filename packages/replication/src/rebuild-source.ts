@@ -41,6 +41,12 @@ export interface RebuildSourceHost {
 export interface RebuildSourceOptions {
   /** Transport identity check (TLS peer ↔ replica_server_id); throw an RpcError to refuse. */
   readonly authorizeCaller?: (call: ServerCallLike, replicaServerId: string) => void;
+  /**
+   * The verified TLS identity of a call's peer (mutual TLS), as for replicationServiceHandlers:
+   * when given, the identity must equal replica_server_id, and a call without one is refused
+   * (`unauthenticated_peer`). Leave it out on plaintext or TLS without client certificates.
+   */
+  readonly peerIdentity?: (call: ServerCallLike) => string | undefined;
   /** How long a broken (or finished) stream's WAL pin is kept for a resume or the shipper's hand-over (default 60 s). */
   readonly pinGraceMs?: number;
   /**
@@ -144,6 +150,15 @@ export class RebuildSource {
     const f = parseStreamBaseRequest(call.request);
     const host = this.resolve(f.volumeId);
     this.opts.authorizeCaller?.(call, f.replicaServerId);
+    if (this.opts.peerIdentity !== undefined) {
+      const peer = this.opts.peerIdentity(call);
+      if (peer !== f.replicaServerId) {
+        throw new RpcError(
+          "unauthenticated_peer",
+          `the caller's certificate identity ${JSON.stringify(peer ?? null)} is not replica_server_id ${f.replicaServerId}`,
+        );
+      }
+    }
     checkAuthority(host.authority(), f);
     const v = host.volume;
     const chunkBytes = checkGeometry(f, v.volumeSizeBytes, v.blockSize);

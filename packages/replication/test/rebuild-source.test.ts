@@ -49,11 +49,11 @@ async function setup(): Promise<{ tmp: ReturnType<typeof tmpDir>; primary: Volum
   await primary.checkpoint();
   const src = new SourceNode(primary, {
     authorizeCaller: (_call, id) => {
-      if (id === "srv-tls-mismatch")
-        throw new RpcError("unauthenticated_peer", "certificate names another server");
+      if (id === "srv-hook-refused") throw new RpcError("unauthenticated_peer", "refused by the hook");
     },
+    peerIdentity: () => REBUILDER_ID, // as if every caller presented srv-r's certificate
   });
-  src.auth.replicaServerIds.add("srv-tls-mismatch");
+  for (const id of ["srv-tls-mismatch", "srv-hook-refused"]) src.auth.replicaServerIds.add(id);
   await src.start();
   return { tmp, primary, src };
 }
@@ -119,6 +119,12 @@ describe("Rebuild.StreamBase refuses bad requests (code + reason, nothing sent, 
     [
       "transport identity refused",
       { replica_server_id: "srv-tls-mismatch" },
+      status.PERMISSION_DENIED,
+      "unauthenticated_peer",
+    ],
+    [
+      "refused by the authorizeCaller hook",
+      { replica_server_id: "srv-hook-refused" },
       status.PERMISSION_DENIED,
       "unauthenticated_peer",
     ],
