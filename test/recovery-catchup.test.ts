@@ -81,13 +81,14 @@ describe("catch-up (real agents)", () => {
     await model.randomOps(primary, 10, rand);
     await model.flush(primary);
     await replica.kill("SIGKILL");
-    await model.randomOps(primary, 30, rand);
+    await model.randomOps(primary, 60, rand);
     await model.flush(primary);
     await replica.restart();
     await assign(replica, replicaAssignment(model.volumeId, EPOCH, primary));
     // Writes continue while the replica catches up; sample the protocol state as we go.
     const reasons = new Set<string>();
     const states = new Set<string>();
+    let sessionSamples = 0;
     while (!(await replicasInSync(primary, model.volumeId, 1))) {
       await model.smallWrite(primary, rand);
       const ps = await protocolState(primary, model.volumeId);
@@ -97,11 +98,27 @@ describe("catch-up (real agents)", () => {
         if (r.session_active) {
           expect(r.live_eligible).toBe(false);
           reasons.add(r.reason);
+          // While that same session is active, the replica holds nothing beyond its frozen target.
+          const target = BigInt(r.frozen_target_lsn !== "0" ? r.frozen_target_lsn : r.target_lsn);
+          const head = BigInt((await volumeStatus(replica, model.volumeId)).head_lsn);
+          const again = (await protocolState(primary, model.volumeId)).replicas[0];
+          if (again?.session_active && again.session_id === r.session_id && target > 0n) {
+            expect(head, "replica head during the session").toBeLessThanOrEqual(target);
+            sessionSamples++;
+          }
         }
       }
     }
     expect(states).not.toContain("SENDER_STATE_NEEDS_REBUILD");
     expect([...reasons].some((r) => r.startsWith("active_catchup_session"))).toBe(true);
+    expect(sessionSamples).toBeGreaterThan(0);
+    // The gate's denials of the live tail are counted for that replica.
+    const metrics = await (await fetch(`http://${primary.metricsAddress}/metrics`)).text();
+    const denied = metrics
+      .split("\n")
+      .filter((l) => l.startsWith("blockship_gate_denials_total{") && l.includes('replica="cu-basic/cu-r"'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+    expect(denied).toBeGreaterThan(0);
     expect((await volumeStatus(replica, model.volumeId)).last_rebuild).toBeNull();
     await expectReplicaHolds(model);
   });

@@ -89,6 +89,13 @@ export class AgentHandle {
     return handle;
   }
 
+  private metricsAddr: string | undefined;
+
+  /** The Prometheus endpoint (`--metrics-listen`) of the current process, if enabled. */
+  get metricsAddress(): string | undefined {
+    return this.metricsAddr;
+  }
+
   /** `127.0.0.1:<port>`: the same across restarts. */
   get address(): string {
     if (this.port === 0) throw new Error(`${this.serverId}: not started`);
@@ -209,8 +216,11 @@ export class AgentHandle {
         this.remember(line);
         if (!line.includes('"listening"')) return;
         try {
-          const msg = JSON.parse(line) as { msg?: string; address?: string };
-          if (msg.msg === "listening" && typeof msg.address === "string") resolve(msg.address);
+          const msg = JSON.parse(line) as { msg?: string; address?: string; metricsAddress?: string | null };
+          if (msg.msg === "listening" && typeof msg.address === "string") {
+            this.metricsAddr = typeof msg.metricsAddress === "string" ? msg.metricsAddress : undefined;
+            resolve(msg.address);
+          }
         } catch {
           // not JSON: kept in the output for the failure report
         }

@@ -275,6 +275,39 @@ function registerReplicaCollectors(gauge: GaugeFactory, views: () => ScrapeView[
         for (const r of execution(v))
           if (r.sessionActive) set({ volume: v.h.volumeId, replica: r.replicaId }, Number(value(r)));
     });
+  gauge(
+    "blockship_rebuild_received_bytes",
+    "Rebuild this copy is pulling: image bytes stored so far (absent when none runs).",
+    ["volume", "stage"],
+    (set) => {
+      for (const v of views()) {
+        const p = v.h.runtime.rebuildProgress();
+        if (p !== undefined) set({ volume: v.h.volumeId, stage: p.stage }, p.bytesDone);
+      }
+    },
+  );
+  gauge(
+    "blockship_rebuild_total_bytes",
+    "Rebuild this copy is pulling: size of the image (absent when none runs).",
+    ["volume"],
+    (set) => {
+      for (const v of views()) {
+        const p = v.h.runtime.rebuildProgress();
+        if (p !== undefined) set({ volume: v.h.volumeId }, p.totalBytes);
+      }
+    },
+  );
+  gauge(
+    "blockship_rebuild_last_transferred_bytes",
+    "Last committed rebuild of this copy: bytes received (image + tail, re-sent bytes included).",
+    ["volume"],
+    (set) => {
+      for (const v of views()) {
+        const last = v.h.runtime.lastRebuild;
+        if (last !== undefined) set({ volume: v.h.volumeId }, last.bytesTransferred);
+      }
+    },
+  );
   perSession(
     "blockship_recovery_start_lsn",
     "Active session's start LSN (replica's durable LSN at handshake).",
