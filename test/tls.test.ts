@@ -9,6 +9,7 @@ import {
   closeClient,
   createControlClient,
   createHealthClient,
+  createRebuildClient,
   createReplicationClient,
   deadlineIn,
   type GetStatusResponse__Output,
@@ -232,6 +233,32 @@ describe("mutual TLS between agents", () => {
     }
     const after = await volumeStatus(replica, VOLUME);
     expect(after.head_lsn).toBe(before.head_lsn);
+  });
+
+  it("Rebuild.StreamBase serves a replica only its own image: another identity asking for it is refused", async () => {
+    const pull = (identity: string) => {
+      const client = createRebuildClient(primary.address, {
+        credentials: pki.credentials(identity, { expectServerIdentity: "tls-p" }),
+      });
+      const stream = client.StreamBase(
+        { volume_id: VOLUME, epoch: "1", replica_server_id: "tls-r" },
+        deadlineIn(CALL_MS),
+      );
+      const first = new Promise<"data" | ServiceError>((resolve) => {
+        stream.once("data", () => resolve("data"));
+        stream.once("error", (err: ServiceError) => resolve(err));
+      });
+      return first.finally(() => {
+        stream.cancel();
+        closeClient(client);
+      });
+    };
+    const refused = await pull("tls-x");
+    expect(refused).not.toBe("data");
+    expect(reasonOf(refused as ServiceError)).toBe("unauthenticated_peer");
+    expect((refused as ServiceError).details).toMatch(/identity "tls-x" is not replica_server_id tls-r/);
+    // The replica itself gets its image.
+    expect(await pull("tls-r")).toBe("data");
   });
 
   it("the real primary still replicates after the refusals", async () => {

@@ -92,20 +92,8 @@ export function grpcReplicationBinding(
             maxRateBytesPerSecond: rebuildRateLimitBytesPerSecond,
           };
         },
-        peerIdentity === undefined
-          ? {}
-          : {
-              // Only the replica itself may pull its image (its certificate names its server_id).
-              authorizeCaller: (call, replicaServerId) => {
-                const identity = peerIdentity(call);
-                if (identity !== replicaServerId) {
-                  throw new RpcError(
-                    "unauthenticated_peer",
-                    `caller identity ${JSON.stringify(identity ?? "")} is not replica ${replicaServerId}`,
-                  );
-                }
-              },
-            },
+        // Only the replica itself may pull its image (its certificate names its server_id).
+        peerIdentity === undefined ? {} : { peerIdentity },
       );
     },
     pullRebuild: (p) =>
