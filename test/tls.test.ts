@@ -261,6 +261,38 @@ describe("mutual TLS between agents", () => {
     expect(await pull("tls-r")).toBe("data");
   });
 
+  it("a copy assigned ROLE_REBUILDING pulls its image over mTLS, becomes REPLICA and holds every flushed byte", async () => {
+    showLogsOnFailure();
+    const volumeId = "tls-rebuild";
+    for (const agent of [primary, replica]) {
+      await allocate(agent, { volumeId, sizeBytes: SIZE_BYTES, walSizeBytes: 4 * MiB, mode: "best_effort" });
+    }
+    await assign(primary, primaryAssignment(volumeId, 1, [replica]));
+    const image = Buffer.alloc(SIZE_BYTES);
+    const rand = prng(7);
+    for (let i = 0; i < 12; i++) {
+      const lba = Math.floor(rand() * (SIZE_BYTES / BLOCK_BYTES));
+      const data = patternBytes(BLOCK_BYTES, rand);
+      await write(primary, volumeId, lba, data);
+      data.copy(image, lba * BLOCK_BYTES);
+    }
+    await flush(primary, volumeId);
+    await assign(replica, {
+      volume_id: volumeId,
+      epoch: "1",
+      role: "ROLE_REBUILDING",
+      primary_server_id: primary.serverId,
+      primary_address: primary.address,
+    });
+    await waitFor(
+      async () => (await volumeStatus(replica, volumeId)).role === "ROLE_REPLICA",
+      "the rebuilt copy becomes REPLICA",
+    );
+    expect((await volumeStatus(replica, volumeId)).last_rebuild?.total_bytes).toBe(String(SIZE_BYTES));
+    await waitFor(() => replicasInSync(primary, volumeId, 1), "the rebuilt replica in sync");
+    expect(firstDifference(await readAll(replica, volumeId, SIZE_BYTES), image)).toBe(-1);
+  });
+
   it("the real primary still replicates after the refusals", async () => {
     showLogsOnFailure();
     await writeAndFlush(2, 8);
