@@ -1,7 +1,7 @@
 // Control.StartRecovery / CancelRecovery: operator-driven sessions for one replica of a primary.
 // Both go through the engine (start_recovery / cancel_recovery events), so the phase gate is
 // re-derived like after any other event. A catch-up runs like an assignment's (handshake, then
-// the cursor shipper); a rebuild is refused (unimplemented) until the Rebuild service exists.
+// the cursor shipper); a rebuild is pulled by the copy (assignment ROLE_REBUILDING), so it is refused here.
 import type {
   CancelRecoveryRequest__Output,
   CancelRecoveryResponse,
@@ -61,9 +61,11 @@ export function startRecovery(
   );
   requireU64(req.rate_limit_bytes_per_second, "rate_limit_bytes_per_second");
   if (kind === "RECOVERY_KIND_REBUILD") {
-    // Without a Rebuild service the engine could only fail the session and mark a healthy
-    // replica needs_rebuild: refuse instead.
-    throw new RpcError("unimplemented", "rebuild sessions need the Rebuild service (not implemented yet)");
+    // The copy pulls its image (Rebuild.StreamBase); the primary cannot push one.
+    throw new RpcError(
+      "rebuild_by_assignment",
+      "a rebuild is pulled by the replica itself: assign it ROLE_REBUILDING with primary_address = this agent",
+    );
   }
   const volumeId = requireVolumeId(req.volume_id);
   return host.locks.run(volumeId, async () => {

@@ -19,6 +19,7 @@ export const REASON_CODES = {
   lease_expired: status.FAILED_PRECONDITION,
   needs_rebuild: status.FAILED_PRECONDITION,
   wal_recycled: status.FAILED_PRECONDITION,
+  rebuild_by_assignment: status.FAILED_PRECONDITION,
   epoch_mismatch: status.ABORTED,
   unauthenticated_peer: status.PERMISSION_DENIED,
   durability_barrier_failed: status.UNAVAILABLE,

@@ -169,18 +169,24 @@ export interface ControlClient extends grpc.Client {
   renewLeases(argument: _blockship_v1_RenewLeasesRequest, callback: grpc.requestCallback<_blockship_v1_RenewLeasesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Starts an operator-driven catch-up or rebuild session for one replica of a primary,
-   * superseding any active session of that replica, and re-derives the phase gate.
-   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale.
+   * Starts an operator-driven catch-up session for one replica of a primary, superseding any
+   * active session of that replica, and re-derives the phase gate. A rebuild is pulled by the
+   * copy itself (Rebuild.StreamBase): the master assigns that replica ROLE_REBUILDING with
+   * primary_address = this agent; RECOVERY_KIND_REBUILD here answers rebuild_by_assignment.
+   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale,
+   * rebuild_by_assignment.
    */
   StartRecovery(argument: _blockship_v1_StartRecoveryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
   StartRecovery(argument: _blockship_v1_StartRecoveryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
   StartRecovery(argument: _blockship_v1_StartRecoveryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
   StartRecovery(argument: _blockship_v1_StartRecoveryRequest, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Starts an operator-driven catch-up or rebuild session for one replica of a primary,
-   * superseding any active session of that replica, and re-derives the phase gate.
-   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale.
+   * Starts an operator-driven catch-up session for one replica of a primary, superseding any
+   * active session of that replica, and re-derives the phase gate. A rebuild is pulled by the
+   * copy itself (Rebuild.StreamBase): the master assigns that replica ROLE_REBUILDING with
+   * primary_address = this agent; RECOVERY_KIND_REBUILD here answers rebuild_by_assignment.
+   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale,
+   * rebuild_by_assignment.
    */
   startRecovery(argument: _blockship_v1_StartRecoveryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
   startRecovery(argument: _blockship_v1_StartRecoveryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_StartRecoveryResponse__Output>): grpc.ClientUnaryCall;
@@ -266,9 +272,12 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   RenewLeases: grpc.handleUnaryCall<_blockship_v1_RenewLeasesRequest__Output, _blockship_v1_RenewLeasesResponse>;
   
   /**
-   * Starts an operator-driven catch-up or rebuild session for one replica of a primary,
-   * superseding any active session of that replica, and re-derives the phase gate.
-   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale.
+   * Starts an operator-driven catch-up session for one replica of a primary, superseding any
+   * active session of that replica, and re-derives the phase gate. A rebuild is pulled by the
+   * copy itself (Rebuild.StreamBase): the master assigns that replica ROLE_REBUILDING with
+   * primary_address = this agent; RECOVERY_KIND_REBUILD here answers rebuild_by_assignment.
+   * Errors: invalid_argument, volume_not_found, replica_not_found, not_primary, epoch_stale,
+   * rebuild_by_assignment.
    */
   StartRecovery: grpc.handleUnaryCall<_blockship_v1_StartRecoveryRequest__Output, _blockship_v1_StartRecoveryResponse>;
   
