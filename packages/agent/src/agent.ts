@@ -71,6 +71,12 @@ export class Agent {
       dataDir: config.dataDir,
       devices: config.devices,
       log,
+      tuning: {
+        ...(config.retentionMaxAgeMs === undefined ? {} : { retentionMaxAgeMs: config.retentionMaxAgeMs }),
+        ...(config.retentionMaxWalFraction === undefined
+          ? {}
+          : { retentionMaxHeldFraction: config.retentionMaxWalFraction }),
+      },
       hosted: {
         localServerId: config.serverId,
         binding,

@@ -23,6 +23,13 @@ export interface AgentConfig {
   readonly shutdownTimeoutMs: number;
   /** Rebuild transfers this agent serves or pulls: bytes per second, 0 = unlimited. */
   readonly rebuildRateLimitBytesPerSecond: number;
+  /**
+   * Retention budgets of a lagging replica's WAL pin (storage defaults when undefined): how long
+   * it may be held, and which fraction of the WAL it may hold, before the replica is released
+   * (needs_rebuild) so the primary stays writable.
+   */
+  readonly retentionMaxAgeMs: number | undefined;
+  readonly retentionMaxWalFraction: number | undefined;
   readonly logLevel: LogLevel;
   /** Volumes that live on a named block device instead of a file: volumeId → device path. */
   readonly devices: ReadonlyMap<string, string>;
@@ -71,6 +78,8 @@ const OPTIONS = {
   "barrier-timeout-ms": { type: "string" },
   "shutdown-timeout-ms": { type: "string" },
   "rebuild-rate-limit": { type: "string" },
+  "retention-max-age-ms": { type: "string" },
+  "retention-max-wal-fraction": { type: "string" },
   "log-level": { type: "string" },
   device: { type: "string", multiple: true },
   "metrics-listen": { type: "string" },
@@ -94,6 +103,8 @@ export const ENV_NAMES = {
   "barrier-timeout-ms": "BLOCKSHIP_BARRIER_TIMEOUT_MS",
   "shutdown-timeout-ms": "BLOCKSHIP_SHUTDOWN_TIMEOUT_MS",
   "rebuild-rate-limit": "BLOCKSHIP_REBUILD_RATE_LIMIT",
+  "retention-max-age-ms": "BLOCKSHIP_RETENTION_MAX_AGE_MS",
+  "retention-max-wal-fraction": "BLOCKSHIP_RETENTION_MAX_WAL_FRACTION",
   "log-level": "BLOCKSHIP_LOG_LEVEL",
   device: "BLOCKSHIP_DEVICES",
   "metrics-listen": "BLOCKSHIP_METRICS_LISTEN",
@@ -118,6 +129,10 @@ export const USAGE = `usage: agent [flags]   (every flag also reads an environme
   --shutdown-timeout-ms MS    BLOCKSHIP_SHUTDOWN_TIMEOUT_MS bound on the SIGTERM drain (5000)
   --rebuild-rate-limit SIZE   BLOCKSHIP_REBUILD_RATE_LIMIT rebuild transfer limit per second, served or
                                                           pulled (e.g. 50MiB; 0 = unlimited, the default)
+  --retention-max-age-ms MS   BLOCKSHIP_RETENTION_MAX_AGE_MS how long a lagging replica may hold WAL (300000)
+  --retention-max-wal-fraction F  BLOCKSHIP_RETENTION_MAX_WAL_FRACTION
+                                                          share of the WAL it may hold, 0.05..0.85 (0.8);
+                                                          past either budget it is released: needs_rebuild
   --log-level LEVEL           BLOCKSHIP_LOG_LEVEL         trace|debug|info|warn|error|fatal|silent (info)
   --device VOLUME=PATH        BLOCKSHIP_DEVICES           host VOLUME on a block device (repeatable;
                                                           env: comma-separated list)
@@ -268,6 +283,23 @@ export function parseConfig(
     else rebuildRateLimitBytesPerSecond = n;
   }
 
+  const ageText = pick("retention-max-age-ms");
+  const retentionMaxAgeMs =
+    ageText === undefined
+      ? undefined
+      : intInRange(problems, "retention-max-age-ms", ageText, 300_000, 1000, 7 * 24 * 3600 * 1000);
+  const fractionText = pick("retention-max-wal-fraction");
+  let retentionMaxWalFraction: number | undefined;
+  if (fractionText !== undefined) {
+    const f = Number(fractionText);
+    // Below the default hard watermark (0.9): a dead replica must never block writers.
+    if (!(Number.isFinite(f) && f >= 0.05 && f <= 0.85))
+      problems.push(
+        `--retention-max-wal-fraction: must be a number in 0.05..0.85, got ${JSON.stringify(fractionText)}`,
+      );
+    else retentionMaxWalFraction = f;
+  }
+
   const levelText = pick("log-level") ?? "info";
   const logLevel = LOG_LEVELS.find((l) => l === levelText);
   if (logLevel === undefined)
@@ -318,6 +350,8 @@ export function parseConfig(
     barrierTimeoutMs,
     shutdownTimeoutMs,
     rebuildRateLimitBytesPerSecond,
+    retentionMaxAgeMs,
+    retentionMaxWalFraction,
     logLevel: logLevel as LogLevel,
     devices,
     metricsListen,

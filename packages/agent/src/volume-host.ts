@@ -4,8 +4,15 @@
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { RpcError } from "@blockship/rpc";
-import type { DurabilityMode } from "@blockship/storage";
-import { createVolumeFile, FileDevice, isStorageError, openVolumeFile, Volume } from "@blockship/storage";
+import type { DurabilityMode, OpenOptions, VolumeTuning } from "@blockship/storage";
+import {
+  createVolumeFile,
+  FileDevice,
+  fileStaging,
+  isStorageError,
+  openVolumeFile,
+  Volume,
+} from "@blockship/storage";
 import { toAgentRpcError } from "./errors";
 import { HostedVolume, type HostedVolumeDeps } from "./hosted-volume";
 import type { Logger } from "./log";
@@ -24,6 +31,8 @@ export interface VolumeHostOptions {
   readonly devices: ReadonlyMap<string, string>;
   readonly log: Logger;
   readonly hosted: HostedVolumeDeps;
+  /** Storage tuning for every volume (retention budgets from config). */
+  readonly tuning?: VolumeTuning;
 }
 
 const VOLUME_FILE = /^([A-Za-z0-9._-]{1,128})\.blk$/;
@@ -39,6 +48,17 @@ export class VolumeHost {
   private closing = false;
 
   constructor(private readonly options: VolumeHostOptions) {}
+
+  /**
+   * Tuning, plus where a block-device volume stages a rebuild's base image: a sparse file in the
+   * data dir (a file volume stages next to its own file).
+   */
+  private openOptions(volumeId: string, onBlockDevice: boolean): OpenOptions {
+    return {
+      ...this.options.tuning,
+      ...(onBlockDevice ? { staging: fileStaging(join(this.volumesDir, `${volumeId}.install`)) } : {}),
+    };
+  }
 
   /** A hosted volume changes itself (REBUILDING → REPLICA) under the same lock as assignments. */
   private hostedDeps(volumeId: string): HostedVolumeDeps {
@@ -69,7 +89,7 @@ export class VolumeHost {
   private async openOne(volumeId: string, path: string, onBlockDevice: boolean): Promise<void> {
     const log = this.options.log.child({ volumeId, path });
     try {
-      const volume = await openVolumeFile(path);
+      const volume = await openVolumeFile(path, this.openOptions(volumeId, onBlockDevice));
       this.volumes.set(
         volumeId,
         new HostedVolume(volumeId, volume, path, onBlockDevice, this.hostedDeps(volumeId)),
@@ -126,6 +146,7 @@ export class VolumeHost {
       const device = this.options.devices.get(p.volumeId);
       const path = device ?? join(this.volumesDir, `${p.volumeId}.blk`);
       const opts = {
+        ...this.openOptions(p.volumeId, device !== undefined),
         volumeSizeBytes: p.sizeBytes,
         blockSize: p.blockSize,
         walSizeBytes: p.walSizeBytes,

@@ -93,6 +93,36 @@ describe("config", () => {
     ]);
   });
 
+  it("recovery knobs: rebuild rate limit and retention budgets, validated", () => {
+    const c = parseConfig([...base, "--rebuild-rate-limit", "50MiB", "--retention-max-age-ms", "60000"], {
+      BLOCKSHIP_RETENTION_MAX_WAL_FRACTION: "0.5",
+    });
+    expect(c).toMatchObject({
+      rebuildRateLimitBytesPerSecond: 50 * 1024 * 1024,
+      retentionMaxAgeMs: 60_000,
+      retentionMaxWalFraction: 0.5,
+    });
+    expect(parseConfig(base, {})).toMatchObject({
+      rebuildRateLimitBytesPerSecond: 0,
+      retentionMaxAgeMs: undefined,
+      retentionMaxWalFraction: undefined,
+    });
+    const p = problems([
+      ...base,
+      "--rebuild-rate-limit",
+      "fast",
+      "--retention-max-age-ms",
+      "5",
+      "--retention-max-wal-fraction",
+      "0.95",
+    ]);
+    expect(p.map((x) => x.split(":")[0])).toEqual([
+      "--rebuild-rate-limit",
+      "--retention-max-age-ms",
+      "--retention-max-wal-fraction",
+    ]);
+  });
+
   it("requires server id and data dir", () => {
     expect(problems([], {})).toEqual([
       "--server-id: required (or BLOCKSHIP_SERVER_ID)",

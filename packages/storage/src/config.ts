@@ -31,6 +31,8 @@ export interface VolumeTuning {
   /** Retention budgets for WAL pins. */
   retentionMaxAgeMs?: number;
   retentionMaxHeldBytes?: number;
+  /** The same budget as a fraction of the WAL size (used when retentionMaxHeldBytes is not set). */
+  retentionMaxHeldFraction?: number;
   retentionCheckIntervalMs?: number;
   clock?: Clock;
 }
@@ -103,7 +105,8 @@ export function resolveTuning(t: VolumeTuning, walSizeBytes: number, blockSize: 
   // A pin may hold WAL until halfway between the soft and hard watermarks: writers are slowed
   // first (giving a lagging replica room to catch up), and the pin is released before writers
   // would block, so a dead replica can never make the primary unwritable.
-  const maxHeld = t.retentionMaxHeldBytes ?? Math.floor(walSizeBytes * ((soft + hard) / 2));
+  const maxHeld =
+    t.retentionMaxHeldBytes ?? Math.floor(walSizeBytes * (t.retentionMaxHeldFraction ?? (soft + hard) / 2));
   if (maxHeld >= hardBytes)
     bad("retentionMaxHeldBytes must stay below the hard watermark, or a dead pin could block writers");
   return {
