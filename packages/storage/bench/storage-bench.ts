@@ -6,9 +6,15 @@
  *   1 MiB sequential writes, flush every 16 MiB  (MB/s)
  *     baseline: 1 MiB sequential pwrites, fdatasync every 16 MiB
  *
- * Env: BENCH_SECONDS (per case, default 10), BENCH_DIR (default os.tmpdir()), BENCH_WAL_MIB (default 64),
- * BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4), BENCH_CASES (rand,seq),
- * BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32).
+ * The machine is shared and its disk speed drifts by 2x within minutes, so each case alternates
+ * short baseline and volume slices (BENCH_ROUNDS rounds of BENCH_SLICE_SECONDS each) and compares
+ * the totals: both sides see the same conditions. One volume stays open through a case; every volume
+ * slice ends with a full checkpoint inside its timed window, so all extent writes of the bytes it
+ * wrote are counted (nothing is left for the flusher to do during the next baseline slice).
+ *
+ * Env: BENCH_ROUNDS (default 4), BENCH_SLICE_SECONDS (default 3), BENCH_DIR (default os.tmpdir()),
+ * BENCH_WAL_MIB (default 64), BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4),
+ * BENCH_CASES (rand,seq), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32).
  * Prints one JSON line per figure: {"bench":"storage","case",…,"value","unit","baseline","ratio"}.
  */
 
@@ -18,7 +24,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { FileDevice, Volume } from "../src/index";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
 const DIR = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "blockship-bench-"));
 const VOLUME_BYTES = 1024 * 1024 * 1024;
 const WAL_BYTES = Number(process.env.BENCH_WAL_MIB ?? 64) * 1024 * 1024;
@@ -61,140 +68,155 @@ async function preallocate(file: string, sizeBytes: number): Promise<void> {
 const VOLUME_FILE = path.join(DIR, "volume.img");
 const BASELINE_FILE = path.join(DIR, "baseline.img");
 
-async function withVolume<T>(fn: (vol: Volume) => Promise<T>): Promise<T> {
+/** Work done in one timed slice: units (writes or MiB) and seconds. */
+interface Slice {
+  units: number;
+  seconds: number;
+}
+
+async function openVolume(): Promise<Volume> {
   // A fresh volume on the same allocated file for every case (create zeroes the WAL).
   const device = await FileDevice.open(VOLUME_FILE);
-  const vol = await Volume.create(device, {
+  return Volume.create(device, {
     volumeSizeBytes: VOLUME_BYTES,
     walSizeBytes: WAL_BYTES,
     maxCycleBytes: MAX_CYCLE_MIB * MIB,
   });
-  try {
-    return await fn(vol);
-  } finally {
-    await vol.close();
-  }
 }
 
-async function volumeRandomIops(concurrency: number): Promise<number> {
-  return withVolume(async (vol) => {
-    const deadline = performance.now() + SECONDS * 1000;
-    let ops = 0;
-    const start = performance.now();
-    const worker = async (): Promise<void> => {
-      const data = randomBytes(BS);
-      while (performance.now() < deadline) {
-        await vol.write(rand(BLOCKS), data);
-        await vol.flush();
-        ops++;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const elapsed = (performance.now() - start) / 1000;
-    const st = vol.stats();
-    log(
-      `c${concurrency}: ${ops} writes, ${st.admission.batches} append batches (${st.admission.durableBatches} O_DSYNC), ${st.syncs} group syncs, ${st.flusherCycles} flusher cycles, checkpoint ${st.checkpointLsn}/${st.headLsn}, soft delays ${st.admission.softDelays}`,
-    );
-    return ops / elapsed;
-  });
-}
-
-async function volumeSequentialMBps(): Promise<number> {
-  return withVolume(async (vol) => {
-    const data = randomBytes(MIB);
-    const deadline = performance.now() + SECONDS * 1000;
-    const start = performance.now();
-    let written = 0;
-    let sinceFlush = 0;
-    let nextLba = 0;
-    const inFlight = new Set<Promise<unknown>>();
+/** Random 4 KiB writes, each followed by a flush, from `concurrency` writers; then a checkpoint. */
+async function volumeRandomSlice(vol: Volume, concurrency: number): Promise<Slice> {
+  const start = performance.now();
+  const deadline = start + SLICE_SECONDS * 1000;
+  let ops = 0;
+  const worker = async (): Promise<void> => {
+    const data = randomBytes(BS);
     while (performance.now() < deadline) {
-      while (inFlight.size >= SEQ_QD) await Promise.race(inFlight);
-      const lba = nextLba;
-      nextLba = (nextLba + MIB / BS) % BLOCKS;
-      const p: Promise<unknown> = vol.write(lba, data).then(() => inFlight.delete(p));
-      inFlight.add(p);
-      written += MIB;
-      sinceFlush += MIB;
-      if (sinceFlush >= 16 * MIB) {
-        await Promise.all(inFlight);
-        await vol.flush();
-        sinceFlush = 0;
-      }
+      await vol.write(rand(BLOCKS), data);
+      await vol.flush();
+      ops++;
     }
-    await Promise.all(inFlight);
-    await vol.flush();
-    const elapsed = (performance.now() - start) / 1000;
-    const st = vol.stats();
-    log(
-      `seq: ${written / MIB} MiB, ${st.flusherCycles} flusher cycles, checkpoint ${st.checkpointLsn}/${st.headLsn}, hard waits ${st.admission.hardWaits}`,
-    );
-    return written / MIB / elapsed;
-  });
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await vol.checkpoint();
+  return { units: ops, seconds: (performance.now() - start) / 1000 };
 }
 
-async function baselineRandomIops(): Promise<number> {
+/** 1 MiB sequential writes (SEQ_QD in flight), a flush every 16 MiB; then a checkpoint. */
+async function volumeSequentialSlice(vol: Volume, cursor: { lba: number }): Promise<Slice> {
+  const data = randomBytes(MIB);
+  const start = performance.now();
+  const deadline = start + SLICE_SECONDS * 1000;
+  let written = 0;
+  let sinceFlush = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  while (performance.now() < deadline) {
+    while (inFlight.size >= SEQ_QD) await Promise.race(inFlight);
+    const lba = cursor.lba;
+    cursor.lba = (cursor.lba + MIB / BS) % BLOCKS;
+    const p: Promise<unknown> = vol.write(lba, data).then(() => inFlight.delete(p));
+    inFlight.add(p);
+    written += MIB;
+    sinceFlush += MIB;
+    if (sinceFlush >= 16 * MIB) {
+      await Promise.all(inFlight);
+      await vol.flush();
+      sinceFlush = 0;
+    }
+  }
+  await Promise.all(inFlight);
+  await vol.flush();
+  await vol.checkpoint();
+  return { units: written / MIB, seconds: (performance.now() - start) / 1000 };
+}
+
+async function baselineRandomSlice(): Promise<Slice> {
   const fh = await fs.promises.open(BASELINE_FILE, "r+");
   const data = randomBytes(BS);
-  const deadline = performance.now() + SECONDS * 1000;
   const start = performance.now();
+  const deadline = start + SLICE_SECONDS * 1000;
   let ops = 0;
   while (performance.now() < deadline) {
     await fh.write(data, 0, BS, rand(BLOCKS) * BS);
     await fh.datasync();
     ops++;
   }
-  const elapsed = (performance.now() - start) / 1000;
+  const seconds = (performance.now() - start) / 1000;
   await fh.close();
-  return ops / elapsed;
+  return { units: ops, seconds };
 }
 
-async function baselineSequentialMBps(): Promise<number> {
+async function baselineSequentialSlice(cursor: { pos: number }): Promise<Slice> {
   const fh = await fs.promises.open(BASELINE_FILE, "r+");
   const data = randomBytes(MIB);
-  const deadline = performance.now() + SECONDS * 1000;
   const start = performance.now();
+  const deadline = start + SLICE_SECONDS * 1000;
   let written = 0;
-  let pos = 0;
   while (performance.now() < deadline) {
-    await fh.write(data, 0, MIB, pos);
-    pos = (pos + MIB) % VOLUME_BYTES;
+    await fh.write(data, 0, MIB, cursor.pos);
+    cursor.pos = (cursor.pos + MIB) % VOLUME_BYTES;
     written += MIB;
     if (written % (16 * MIB) === 0) await fh.datasync();
   }
   await fh.datasync();
-  const elapsed = (performance.now() - start) / 1000;
+  const seconds = (performance.now() - start) / 1000;
   await fh.close();
-  return written / MIB / elapsed;
+  return { units: written / MIB, seconds };
+}
+
+const rate = (slices: Slice[]): number =>
+  slices.reduce((n, x) => n + x.units, 0) / slices.reduce((n, x) => n + x.seconds, 0);
+
+/** Alternates baseline and volume slices; reports the ratio of the totals. */
+async function runCase(
+  name: string,
+  unit: string,
+  baselineSlice: () => Promise<Slice>,
+  volumeSlice: (vol: Volume) => Promise<Slice>,
+): Promise<void> {
+  const vol = await openVolume();
+  const base: Slice[] = [];
+  const mine: Slice[] = [];
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      base.push(await baselineSlice());
+      mine.push(await volumeSlice(vol));
+    }
+  } finally {
+    await vol.close();
+  }
+  const perRound = mine.map((m, i) => (m.units / m.seconds / (base[i]!.units / base[i]!.seconds)).toFixed(2));
+  const st = vol.stats();
+  log(
+    `${name}: rounds ${perRound.join(" ")} (volume/baseline); ${st.headLsn} records, ${st.admission.batches} append batches (${st.admission.durableBatches} O_DSYNC), ${st.syncs} group syncs, ${st.flusherCycles} flusher cycles, ${st.superblockWrites} superblock writes, soft delays ${st.admission.softDelays}, hard waits ${st.admission.hardWaits}`,
+  );
+  report(name, rate(mine), unit, rate(base));
 }
 
 async function main(): Promise<void> {
-  log(`dir ${DIR}, ${SECONDS} s per case, volume 1 GiB, WAL ${WAL_BYTES / MIB} MiB, seq QD ${SEQ_QD}`);
+  log(
+    `dir ${DIR}, ${ROUNDS} rounds of ${SLICE_SECONDS} s per side and case, volume 1 GiB, WAL ${WAL_BYTES / MIB} MiB, seq QD ${SEQ_QD}`,
+  );
   try {
     log("preallocating the volume and baseline files");
     await preallocate(VOLUME_FILE, 4096 + WAL_BYTES + VOLUME_BYTES);
     await preallocate(BASELINE_FILE, VOLUME_BYTES);
-    // Baselines run right before and right after the volume cases; their mean is the reference, so
-    // drift in the machine's load during the run hits both sides alike.
     if (CASES.includes("rand")) {
-      const randBefore = await baselineRandomIops();
-      const rand: Array<[number, number]> = [];
-      for (const c of [1, 16, 64]) rand.push([c, await volumeRandomIops(c)]);
-      const randAfter = await baselineRandomIops();
-      const baseRand = (randBefore + randAfter) / 2;
-      log(
-        `baseline 4 KiB pwrite+fdatasync: ${randBefore.toFixed(0)} / ${randAfter.toFixed(0)} IOPS (before/after)`,
-      );
-      for (const [c, iops] of rand) report(`4k_randwrite_flush_each_c${c}`, iops, "IOPS", baseRand);
+      for (const c of [1, 16, 64]) {
+        await runCase(`4k_randwrite_flush_each_c${c}`, "IOPS", baselineRandomSlice, (vol) =>
+          volumeRandomSlice(vol, c),
+        );
+      }
     }
     if (CASES.includes("seq")) {
-      const seqBefore = await baselineSequentialMBps();
-      const seq = await volumeSequentialMBps();
-      const seqAfter = await baselineSequentialMBps();
-      log(
-        `baseline 1 MiB seq, fdatasync every 16 MiB: ${seqBefore.toFixed(0)} / ${seqAfter.toFixed(0)} MiB/s (before/after)`,
+      const baseCursor = { pos: 0 };
+      const volCursor = { lba: 0 };
+      await runCase(
+        `1m_seqwrite_flush_16m_qd${SEQ_QD}`,
+        "MiB/s",
+        () => baselineSequentialSlice(baseCursor),
+        (vol) => volumeSequentialSlice(vol, volCursor),
       );
-      report(`1m_seqwrite_flush_16m_qd${SEQ_QD}`, seq, "MiB/s", (seqBefore + seqAfter) / 2);
     }
   } finally {
     fs.rmSync(DIR, { recursive: true, force: true });
