@@ -86,6 +86,9 @@ export async function runAttempt(p: AttemptParams): Promise<{ baseLsn: number; l
     }
     throw new RebuildError("unavailable", "the stream ended without Done");
   } catch (err) {
+    // What was stored decides where the next attempt resumes; a failed local write is fatal.
+    const writeFailure = await m.settle();
+    if (writeFailure !== undefined) throw writeFailure;
     if (idle)
       throw new RebuildError("idle_timeout", `no message for ${p.idleTimeoutMs} ms`, 0, { cause: err });
     throw err;
@@ -96,21 +99,63 @@ export async function runAttempt(p: AttemptParams): Promise<{ baseLsn: number; l
   }
 }
 
+/** Chunk writes in flight at once: the next one starts while the previous is still in the kernel. */
+const WRITE_DEPTH = 2;
+
 /** Per-message validation against what was stored before. */
 class MessageRules {
   private readonly size: number;
   private tailStarted = false;
+  /** End of the last chunk accepted (written or being written) in this attempt. */
+  private acceptedEnd: number;
+  /** Chunk writes not yet completed, in offset order; `storedBytes` moves as they complete in order. */
+  private readonly writes: Array<{ readonly end: number; readonly done: Promise<void> }> = [];
 
   constructor(private readonly p: AttemptParams) {
     this.size = p.volume.volumeSizeBytes;
     p.state.lastLsn = p.state.baseLsn ?? 0;
+    this.acceptedEnd = p.state.storedBytes;
+  }
+
+  /**
+   * Waits for every chunk write of this attempt; `storedBytes` ends at the last one that completed
+   * with all before it. Resolves with the first write error (a local storage failure), if any.
+   */
+  async settle(): Promise<unknown> {
+    let failure: unknown;
+    while (this.writes.length > 0) {
+      try {
+        await this.completeOldest();
+      } catch (err) {
+        failure ??= err;
+        this.writes.length = 0; // nothing after a failed write counts as stored
+      }
+    }
+    this.acceptedEnd = this.p.state.storedBytes;
+    return failure;
+  }
+
+  private async completeOldest(): Promise<void> {
+    const w = this.writes[0];
+    assert(w !== undefined, "a write to complete");
+    await w.done;
+    this.writes.shift();
+    this.p.state.storedBytes = w.end;
+    this.p.progress("base");
+  }
+
+  private async drainWrites(): Promise<void> {
+    const failure = await this.settle();
+    if (failure !== undefined) throw failure;
   }
 
   async handle(msg: StreamBaseResponse__Output): Promise<{ baseLsn: number; lastLsn: number } | undefined> {
     if (msg.body === "chunk" && msg.chunk) await this.chunk(msg.chunk.offset_bytes, msg.chunk);
     else if (msg.body === "tail" && msg.tail) await this.tail(msg.tail);
-    else if (msg.body === "done" && msg.done) return this.done(msg.done);
-    else violation(`unexpected message ${JSON.stringify(msg.body)}`);
+    else if (msg.body === "done" && msg.done) {
+      await this.drainWrites();
+      return this.done(msg.done);
+    } else violation(`unexpected message ${JSON.stringify(msg.body)}`);
     return undefined;
   }
 
@@ -135,19 +180,22 @@ class MessageRules {
         `the primary sent base ${base}, the stored image has base ${s.baseLsn}`,
       );
     }
-    if (offset !== s.storedBytes) violation(`chunk at offset ${offset}, expected ${s.storedBytes}`);
+    if (offset !== this.acceptedEnd) violation(`chunk at offset ${offset}, expected ${this.acceptedEnd}`);
     const len = c.data.length;
     const bs = this.p.volume.blockSize;
     if (len === 0 || len % bs !== 0 || offset + len > this.size) {
       violation(`chunk of ${len} bytes at ${offset} is not whole blocks within ${this.size} bytes`);
     }
     s.bytesTransferred += len;
-    await this.p.volume.writeInstallChunk(offset, c.data);
-    s.storedBytes = offset + len;
-    this.p.progress("base");
+    const done = this.p.volume.writeInstallChunk(offset, c.data);
+    done.catch(() => {}); // awaited in order by completeOldest/settle
+    this.writes.push({ end: offset + len, done });
+    this.acceptedEnd = offset + len;
+    if (this.writes.length >= WRITE_DEPTH) await this.completeOldest();
   }
 
   private async tail(t: WalBatch__Output): Promise<void> {
+    await this.drainWrites();
     const s = this.p.state;
     if (s.baseLsn === undefined || s.storedBytes !== this.size) {
       violation(`tail batch before the image was complete (${s.storedBytes} of ${this.size} bytes)`);

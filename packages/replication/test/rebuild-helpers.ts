@@ -1,5 +1,6 @@
 import { type RebuildClient, type StartedRpcServer, startServer } from "@blockship/rpc";
 import type { Volume } from "@blockship/storage";
+import type { RebuildTargetVolume } from "../src/rebuild-attempt";
 import { connectRebuild } from "../src/rebuild-client";
 import { type PullRebuildOptions, pullRebuild } from "../src/rebuild-puller";
 import {
@@ -77,14 +78,14 @@ export class SourceNode {
 
 /** pullRebuild with test defaults (fast retries). */
 export function pull(
-  target: Volume,
+  target: Volume | RebuildTargetVolume,
   address: string,
   opts: Partial<PullRebuildOptions> = {},
 ): ReturnType<typeof pullRebuild> {
   return pullRebuild({
     volume: target,
     volumeId: VOLUME_ID,
-    epoch: target.epoch,
+    epoch: "epoch" in target ? target.epoch : 1,
     replicaServerId: REBUILDER_ID,
     primaryAddress: address,
     connect: (a) => connectRebuild(a),

@@ -1,6 +1,7 @@
-import type { Volume } from "@blockship/storage";
+import { StorageError, type Volume } from "@blockship/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TcpProxy } from "../../../test/support/tcp-proxy";
+import type { RebuildTargetVolume } from "../src/rebuild-attempt";
 import { isRebuildError } from "../src/rebuild-errors";
 import type { RebuildProgress } from "../src/rebuild-puller";
 import { rebuildPinOwner } from "../src/rebuild-source";
@@ -182,6 +183,30 @@ describe("rebuild pull (base image + WAL tail over gRPC)", () => {
     src.auth.role = "primary";
     const ok = await pull(target, src.address);
     expectSameImage(await target.read(0, SIZE), model.imageAt(ok.lastLsn, SIZE));
+  });
+
+  it("a local write failure is fatal at once (no retry) and leaves the old state", async () => {
+    await target.write(0, block(0, 77));
+    await target.flush();
+    for (let lba = 0; lba < 1024; lba += 8) await write(lba, 9);
+    await primary.checkpoint();
+    const failing: RebuildTargetVolume = {
+      volumeSizeBytes: target.volumeSizeBytes,
+      blockSize: target.blockSize,
+      beginInstall: (o) => target.beginInstall(o),
+      writeInstallChunk: (offset, data) =>
+        offset >= SIZE / 2
+          ? Promise.reject(new StorageError("io_error", "injected EIO"))
+          : target.writeInstallChunk(offset, data),
+      stageInstallTail: (bytes, o) => target.stageInstallTail(bytes, o),
+      commitInstall: (base, epoch, o) => target.commitInstall(base, epoch, o),
+      abortInstall: () => target.abortInstall(),
+    };
+    const err = await pull(failing, src.address).catch((e: unknown) => e);
+    expect(isRebuildError(err, "io_error")).toBe(true);
+    expect((err as { attempts: number }).attempts).toBe(1);
+    expect((await target.read(0, BS)).equals(block(0, 77))).toBe(true);
+    expect(target.headLsn).toBe(1);
   });
 
   it("a rate limit holds the transfer to size/rate by the limiter's own accounting", async () => {
