@@ -231,6 +231,12 @@ export function classify(
         `not implemented by the agent at ${at}: ${detail}`,
         "this agent version does not support it (catch-up works: --kind catchup)",
       );
+    case "rebuild_by_assignment":
+      return make(
+        ExitCode.REJECTED,
+        `the primary at ${at} does not push rebuilds: ${detail}`,
+        "on the replica's agent: blockctl assign VOLUME --epoch N --role rebuilding --primary-server-id ID --primary-address HOST:PORT (it pulls the image, then turns REPLICA)",
+      );
     case "unauthenticated_peer":
       return make(
         ExitCode.REJECTED,

@@ -254,7 +254,7 @@ describe("blockctl against a primary and a replica agent", () => {
     expect({ code, signal, stderr: watch.stderr() }).toEqual({ code: 0, signal: null, stderr: "" });
   });
 
-  it("recovery: a catch-up is followed to completion; a rebuild is refused with a hint", async () => {
+  it("recovery: a catch-up is followed to completion; a rebuild through StartRecovery is refused with how to assign one", async () => {
     const [catchup, rebuild, cancel] = await Promise.all([
       blockctl(["--json", ...at(primary), "recovery", "start", VOLUME, "srv-b", "--kind", "catchup"]),
       blockctl([...at(primary), "recovery", "start", VOLUME, "srv-b", "--kind", "rebuild"]),
@@ -269,7 +269,9 @@ describe("blockctl against a primary and a replica agent", () => {
     expect(doc).toMatchObject({ outcome: "completed", epoch: "1", started: { session_kind: "catchup" } });
     expect(doc.started.session_id).toMatch(U64);
     expectExit(rebuild, 3);
-    expect(rebuild.stderr).toMatch(/not implemented by the agent.*\n {2}hint: .*--kind catchup/);
+    expect(rebuild.stderr).toMatch(
+      /does not push rebuilds: .*\n {2}hint: .*--role rebuilding .*--primary-address/,
+    );
     expectExit(cancel, 4);
     expect(jsonOf<JsonError>(cancel).error.reason).toBe("replica_not_found");
   });
