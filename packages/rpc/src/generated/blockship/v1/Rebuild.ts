@@ -16,7 +16,13 @@ export interface RebuildClient extends grpc.Client {
    * primary's head at the end of the copy), then one RebuildDone. The image may be fuzzy
    * (concurrent writes); replaying the tail repairs it, so it is consistent only after Done.
    * A stream that breaks is resumed by a new call with resume_offset_bytes = the end of the last
-   * chunk the replica stored and resume_base_lsn = the base_lsn it was given.
+   * chunk the replica stored and resume_base_lsn = the base_lsn it was given (resume_offset_bytes =
+   * the volume size resumes in the tail: no chunks, the whole tail again from base_lsn + 1). The
+   * primary keeps the WAL after base_lsn for a grace period (about a minute) after a stream
+   * breaks, and after Done the WAL after last_lsn, so the replica's catch-up can take over.
+   * One stream per replica: a newer call ends an older one with shutting_down ("superseded").
+   * The rate limit covers image and tail bytes. Role, epoch and replica set are re-checked
+   * before every message: a demotion or epoch change ends the stream with that error.
    * Errors: invalid_argument (offset not a multiple of the block size, rate out of range),
    * volume_not_found, not_primary, epoch_mismatch (request epoch differs from the primary's),
    * unauthenticated_peer (the caller is not in the replica set), out_of_range (offset beyond
@@ -30,7 +36,13 @@ export interface RebuildClient extends grpc.Client {
    * primary's head at the end of the copy), then one RebuildDone. The image may be fuzzy
    * (concurrent writes); replaying the tail repairs it, so it is consistent only after Done.
    * A stream that breaks is resumed by a new call with resume_offset_bytes = the end of the last
-   * chunk the replica stored and resume_base_lsn = the base_lsn it was given.
+   * chunk the replica stored and resume_base_lsn = the base_lsn it was given (resume_offset_bytes =
+   * the volume size resumes in the tail: no chunks, the whole tail again from base_lsn + 1). The
+   * primary keeps the WAL after base_lsn for a grace period (about a minute) after a stream
+   * breaks, and after Done the WAL after last_lsn, so the replica's catch-up can take over.
+   * One stream per replica: a newer call ends an older one with shutting_down ("superseded").
+   * The rate limit covers image and tail bytes. Role, epoch and replica set are re-checked
+   * before every message: a demotion or epoch change ends the stream with that error.
    * Errors: invalid_argument (offset not a multiple of the block size, rate out of range),
    * volume_not_found, not_primary, epoch_mismatch (request epoch differs from the primary's),
    * unauthenticated_peer (the caller is not in the replica set), out_of_range (offset beyond
@@ -52,7 +64,13 @@ export interface RebuildHandlers extends grpc.UntypedServiceImplementation {
    * primary's head at the end of the copy), then one RebuildDone. The image may be fuzzy
    * (concurrent writes); replaying the tail repairs it, so it is consistent only after Done.
    * A stream that breaks is resumed by a new call with resume_offset_bytes = the end of the last
-   * chunk the replica stored and resume_base_lsn = the base_lsn it was given.
+   * chunk the replica stored and resume_base_lsn = the base_lsn it was given (resume_offset_bytes =
+   * the volume size resumes in the tail: no chunks, the whole tail again from base_lsn + 1). The
+   * primary keeps the WAL after base_lsn for a grace period (about a minute) after a stream
+   * breaks, and after Done the WAL after last_lsn, so the replica's catch-up can take over.
+   * One stream per replica: a newer call ends an older one with shutting_down ("superseded").
+   * The rate limit covers image and tail bytes. Role, epoch and replica set are re-checked
+   * before every message: a demotion or epoch change ends the stream with that error.
    * Errors: invalid_argument (offset not a multiple of the block size, rate out of range),
    * volume_not_found, not_primary, epoch_mismatch (request epoch differs from the primary's),
    * unauthenticated_peer (the caller is not in the replica set), out_of_range (offset beyond
