@@ -18,6 +18,8 @@ const BASELINE_TIMEOUT_MS = 60_000;
 export interface BaselineResult {
   readonly bytes: number;
   readonly seconds: number;
+  /** CPU seconds of each process (start-up included: tsx loads them). */
+  readonly cpuSeconds: { readonly source: number; readonly sink: number };
 }
 
 /**
@@ -108,10 +110,19 @@ export async function rawBaseline(
     children.push(sink);
     const sinkLines = new JsonLines(sink, "baseline sink");
     const { port } = await sinkLines.next<{ port: number }>(30_000);
-    children.push(spawnNode("recovery-baseline-source.ts", [sourcePath, String(bytes), String(port)]));
-    const result = await sinkLines.next<{ bytes: number; elapsed_ms: number }>(BASELINE_TIMEOUT_MS);
+    const source = spawnNode("recovery-baseline-source.ts", [sourcePath, String(bytes), String(port)]);
+    children.push(source);
+    const sourceLines = new JsonLines(source, "baseline source");
+    const result = await sinkLines.next<{ bytes: number; elapsed_ms: number; cpu_s: number }>(
+      BASELINE_TIMEOUT_MS,
+    );
     if (result.bytes !== bytes) throw new Error(`baseline sink received ${result.bytes} of ${bytes} bytes`);
-    return { bytes, seconds: result.elapsed_ms / 1000 };
+    const sourceCpu = await sourceLines.next<{ cpu_s: number }>(10_000);
+    return {
+      bytes,
+      seconds: result.elapsed_ms / 1000,
+      cpuSeconds: { source: sourceCpu.cpu_s, sink: result.cpu_s },
+    };
   } finally {
     await Promise.all(children.map(stop));
     await rm(destinationPath, { force: true });

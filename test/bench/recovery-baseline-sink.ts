@@ -1,7 +1,8 @@
 /**
  * Raw baseline, process B (no blockship code): accepts one loopback TCP connection, writes every
  * byte it receives into a file and fdatasyncs, then prints one JSON line
- * `{"bytes":N,"elapsed_ms":T}` (T = from the accepted connection to the final fdatasync).
+ * `{"bytes":N,"elapsed_ms":T,"cpu_s":C}` (T = from the accepted connection to the final fdatasync;
+ * C = this process's CPU time, start-up included).
  *
  *   node --import tsx test/bench/recovery-baseline-sink.ts <destination file>
  * Prints `{"port":P}` once listening on 127.0.0.1.
@@ -53,7 +54,11 @@ server.once("connection", (socket) => {
       await writePending();
       await file.datasync();
       const elapsedMs = performance.now() - started;
-      process.stdout.write(`${JSON.stringify({ bytes: totalBytes, elapsed_ms: elapsedMs })}\n`);
+      const cpu = process.cpuUsage();
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      process.stdout.write(
+        `${JSON.stringify({ bytes: totalBytes, elapsed_ms: elapsedMs, cpu_s: cpuSeconds })}\n`,
+      );
     } finally {
       await file.close();
     }

@@ -3,7 +3,8 @@
  * loopback TCP connection to the sink (recovery-baseline-sink.ts) and exits when they are sent.
  *
  *   node --import tsx test/bench/recovery-baseline-source.ts <source file> <bytes> <port>
- * 1 MiB reads; `pipe` honours the socket's back-pressure.
+ * 1 MiB reads; `pipe` honours the socket's back-pressure. Prints `{"cpu_s":C}` (its CPU time, start-up
+ * included) once the connection closed.
  */
 import { createReadStream } from "node:fs";
 import { connect } from "node:net";
@@ -27,3 +28,7 @@ const socket = connect({ host: "127.0.0.1", port }, () => {
   reader.pipe(socket);
 });
 socket.on("error", fail);
+socket.on("close", () => {
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpu_s: (cpu.user + cpu.system) / 1e6 })}\n`);
+});

@@ -17,7 +17,8 @@
  *   node --import tsx test/bench/recovery-bench.ts [--quick] [--logs DIR]
  * --quick (or BENCH_QUICK=1): 64 MiB gap and a 256 MiB rebuilt volume, for a smoke run.
  * --logs DIR (or BENCH_LOG_DIR): each case's agent output (last lines) goes to DIR/<case>.log.
- * BENCH_CASE=catchup|rebuild runs one case only; BENCH_LOG_LEVEL sets the agents' log level (info).
+ * BENCH_CASE=catchup|rebuild runs one case only; BENCH_LOG_LEVEL sets the agents' log level (info);
+ * BENCH_PROFILE_DIR=DIR runs the agents with --cpu-prof (the replica's profile covers its second life).
  *
  * Prints one JSON line per figure,
  *   {"bench":"recovery","case","value","unit":"MB/s","baseline","ratio","goal", ...details}
@@ -62,6 +63,8 @@ const RECOVERY_TIMEOUT_MS = 180_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "info";
 const LOG_DIR = argValue("--logs") ?? process.env.BENCH_LOG_DIR;
 const ONLY = process.env.BENCH_CASE;
+/** When set, the agents run with `--cpu-prof` into DIR/<case>-<kind> (SIGTERM at the end writes them). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
@@ -99,6 +102,11 @@ function report(name: string, m: Measured, baseline?: BaselineResult, goal?: num
     ...m.details,
   });
   return base === undefined ? value : value / base;
+}
+
+function reportBaseline(name: string, raw: BaselineResult): void {
+  const cpu = { source: round(raw.cpuSeconds.source), sink: round(raw.cpuSeconds.sink) };
+  report(name, { bytes: raw.bytes, seconds: raw.seconds, details: { cpu_s: cpu } });
 }
 
 /** 16 distinct incompressible 1 MiB blocks, cycled by every writer of the run. */
@@ -173,11 +181,17 @@ async function withPair<T>(name: string, run: (p: AgentHandle, r: AgentHandle) =
   liveFleets.add(fleet);
   try {
     const args = ["--log-level", LOG_LEVEL];
+    const nodeArgs = (kind: string) =>
+      PROFILE_DIR === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE_DIR, `${name}-${kind}`)}`];
     const [primary, replica] = await Promise.all([
-      fleet.start({ kind: "primary", serverId: `${name}-p`, args }),
-      fleet.start({ kind: "replica", serverId: `${name}-r`, args }),
+      fleet.start({ kind: "primary", serverId: `${name}-p`, args, nodeArgs: nodeArgs("primary") }),
+      fleet.start({ kind: "replica", serverId: `${name}-r`, args, nodeArgs: nodeArgs("replica") }),
     ]);
-    return await run(primary, replica);
+    const result = await run(primary, replica);
+    if (PROFILE_DIR !== undefined) await fleet.stopAll("SIGTERM");
+    return result;
   } finally {
     if (LOG_DIR !== undefined) {
       mkdirSync(LOG_DIR, { recursive: true });
@@ -386,13 +400,13 @@ async function main(): Promise<void> {
     const gapName = `catchup_${GAP_BYTES / MiB}MiB_gap`;
     if (wanted("catchup")) {
       const raw = await rawBaseline(source, sink, GAP_BYTES);
-      report(`raw_tcp_file_fdatasync_${GAP_BYTES / MiB}MiB`, { ...raw, details: {} });
+      reportBaseline(`raw_tcp_file_fdatasync_${GAP_BYTES / MiB}MiB`, raw);
       outcomes.push(await runCase(gapName, CATCHUP_GOAL, raw, catchUpCase));
     }
     const rebuildName = `rebuild_${REBUILD_VOLUME_BYTES / MiB}MiB_volume`;
     if (wanted("rebuild")) {
       const raw = await rawBaseline(source, sink, REBUILD_VOLUME_BYTES);
-      report(`raw_tcp_file_fdatasync_${REBUILD_VOLUME_BYTES / MiB}MiB`, { ...raw, details: {} });
+      reportBaseline(`raw_tcp_file_fdatasync_${REBUILD_VOLUME_BYTES / MiB}MiB`, raw);
       outcomes.push(await runCase(rebuildName, REBUILD_GOAL, raw, rebuildCase));
     }
     process.stdout.write(`${summary(outcomes)}\n`);
