@@ -18,10 +18,11 @@ import type { Clock } from "./clock";
 import type { Fence } from "./fence";
 import { type HandshakeFn, runHandshake } from "./handshake";
 import type { Logger } from "./log";
+import { LostReplicas } from "./lost-replicas";
+import { RebuildPull } from "./rebuild-pull";
 import type {
   LiveShippingPolicy,
   RebuildProgressView,
-  RebuildPullResult,
   ReceiverAuthority,
   ReceiverPort,
   ReplicationBinding,
@@ -52,21 +53,6 @@ export interface RuntimeDeps {
   readonly rebuildRateLimitBytesPerSecond?: number;
 }
 
-/** A rebuild this copy is pulling (role REBUILDING). */
-interface RebuildPull {
-  readonly sessionId: SessionId;
-  readonly abort: AbortController;
-  progress: RebuildProgressView | undefined;
-}
-
-/** Back-off between catch-up sessions of a replica that stays away. */
-const SESSION_RETRY_MIN_MS = 250;
-const SESSION_RETRY_MAX_MS = 2000;
-
-/** Back-off between failed rebuild attempts of a copy that stays REBUILDING. */
-const REBUILD_RETRY_MIN_MS = 1000;
-const REBUILD_RETRY_MAX_MS = 30_000;
-
 interface CatchUpWatch {
   readonly sessionId: SessionId;
   readonly targetLsn: number;
@@ -85,15 +71,9 @@ export class VolumeRuntime {
   private readonly catchUps = new Map<string, CatchUpWatch>();
   private readonly connected = new Set<string>();
   private readonly needsRebuild = new Map<string, string>();
-  private pull: RebuildPull | undefined;
-  /**
-   * Replicas the shipper lost after they were in sync: the live tail stays gated for them until
-   * a catch-up session (handshake → frozen target → barrier-confirmed) brought them back.
-   */
-  private readonly lost = new Set<string>();
-  private readonly sessionRetry = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>();
-  private rebuildRetryMs = REBUILD_RETRY_MIN_MS;
-  private rebuildRetry: NodeJS.Timeout | undefined;
+  private readonly pull: RebuildPull;
+  /** Replicas the shipper lost: the live tail stays gated for them until a catch-up session. */
+  private readonly lost: LostReplicas;
   private closed = false;
   /** Highest LSN known durable under the volume's durability mode. */
   committedLsn: number;
@@ -133,6 +113,21 @@ export class VolumeRuntime {
   };
 
   constructor(private readonly deps: RuntimeDeps) {
+    this.lost = new LostReplicas(deps.log, (id) => this.startCatchUpSession(id));
+    this.pull = new RebuildPull({
+      volumeId: deps.volumeId,
+      volume: deps.volume,
+      fence: deps.fence,
+      localServerId: deps.localServerId,
+      binding: deps.binding,
+      clock: deps.clock,
+      log: deps.log,
+      assignment: () => this.assignment,
+      defaultRateBytesPerSecond: deps.rebuildRateLimitBytesPerSecond ?? 0,
+      observe: (event) => this.observe(event),
+      onProgress: () => deps.onChange(),
+      onCommitted: () => deps.onRebuildCommitted?.(),
+    });
     this.committedLsn = deps.volume.durableLsn;
     this.engine = new VolumeEngine({
       volumeId: deps.volumeId,
@@ -169,11 +164,13 @@ export class VolumeRuntime {
 
   /** Progress of the rebuild this copy is pulling, if any. */
   rebuildProgress(): RebuildProgressView | undefined {
-    return this.pull?.progress;
+    return this.pull.progress;
   }
 
   /** The last rebuild of this copy that committed. */
-  lastRebuild: (RebuildPullResult & { readonly durationMs: number }) | undefined;
+  get lastRebuild(): RebuildPull["last"] {
+    return this.pull.last;
+  }
 
   /** Feeds an applied assignment (fence already updated) and runs the resulting commands. */
   deliver(a: ParsedAssignment): string[] {
@@ -221,14 +218,12 @@ export class VolumeRuntime {
     this.catchUps.clear();
     this.connected.clear();
     this.lost.clear();
-    for (const r of this.sessionRetry.values()) clearTimeout(r.timer);
-    this.sessionRetry.clear();
     if (group !== null) await group.close();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.stopPull();
+    this.pull.close();
     await this.stopShipping();
     const receiver = this.receiverPort;
     this.receiverPort = null;
@@ -255,7 +250,9 @@ export class VolumeRuntime {
       if (this.commandLog.length > COMMAND_LOG_LIMIT)
         this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
     }
-    this.reconcileLost();
+    if (this.deps.fence.role === "primary" && this.group !== null) {
+      this.lost.reconcile(this.execution.replicas, (id) => this.needsRebuild.has(id));
+    }
     // The derived state may have changed the gate's answers: gated shippers ask again now.
     this.group?.policyChanged();
     this.deps.onChange();
@@ -343,11 +340,11 @@ export class VolumeRuntime {
           });
           return;
         }
-        this.startPull(c.replicaId, c.sessionId);
+        this.pull.start(c.replicaId, c.sessionId);
         return;
       case "stop_recovery":
         if (this.catchUps.get(c.replicaId)?.sessionId === c.sessionId) this.catchUps.delete(c.replicaId);
-        if (this.pull?.sessionId === c.sessionId) this.stopPull();
+        if (this.pull.isRunning(c.sessionId)) this.pull.stop();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
         return;
       case "publish_projection":
@@ -426,8 +423,11 @@ export class VolumeRuntime {
     } else if (status.state !== "in_sync" && status.state !== "catching_up") {
       // Lost (disconnected, degraded, needs_rebuild): whatever it missed is planned by a session.
       const wasConnected = this.connected.delete(status.replicaId);
-      if (wasConnected && this.execution.replicas.has(status.replicaId) && !this.lost.has(status.replicaId)) {
-        this.lost.add(status.replicaId);
+      if (
+        wasConnected &&
+        this.execution.replicas.has(status.replicaId) &&
+        this.lost.markLost(status.replicaId)
+      ) {
         this.deps.log.info(
           { replicaId: status.replicaId, state: status.state },
           "replica lost: live tail gated until a catch-up",
@@ -472,137 +472,6 @@ export class VolumeRuntime {
     if (this.closed || this.deps.fence.role !== "primary") return;
     if (this.execution.replicas.get(replicaId)?.sessionActive) return;
     this.observe({ type: "start_recovery", replicaId, kind: "catchup" });
-  }
-
-  /**
-   * After every event: a lost replica whose session brought it to in_sync is found again; one
-   * whose session ended otherwise (the replica is still away) gets a new session after a back-off.
-   * needs_rebuild waits for the shipper's probe (the copy must be rebuilt first).
-   */
-  private reconcileLost(): void {
-    if (this.deps.fence.role !== "primary" || this.group === null) return;
-    // A replica whose first session failed (it was not up yet) is lost as well.
-    for (const [id, st] of this.execution.replicas) {
-      if (!st.sessionActive && (st.senderState === "disconnected" || st.senderState === "degraded"))
-        this.lost.add(id);
-    }
-    for (const id of [...this.lost]) {
-      const st = this.execution.replicas.get(id);
-      if (st === undefined) {
-        this.lost.delete(id);
-        continue;
-      }
-      if (st.sessionActive || this.needsRebuild.has(id) || st.senderState === "needs_rebuild") continue;
-      if (st.senderState === "in_sync") {
-        this.lost.delete(id);
-        const retry = this.sessionRetry.get(id);
-        clearTimeout(retry?.timer);
-        this.sessionRetry.delete(id);
-        this.deps.log.info({ replicaId: id }, "replica caught up: live tail open again");
-        continue;
-      }
-      const retry = this.sessionRetry.get(id) ?? { timer: undefined, delayMs: SESSION_RETRY_MIN_MS };
-      if (retry.timer !== undefined) continue;
-      retry.timer = setTimeout(() => {
-        retry.timer = undefined;
-        if (this.lost.has(id)) this.startCatchUpSession(id);
-      }, retry.delayMs);
-      retry.timer.unref();
-      retry.delayMs = Math.min(retry.delayMs * 2, SESSION_RETRY_MAX_MS);
-      this.sessionRetry.set(id, retry);
-    }
-  }
-
-  /** Executes start_rebuild on a copy in role REBUILDING: pull, commit, report, promote. */
-  private startPull(replicaId: string, sessionId: SessionId): void {
-    this.stopPull();
-    const a = this.assignment;
-    const pull: RebuildPull = { sessionId, abort: new AbortController(), progress: undefined };
-    const startedMs = this.deps.clock.now();
-    this.pull = pull;
-    const rate =
-      a !== undefined && a.rebuildRateLimitBytesPerSecond > 0
-        ? a.rebuildRateLimitBytesPerSecond
-        : (this.deps.rebuildRateLimitBytesPerSecond ?? 0);
-    const log = this.deps.log.child({ replicaId, sessionId, primary: a?.primaryAddress });
-    log.info({ rateLimitBytesPerSecond: rate }, "rebuild: pulling base image and WAL tail");
-    this.deps.binding
-      .pullRebuild({
-        volume: this.deps.volume,
-        volumeId: this.deps.volumeId,
-        epoch: this.deps.fence.masterEpoch,
-        replicaServerId: this.deps.localServerId,
-        primaryAddress: a?.primaryAddress ?? "",
-        rateLimitBytesPerSecond: rate,
-        signal: pull.abort.signal,
-        onProgress: (p) => {
-          pull.progress = p;
-          this.deps.onChange();
-        },
-      })
-      .then(
-        (r) => {
-          if (this.pull !== pull || this.closed) return;
-          this.pull = undefined;
-          this.rebuildRetryMs = REBUILD_RETRY_MIN_MS;
-          this.lastRebuild = { ...r, durationMs: this.deps.clock.now() - startedMs };
-          log.info(this.lastRebuild, "rebuild committed");
-          if (r.lastLsn > 0)
-            this.observe({
-              type: "rebuild_progress",
-              replicaId,
-              sessionId,
-              stage: "base",
-              lsn: BigInt(r.lastLsn),
-            });
-          this.observe({
-            type: "rebuild_done",
-            replicaId,
-            sessionId,
-            flushedLsn: BigInt(r.lastLsn),
-            checkpointLsn: BigInt(r.baseLsn),
-          });
-          this.deps.onRebuildCommitted?.();
-        },
-        (err: unknown) => {
-          if (this.pull !== pull || this.closed) return;
-          this.pull = undefined;
-          const reason = err instanceof Error ? err.message : String(err);
-          log.warn(
-            { err: reason, retryInMs: this.rebuildRetryMs },
-            "rebuild failed; the copy keeps its old state",
-          );
-          this.observe({
-            type: "recovery_failed",
-            replicaId,
-            sessionId,
-            reason: `rebuild_failed: ${reason}`,
-          });
-          this.scheduleRebuildRetry(replicaId);
-        },
-      );
-  }
-
-  /** A copy that stays REBUILDING tries again, with back-off, until it succeeds or is reassigned. */
-  private scheduleRebuildRetry(replicaId: string): void {
-    clearTimeout(this.rebuildRetry);
-    const epoch = this.deps.fence.masterEpoch;
-    this.rebuildRetry = setTimeout(() => {
-      this.rebuildRetry = undefined;
-      if (this.closed || this.pull !== undefined) return;
-      if (this.deps.fence.role !== "rebuilding" || this.deps.fence.masterEpoch !== epoch) return;
-      this.observe({ type: "start_recovery", replicaId, kind: "rebuild" });
-    }, this.rebuildRetryMs);
-    this.rebuildRetry.unref();
-    this.rebuildRetryMs = Math.min(this.rebuildRetryMs * 2, REBUILD_RETRY_MAX_MS);
-  }
-
-  private stopPull(): void {
-    clearTimeout(this.rebuildRetry);
-    this.rebuildRetry = undefined;
-    const pull = this.pull;
-    this.pull = undefined;
-    pull?.abort.abort();
   }
 
   /** Feed an event after the current run finished (never re-entrant into the engine). */
