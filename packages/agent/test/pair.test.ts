@@ -191,7 +191,9 @@ describe("primary + replica", () => {
       );
     expect(await start("v/nobody").catch(reasonOf)).toBe("replica_not_found");
     expect(await start("v/srv-r", "7").catch(reasonOf)).toBe("epoch_stale");
-    expect(await start("v/srv-r", "1", "RECOVERY_KIND_REBUILD").catch(reasonOf)).toBe("rebuild_by_assignment");
+    expect(await start("v/srv-r", "1", "RECOVERY_KIND_REBUILD").catch(reasonOf)).toBe(
+      "rebuild_by_assignment",
+    );
     expect(
       await unary((cb) =>
         rc.StartRecovery(
