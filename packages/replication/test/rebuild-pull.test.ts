@@ -106,6 +106,37 @@ describe("rebuild pull (base image + WAL tail over gRPC)", () => {
     expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
   });
 
+  it("a cut during the tail resumes at offset = size: no chunk again, the tail from base + 1", async () => {
+    // A primary whose flusher stays away, so the writes after the checkpoint form a long tail.
+    await src.stop();
+    await primary.close();
+    primary = await makeVolume(tmp.dir, "p2", { ...GEOMETRY, flushIntervalMs: 60_000 });
+    src = new SourceNode(primary, { tailBatchBytes: 16 * 1024 });
+    await src.start();
+    await fill(0, 1024, 1);
+    await primary.checkpoint();
+    for (let i = 0; i < 120; i++) await write((i * 7) % 1024, 100 + i);
+    proxy = await TcpProxy.start(src.address);
+    const p = proxy;
+    let cut = false;
+    const result = await pull(target, p.address, {
+      onProgress: (pr) => {
+        if (!cut && pr.stage === "tail" && pr.lastLsn > pr.baseLsn + 10) {
+          cut = true;
+          p.cutAll();
+        }
+      },
+    });
+    expect(cut).toBe(true);
+    expect(result.resumes).toBeGreaterThanOrEqual(1);
+    expect(result.lastLsn).toBe(result.baseLsn + 120);
+    const tailResume = src.reports.find((r) => r.resumeOffsetBytes === SIZE);
+    expect(tailResume).toMatchObject({ outcome: "done", imageBytesSent: 0, baseLsn: result.baseLsn });
+    expect(result.bytesTransferred).toBeLessThan(SIZE + 2 * 120 * (BS + 128));
+    expect(target.headLsn).toBe(result.lastLsn);
+    expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
+  });
+
   it("restarts from offset 0 when the WAL after the base was recycled before the resume", async () => {
     await fill(0, 512, 3);
     await primary.checkpoint();
