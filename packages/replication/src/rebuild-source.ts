@@ -238,7 +238,7 @@ export class RebuildSource {
       v.off("needsRebuild", onRelease);
       if (slot.active === ac) slot.active = undefined;
       this.afterStream(v, owner, slot, outcome, reason, progress.lastLsn);
-      this.opts.onStreamEnd?.({
+      this.report({
         volumeId: f.volumeId,
         replicaServerId: f.replicaServerId,
         outcome,
@@ -252,6 +252,15 @@ export class RebuildSource {
         rateBytesPerSecond: rate,
         ...(bucket === undefined ? {} : { throttle: bucket.stats() }),
       });
+    }
+  }
+
+  /** A throwing observer must not change the stream's outcome. */
+  private report(r: RebuildStreamReport): void {
+    try {
+      this.opts.onStreamEnd?.(r);
+    } catch (err) {
+      process.emitWarning(`RebuildSource onStreamEnd threw: ${messageOf(err)}`);
     }
   }
 
