@@ -90,6 +90,26 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
     if (installOpen) await v.abortInstall().catch(() => undefined);
     throw new RebuildError(reason, message, attempts, cause === undefined ? undefined : { cause });
   };
+  const commit = async (
+    r: { baseLsn: number; lastLsn: number },
+    epoch: number,
+  ): Promise<PullRebuildResult> => {
+    try {
+      await v.commitInstall(r.baseLsn, epoch, { imageHighLsn: r.lastLsn });
+    } catch (err) {
+      installOpen = false; // storage ended the install (before its commit point the old state stands)
+      const c = classifyAttemptError(err);
+      return fail(c.reason, `commit failed: ${c.message}`, err);
+    }
+    installOpen = false;
+    return {
+      baseLsn: r.baseLsn,
+      lastLsn: r.lastLsn,
+      totalBytes: v.volumeSizeBytes,
+      bytesTransferred: state.bytesTransferred,
+      resumes: attempts - 1,
+    };
+  };
   try {
     for (;;) {
       if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled");
@@ -99,9 +119,10 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
       attempts++;
       const progressBefore = state.bytesTransferred;
       const client = o.connect(o.primaryAddress);
-      let verdict: ReturnType<typeof classifyAttemptError>;
+      let pulled: { baseLsn: number; lastLsn: number } | undefined;
+      let verdict: ReturnType<typeof classifyAttemptError> | undefined;
       try {
-        const r = await runAttempt({
+        pulled = await runAttempt({
           client,
           volume: v,
           volumeId: o.volumeId,
@@ -122,42 +143,26 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
               resumes: attempts - 1,
             }),
         });
-        if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled");
-        if (epochNow() !== epoch) {
-          // Re-assigned meanwhile: an image pulled at the old epoch must not be committed.
-          throw new RebuildError(
-            "epoch_changed",
-            `the epoch moved from ${epoch} to ${epochNow()} during the pull`,
-          );
-        }
-        try {
-          await v.commitInstall(r.baseLsn, epoch, { imageHighLsn: r.lastLsn });
-        } catch (err) {
-          installOpen = false; // storage closed the staging either way
-          const c = classifyAttemptError(err);
-          return await fail(c.reason, `commit failed: ${c.message}`, err);
-        }
-        installOpen = false;
-        return {
-          baseLsn: r.baseLsn,
-          lastLsn: r.lastLsn,
-          totalBytes: v.volumeSizeBytes,
-          bytesTransferred: state.bytesTransferred,
-          resumes: attempts - 1,
-        };
       } catch (err) {
         if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled", err);
         verdict = classifyAttemptError(err);
         if (verdict.verdict === "fatal") return await fail(verdict.reason, verdict.message, err);
-        if (verdict.verdict === "restart") {
-          if (installOpen) await v.abortInstall();
-          installOpen = false;
-        }
-        if (attempts >= cfg.maxAttempts || Date.now() - startedMs + backoffMs > cfg.deadlineMs) {
-          return await fail(verdict.reason, `gave up after ${attempts} attempts: ${verdict.message}`, err);
-        }
       } finally {
         client.close();
+      }
+      if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled");
+      if (pulled !== undefined) {
+        if (epochNow() === epoch) return await commit(pulled, epoch);
+        // Re-assigned meanwhile: an image pulled at the old epoch must not be committed.
+        verdict = { verdict: "restart", reason: "epoch_changed", message: `epoch moved from ${epoch}` };
+      }
+      assert(verdict !== undefined, "an attempt ends with a result or a verdict");
+      if (verdict.verdict === "restart") {
+        if (installOpen) await v.abortInstall();
+        installOpen = false;
+      }
+      if (attempts >= cfg.maxAttempts || Date.now() - startedMs + backoffMs > cfg.deadlineMs) {
+        return await fail(verdict.reason, `gave up after ${attempts} attempts: ${verdict.message}`);
       }
       // An attempt that moved data restarts the back-off; a changed base is not a connection
       // failure at all: start over at once.
