@@ -235,7 +235,7 @@ export function classify(
       return make(
         ExitCode.REJECTED,
         `the primary at ${at} does not push rebuilds: ${detail}`,
-        "on the replica's agent: blockctl assign VOLUME --epoch N --role rebuilding --primary-server-id ID --primary-address HOST:PORT (it pulls the image, then turns REPLICA)",
+        `a rebuild is pulled by the copy itself: blockctl --addr REPLICA_AGENT rebuild VOLUME --epoch N --primary-id ID --primary-address ${at} (it pulls the image, then turns REPLICA)`,
       );
     case "unauthenticated_peer":
       return make(

@@ -17,6 +17,8 @@ export const ExitCode = {
   DURABILITY: 6,
   /** Anything else (agent internal error, local I/O error, bug). */
   INTERNAL: 7,
+  /** A followed operation (rebuild) had not finished when --timeout passed; it goes on on the agent. */
+  TIMEOUT: 8,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -30,4 +32,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   4  not found (volume_not_found, replica_not_found)
   5  data mismatch (verify)
   6  durability failure (flush: durability_barrier_failed / durability_quorum_lost)
-  7  internal error (agent or local)`;
+  7  internal error (agent or local)
+  8  timed out waiting (rebuild not committed within --timeout; it goes on on the agent)`;

@@ -2,6 +2,7 @@
 // (snake_case), u64 values as decimal strings (exact), and enums as short lower-case names
 // (`ROLE_PRIMARY` → `primary`, `DURABILITY_MODE_SYNC_ALL` → `sync_all`), the spelling the flags use.
 import type {
+  RebuildSummary__Output,
   ReplicaExecutionState__Output,
   ReplicaStatus__Output,
   StatusReport__Output,
@@ -33,6 +34,17 @@ export function replicaStatusJson(r: ReplicaStatus__Output) {
   };
 }
 
+export function rebuildSummaryJson(r: RebuildSummary__Output) {
+  return {
+    base_lsn: r.base_lsn,
+    last_lsn: r.last_lsn,
+    total_bytes: r.total_bytes,
+    bytes_transferred: r.bytes_transferred,
+    resumes: r.resumes,
+    duration_ms: r.duration_ms,
+  };
+}
+
 export function volumeStatusJson(v: VolumeStatus__Output) {
   return {
     volume_id: v.volume_id,
@@ -56,6 +68,9 @@ export function volumeStatusJson(v: VolumeStatus__Output) {
     primary_server_id: v.primary_server_id,
     rebuild_received_bytes: v.rebuild_received_bytes,
     rebuild_total_bytes: v.rebuild_total_bytes,
+    rebuild_stage: v.rebuild_stage,
+    rebuild_resumes: v.rebuild_resumes,
+    last_rebuild: v.last_rebuild === null ? null : rebuildSummaryJson(v.last_rebuild),
     replicas: v.replicas.map(replicaStatusJson),
   };
 }

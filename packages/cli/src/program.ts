@@ -7,6 +7,7 @@ import { registerAdminVerbs } from "./commands/admin";
 import { registerAssignVerbs } from "./commands/assign";
 import { registerBenchVerb } from "./commands/bench";
 import { registerIoVerbs } from "./commands/io";
+import { registerRebuildVerb } from "./commands/rebuild";
 import { registerRecoveryVerbs } from "./commands/recovery";
 import { registerStatusVerbs } from "./commands/status";
 import { registerWatchVerb } from "./commands/watch";
@@ -40,9 +41,9 @@ export function arg<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-function parseAddr(text: string): string {
+export function parseAddr(text: string, what = "--addr"): string {
   if (!/^[^\s:]+:\d{1,5}$/.test(text) && !/^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(text)) {
-    throw new ArgumentError(`--addr: "${text}" is not host:port`);
+    throw new ArgumentError(`${what}: "${text}" is not host:port`);
   }
   return text;
 }
@@ -81,7 +82,7 @@ export function buildProgram(run: VerbRunner): Command {
       new Option("--addr <host:port>", "agent address")
         .env("BLOCKSHIP_ADDR")
         .default(DEFAULT_ADDR)
-        .argParser(arg(parseAddr)),
+        .argParser(arg((t) => parseAddr(t))),
     )
     .option("--json", 'machine output: one JSON document on stdout (errors too: {"error":{...}})')
     .addOption(
@@ -114,6 +115,7 @@ export function buildProgram(run: VerbRunner): Command {
   registerStatusVerbs(program, run);
   registerWatchVerb(program, run);
   registerRecoveryVerbs(program, run);
+  registerRebuildVerb(program, run);
   registerIoVerbs(program, run);
   registerBenchVerb(program, run);
   return program;

@@ -79,3 +79,47 @@ export function formatBytes(bytes: number | bigint | string): string {
   const shown = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, "");
   return `${shown} ${BYTE_UNITS[unit]}`;
 }
+
+/** `50MiB`, `50MiB/s`, `0` → bytes per second (binary units as in parseSize; 0 = the default). */
+export function parseRate(text: string, what: string): bigint {
+  const body = text.replace(/\s*\/\s*s(ec)?\s*$/i, "");
+  try {
+    return parseSize(body, what);
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    throw new ArgumentError(
+      `${what}: "${text}" is not a rate (a size per second with a binary unit: 50MiB, 50MiB/s, 1GiB; 0 = default)`,
+    );
+  }
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `90s`, `30m`, `2h`, `45` (seconds) → milliseconds in [minMs, maxMs]. */
+export function parseDuration(text: string, what: string, minMs: number, maxMs: number): number {
+  const match = /^\s*(\d{1,12})\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (match === null) {
+    throw new ArgumentError(
+      `${what}: "${text}" is not a duration (500ms, 90s, 30m, 2h; a bare number is seconds)`,
+    );
+  }
+  const unit = (match[2] ?? "s").toLowerCase();
+  const ms = Number(match[1]) * (DURATION_UNITS_MS[unit] ?? 1000);
+  if (ms < minMs || ms > maxMs) {
+    throw new ArgumentError(
+      `${what}: "${text}" must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`,
+    );
+  }
+  return ms;
+}
+
+/** 90_000 → "1m30s", 1500 → "1.5s", 7_200_000 → "2h", 250 → "250ms". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const totalS = Math.round(ms / 1000);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = totalS % 60;
+  return [h > 0 ? `${h}h` : "", m > 0 ? `${m}m` : "", s > 0 ? `${s}s` : ""].join("");
+}

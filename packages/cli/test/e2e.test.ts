@@ -5,9 +5,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AgentProcess, blockctl, type CliRun, jsonOf, spawnBlockctl, startAgent } from "./helpers";
+import {
+  AgentApi,
+  type AgentProcess,
+  blockctl,
+  type CliRun,
+  jsonOf,
+  spawnBlockctl,
+  startAgent,
+  waitFor,
+} from "./helpers";
 
 const VOLUME = "vol-1";
+/** The volume the rebuild test pulls from the primary onto the replica. */
+const REBUILT = "vol-rb";
+const MiB = 1 << 20;
 const U64 = /^\d+$/;
 
 let primary: AgentProcess;
@@ -16,6 +28,14 @@ let workDir: string;
 let dataFile: string;
 
 const at = (agent: AgentProcess) => ["--addr", agent.address];
+const rebuildFrom = (primaryAddress: string) => [
+  "--epoch",
+  "1",
+  "--primary-id",
+  "srv-a",
+  "--primary-address",
+  primaryAddress,
+];
 const explain = (run: CliRun) =>
   `blockctl ${run.args.join(" ")} → ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 
@@ -270,10 +290,75 @@ describe("blockctl against a primary and a replica agent", () => {
     expect(doc.started.session_id).toMatch(U64);
     expectExit(rebuild, 3);
     expect(rebuild.stderr).toMatch(
-      /does not push rebuilds: .*\n {2}hint: .*--role rebuilding .*--primary-address/,
+      /does not push rebuilds: .*\n {2}hint: .*blockctl --addr REPLICA_AGENT rebuild VOLUME --epoch N --primary-id ID --primary-address 127\.0\.0\.1:\d+/,
     );
     expectExit(cancel, 4);
     expect(jsonOf<JsonError>(cancel).error.reason).toBe("replica_not_found");
+  });
+
+  it("rebuild: the replica pulls the primary's copy (--json summary), turns REPLICA, holds the same bytes and goes in sync", async () => {
+    // Setup and checks in-process (each blockctl run is a process start); the verb under test runs for real.
+    const [onPrimary, onReplica] = [new AgentApi(primary.address), new AgentApi(replica.address)];
+    try {
+      await Promise.all([onPrimary, onReplica].map((api) => api.allocate(REBUILT, 4 * MiB, 8 * MiB)));
+      await onPrimary.assign({
+        volume_id: REBUILT,
+        epoch: "1",
+        role: "ROLE_PRIMARY",
+        lease_ttl_ms: 600_000,
+        replicas: [{ server_id: "srv-b", address: replica.address }],
+      });
+      const image = randomBytes(MiB);
+      const lastWritten = await onPrimary.writeFlushed(REBUILT, 8, image);
+
+      const rebuild = await blockctl([
+        "--json",
+        ...at(replica),
+        "rebuild",
+        "--volume",
+        REBUILT,
+        ...rebuildFrom(primary.address),
+        "--rate",
+        "64MiB/s",
+        "--timeout",
+        "50s",
+      ]);
+      expectExit(rebuild, 0);
+      expect(rebuild.stderr).toBe("");
+      const doc = jsonOf<{ last_rebuild: Record<string, string | number>; mb_per_s: number | null }>(rebuild);
+      expect(doc).toMatchObject({
+        volume_id: REBUILT,
+        epoch: "1",
+        role: "replica",
+        outcome: "committed",
+        unchanged: false,
+        primary_server_id: "srv-a",
+        primary_address: primary.address,
+        rate_limit_bytes_per_second: String(64 * MiB),
+      });
+      expect(doc.last_rebuild.total_bytes).toBe(String(4 * MiB));
+      expect(BigInt(doc.last_rebuild.last_lsn as string)).toBeGreaterThanOrEqual(lastWritten);
+      expect(BigInt(doc.last_rebuild.bytes_transferred as string)).toBeGreaterThanOrEqual(BigInt(4 * MiB));
+      expect(doc.last_rebuild.resumes).toBe(0);
+      expect(doc.last_rebuild.duration_ms).toMatch(U64);
+
+      const [primaryBytes, replicaBytes, replicaStatus] = await Promise.all([
+        onPrimary.read(REBUILT, 0, 4 * MiB),
+        onReplica.read(REBUILT, 0, 4 * MiB),
+        onReplica.status(REBUILT),
+      ]);
+      expect(replicaBytes.equals(primaryBytes)).toBe(true);
+      expect(replicaBytes.subarray(8 * 4096, 8 * 4096 + MiB).equals(image)).toBe(true);
+      expect(replicaStatus.role).toBe("ROLE_REPLICA");
+      // Then the primary's shipper catches the copy up.
+      await waitFor(
+        async () => (await onPrimary.status(REBUILT)).replicas[0]?.sender_state === "SENDER_STATE_IN_SYNC",
+        "the rebuilt copy in sync on the primary",
+      );
+    } finally {
+      onPrimary.close();
+      onReplica.close();
+    }
   });
 
   it("bench: IOPS, MB/s and flush latency percentiles through WriteStream", async () => {
@@ -327,6 +412,18 @@ describe("failures: exit codes and messages", () => {
       badTransition: [...at(replica), "assign", VOLUME, "--epoch", "1", "--role", "none"],
       badSize: [...at(primary), "allocate", "v2", "--size", "1XB"],
       mismatchJson: ["--json", ...at(primary), "verify", VOLUME, "--lba", "3", "--file", other],
+      rebuildUnknownJson: ["--json", ...at(replica), "rebuild", "nope", ...rebuildFrom(primary.address)],
+      rebuildBadRate: [...at(replica), "rebuild", REBUILT, ...rebuildFrom(primary.address), "--rate", "fast"],
+      // nothing listens on port 1: the copy retries with back-off, blockctl gives up at --timeout
+      rebuildTimeoutJson: [
+        "--json",
+        ...at(replica),
+        "rebuild",
+        REBUILT,
+        ...rebuildFrom("127.0.0.1:1"),
+        "--timeout",
+        "1s",
+      ],
     };
     const results = await Promise.all(Object.values(cases).map((args) => blockctl(args)));
     runs = Object.fromEntries(Object.keys(cases).map((name, i) => [name, results[i] as CliRun]));
@@ -391,6 +488,22 @@ describe("failures: exit codes and messages", () => {
     expect(badSize.stderr).toMatch(
       /--size: "1XB" is not a size \(use bytes or a binary unit: 4096, 64KiB, 1GiB/,
     );
+  });
+
+  it("rebuild: unknown volume → 4, bad --rate → 1, not committed within --timeout → 8", () => {
+    const unknown = result("rebuildUnknownJson");
+    expectExit(unknown, 4);
+    expect(jsonOf<JsonError>(unknown).error).toMatchObject({ exit_code: 4, reason: "volume_not_found" });
+    const badRate = result("rebuildBadRate");
+    expectExit(badRate, 1);
+    expect(badRate.stdout).toBe("");
+    expect(badRate.stderr).toMatch(/--rate: "fast" is not a rate/);
+    const timeout = result("rebuildTimeoutJson");
+    expectExit(timeout, 8);
+    const error = jsonOf<JsonError>(timeout).error;
+    expect(error).toMatchObject({ exit_code: 8, code: "TIMEOUT", reason: "rebuild_timeout" });
+    expect(error.message).toMatch(/did not commit within 1s/);
+    expect(error.hint).toMatch(/no transfer started: is --primary-address/);
   });
 
   it("verify mismatch → 5 with the first differing block", () => {

@@ -25,6 +25,7 @@ describe("exit codes", () => {
       MISMATCH: 5,
       DURABILITY: 6,
       INTERNAL: 7,
+      TIMEOUT: 8,
     });
     for (const value of Object.values(ExitCode))
       expect(EXIT_CODE_HELP).toMatch(new RegExp(`^  ${value}  `, "m"));
@@ -90,6 +91,11 @@ describe("error mapping", () => {
       /blockctl renew VOLUME --epoch N --ttl-ms/,
     );
     expect(toCliError(serviceError(14, "durability_barrier_failed", "x"), ctx).hint).toMatch(/not durable/);
+    const byAssignment = toCliError(serviceError(9, "rebuild_by_assignment", "assign REBUILDING"), ctx);
+    expect(byAssignment.exitCode).toBe(ExitCode.REJECTED);
+    expect(byAssignment.hint).toMatch(
+      /blockctl --addr REPLICA_AGENT rebuild VOLUME --epoch N --primary-id ID --primary-address 10\.0\.0\.5:7100/,
+    );
   });
 
   it("reads the reason from the details when the trailer is missing, and maps item failures the same way", () => {

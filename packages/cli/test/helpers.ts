@@ -7,6 +7,17 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import {
+  type AllocateVolumeResponse__Output,
+  type ApplyAssignmentsResponse__Output,
+  type Assignment,
+  type FlushResponse__Output,
+  type ReadResponse__Output,
+  unary,
+  type VolumeStatus__Output,
+  type WriteResponse__Output,
+} from "@blockship/rpc";
+import { Context } from "../src/context";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const BLOCKCTL = join(REPO_ROOT, "packages/cli/bin/blockctl.js");
@@ -148,4 +159,80 @@ export function spawnBlockctl(args: readonly string[]) {
         );
       }),
   };
+}
+
+/** In-process Control/Volume calls to a plaintext test agent, for a test's setup and checks. */
+export class AgentApi {
+  private readonly ctx: Context;
+
+  constructor(readonly address: string) {
+    this.ctx = new Context({
+      addr: address,
+      json: true,
+      timeoutMs: 10_000,
+      security: () => ({ mode: "insecure" }),
+    });
+  }
+
+  async allocate(volumeId: string, sizeBytes: number, walSizeBytes: number): Promise<void> {
+    await unary<AllocateVolumeResponse__Output>((cb) =>
+      this.ctx.control().AllocateVolume(
+        {
+          volume_id: volumeId,
+          size_bytes: String(sizeBytes),
+          block_size: 4096,
+          wal_size_bytes: String(walSizeBytes),
+          durability_mode: "DURABILITY_MODE_BEST_EFFORT",
+        },
+        this.ctx.deadline(),
+        cb,
+      ),
+    );
+  }
+
+  async assign(assignment: Assignment): Promise<void> {
+    const response = await unary<ApplyAssignmentsResponse__Output>((cb) =>
+      this.ctx.control().ApplyAssignments({ assignments: [assignment] }, this.ctx.deadline(), cb),
+    );
+    const status = response.results[0]?.status;
+    if (status !== null && status !== undefined && status.code !== 0)
+      throw new Error(`assign ${assignment.volume_id}: ${status.reason}: ${status.message}`);
+  }
+
+  /** Writes and flushes; resolves with the write's LSN. */
+  async writeFlushed(volumeId: string, lba: number, data: Buffer): Promise<bigint> {
+    const written = await unary<WriteResponse__Output>((cb) =>
+      this.ctx.volume().Write({ volume_id: volumeId, lba: String(lba), data }, this.ctx.deadline(), cb),
+    );
+    await unary<FlushResponse__Output>((cb) =>
+      this.ctx.volume().Flush({ volume_id: volumeId }, this.ctx.deadline(), cb),
+    );
+    return BigInt(written.lsn);
+  }
+
+  async read(volumeId: string, lba: number, lengthBytes: number): Promise<Buffer> {
+    const response = await unary<ReadResponse__Output>((cb) =>
+      this.ctx
+        .volume()
+        .Read({ volume_id: volumeId, lba: String(lba), length_bytes: lengthBytes }, this.ctx.deadline(), cb),
+    );
+    return response.data;
+  }
+
+  status(volumeId: string): Promise<VolumeStatus__Output> {
+    return this.ctx.volumeStatus(volumeId);
+  }
+
+  close(): void {
+    this.ctx.close();
+  }
+}
+
+/** Polls `condition` (no fixed sleeps in assertions: it is checked until true or `timeoutMs`). */
+export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

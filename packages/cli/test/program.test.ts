@@ -64,6 +64,20 @@ describe("usage", () => {
     [["--addr", "localhost", "status"], /--addr: "localhost" is not host:port/],
     [["allocate", "v", "--size", "1GB"], /not a size/],
     [["watch", "--interval-ms", "5"], /between 100 and 3600000/],
+    [
+      ["rebuild", "v", "--epoch", "1", "--primary-id", "a", "--primary-address", "h:1", "--rate", "fast"],
+      /--rate: "fast" is not a rate/,
+    ],
+    [["rebuild", "v", "--epoch", "1", "--primary-id", "a"], /required option '--primary-address/],
+    [
+      ["rebuild", "v", "--epoch", "1", "--primary-id", "a", "--primary-address", "nohost"],
+      /--primary-address: "nohost" is not host:port/,
+    ],
+    [
+      ["rebuild", "v", "--epoch", "1", "--primary-id", "a", "--primary-address", "h:1", "--timeout", "1d"],
+      /--timeout: "1d" is not a duration/,
+    ],
+    [["rebuild", "--epoch", "1", "--primary-id", "a", "--primary-address", "h:1"], /which volume\?/],
   ])("%j → exit 1 with a message", async (argv, message) => {
     expect(await runCli(argv)).toBe(1);
     expect(stderr).toMatch(message);

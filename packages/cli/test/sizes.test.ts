@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   ArgumentError,
   formatBytes,
+  formatDuration,
+  parseDuration,
   parseIntInRange,
+  parseRate,
   parseSize,
   parseSmallSize,
   parseU64,
@@ -76,5 +79,46 @@ describe("integers", () => {
     expect(formatBytes(1536)).toBe("1.5 KiB");
     expect(formatBytes("1073741824")).toBe("1 GiB");
     expect(formatBytes(64n << 20n)).toBe("64 MiB");
+  });
+});
+
+describe("rates and durations", () => {
+  it.each([
+    ["0", 0n],
+    ["50MiB", 50n << 20n],
+    ["50MiB/s", 50n << 20n],
+    ["1G/s", 1n << 30n],
+    ["4096 / sec", 4096n],
+  ])("parseRate(%j) = %s", (text, bytes) => {
+    expect(parseRate(text, "--rate")).toBe(bytes);
+  });
+
+  it.each(["fast", "50MB/s", "-1", "1.5MiB", "50MiB/h"])("parseRate(%j) is refused", (text) => {
+    expect(() => parseRate(text, "--rate")).toThrow(ArgumentError);
+    expect(() => parseRate(text, "--rate")).toThrow(/--rate: .* is not a rate/);
+  });
+
+  it.each([
+    ["500ms", 500],
+    ["90s", 90_000],
+    ["30m", 1_800_000],
+    ["2h", 7_200_000],
+    ["45", 45_000],
+  ])("parseDuration(%j) = %d ms", (text, ms) => {
+    expect(parseDuration(text, "--timeout", 1, 86_400_000)).toBe(ms);
+  });
+
+  it("parseDuration refuses other words and values out of bounds", () => {
+    expect(() => parseDuration("soon", "--timeout", 1, 1000)).toThrow(/not a duration/);
+    expect(() => parseDuration("1d", "--timeout", 1, 1000)).toThrow(/not a duration/);
+    expect(() => parseDuration("2s", "--timeout", 1, 1000)).toThrow(/must be between 1ms and 1s/);
+  });
+
+  it("formatDuration", () => {
+    expect(formatDuration(250)).toBe("250ms");
+    expect(formatDuration(1500)).toBe("1.5s");
+    expect(formatDuration(90_000)).toBe("1m30s");
+    expect(formatDuration(7_200_000)).toBe("2h");
+    expect(formatDuration(86_400_000)).toBe("24h");
   });
 });
