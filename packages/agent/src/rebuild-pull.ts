@@ -75,6 +75,7 @@ export class RebuildPull {
         volumeId: d.volumeId,
         epoch: d.fence.masterEpoch,
         replicaServerId: d.localServerId,
+        primaryServerId: a?.primaryServerId ?? "",
         primaryAddress: a?.primaryAddress ?? "",
         rateLimitBytesPerSecond: rate,
         signal: run.abort.signal,

@@ -44,9 +44,12 @@ export function grpcReplicationBinding(
         epoch: p.epoch,
         durabilityMode: p.durabilityMode,
         barrierTimeoutMs: p.barrierTimeoutMs,
-        // Hostname verification only: ShipperGroup's connect is not told the replica's server_id.
-        connect: (address) =>
-          connectReplication(address, credentials === undefined ? {} : { credentials: credentials() }),
+        // With TLS the replica's certificate must name the server_id the master assigned.
+        connect: (address, serverId) =>
+          connectReplication(
+            address,
+            credentials === undefined ? {} : { credentials: credentials({ expectServerIdentity: serverId }) },
+          ),
       }),
     createReceiver: (p) =>
       new ReplicaReceiver({
@@ -104,7 +107,12 @@ export function grpcReplicationBinding(
         replicaServerId: p.replicaServerId,
         primaryAddress: p.primaryAddress,
         connect: (address) =>
-          connectRebuild(address, credentials === undefined ? {} : { credentials: credentials() }),
+          connectRebuild(
+            address,
+            credentials === undefined
+              ? {}
+              : { credentials: credentials({ expectServerIdentity: p.primaryServerId }) },
+          ),
         rateLimitBytesPerSecond: p.rateLimitBytesPerSecond,
         signal: p.signal,
         onProgress: p.onProgress,

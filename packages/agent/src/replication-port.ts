@@ -102,6 +102,8 @@ export interface RebuildPullParams {
   readonly volumeId: string;
   readonly epoch: number;
   readonly replicaServerId: string;
+  /** With TLS, the primary's certificate must name this server_id. */
+  readonly primaryServerId: string;
   readonly primaryAddress: string;
   /** 0 = the primary's default. */
   readonly rateLimitBytesPerSecond: number;

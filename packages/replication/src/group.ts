@@ -13,8 +13,11 @@ import { resolveShipperConfig, type ShipperConfig } from "./config";
 import { ReplicaShipper } from "./shipper";
 
 export interface ShipperGroupInit extends ShipperGroupOptions {
-  /** Makes a Replication client for `address` (the agent owns credentials and channel options). */
-  readonly connect: (address: string) => ReplicationClient;
+  /**
+   * Makes a Replication client for `address`, whose peer must be `serverId` (the agent owns
+   * credentials and channel options; with TLS it pins the replica's certificate identity).
+   */
+  readonly connect: (address: string, serverId: string) => ReplicationClient;
 }
 
 /**

@@ -26,7 +26,7 @@ import { clipBatch, pinForward, pinFromTail, readBatch } from "./wal-cursor";
 export interface ShipperDeps {
   readonly volume: Volume;
   /** Makes a fresh client per connection attempt, so our back-off (not the channel's) decides retries. */
-  readonly connect: (address: string) => ReplicationClient;
+  readonly connect: (address: string, serverId: string) => ReplicationClient;
   readonly policy: () => LiveShippingPolicy | null;
   readonly emitState: (status: ShipperStatus) => void;
   readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
@@ -214,7 +214,7 @@ export class ReplicaShipper {
   private async session(probing: boolean): Promise<boolean> {
     if (!probing) this.setState("connecting");
     this.closeClient();
-    this.client = this.deps.connect(this.target.address);
+    this.client = this.deps.connect(this.target.address, this.target.serverId);
     const v = this.deps.volume;
     const epoch = this.cfg.epoch();
     if (epoch !== v.epoch)
