@@ -14,7 +14,8 @@
  *
  * Env: BENCH_ROUNDS (default 4), BENCH_SLICE_SECONDS (default 3), BENCH_DIR (default os.tmpdir()),
  * BENCH_WAL_MIB (default 64), BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4),
- * BENCH_CASES (rand,seq), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32).
+ * BENCH_CASES (rand,seq), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32), BENCH_TUNING (JSON
+ * VolumeTuning overrides, for experiments).
  * Prints one JSON line per figure: {"bench":"storage","case",…,"value","unit","baseline","ratio"}.
  */
 
@@ -22,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileDevice, Volume } from "../src/index";
+import { FileDevice, Volume, type VolumeTuning } from "../src/index";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
@@ -81,6 +82,7 @@ async function openVolume(): Promise<Volume> {
     volumeSizeBytes: VOLUME_BYTES,
     walSizeBytes: WAL_BYTES,
     maxCycleBytes: MAX_CYCLE_MIB * MIB,
+    ...(JSON.parse(process.env.BENCH_TUNING ?? "{}") as VolumeTuning),
   });
 }
 
