@@ -112,9 +112,9 @@ export interface FollowLimits {
   readonly unreachableGraceMs: number;
 }
 
-/** The command to follow a rebuild again: the same assignment is idempotent on the agent. */
+/** How to follow a rebuild again: the same assignment is idempotent on the agent. */
 function followAgainHint(t: FollowTarget): string {
-  return `the rebuild goes on on the agent; rerun the same blockctl rebuild command to follow it again (the same assignment is a no-op: it follows the running rebuild or reports the committed one), or look: blockctl --addr ${t.addr} status ${t.volumeId}`;
+  return `rerun the same blockctl rebuild command to follow it again (the same assignment is a no-op: it follows the running rebuild or reports the committed one), or look: blockctl --addr ${t.addr} status ${t.volumeId}`;
 }
 
 /** Polls until the rebuild commits; returns the copy's status then. Throws CliError otherwise. */
@@ -141,7 +141,7 @@ export async function followRebuild(
           failure.code,
           failure.reason,
           `lost the agent at ${target.addr} while following the rebuild of ${target.volumeId} (no answer for ${formatDuration(deps.nowMs() - lastAnswerMs)}): ${failure.message}`,
-          `when it answers again: ${followAgainHint(target)}. A restarted agent drops an unfinished transfer and keeps its old copy; the same command starts the pull again`,
+          `is the agent running? When it answers again, ${followAgainHint(target)}. A restarted agent drops an unfinished transfer and keeps its old copy; the same command starts the pull again`,
         );
       }
       deps.onProgress({ ...(last ?? NO_PROGRESS), stage: "unreachable", mbPerSecond: 0 });
@@ -169,7 +169,7 @@ export async function followRebuild(
         "TIMEOUT",
         "interrupted",
         `stopped following the rebuild of ${target.volumeId} on ${target.addr}${last === undefined ? "" : `: ${progressText(last)}`}`,
-        followAgainHint(target),
+        `the rebuild goes on on the agent: ${followAgainHint(target)}`,
       );
     }
     if (deps.nowMs() >= deadlineMs) {
@@ -179,8 +179,8 @@ export async function followRebuild(
         "rebuild_timeout",
         `the rebuild of ${target.volumeId} on ${target.addr} did not commit within ${formatDuration(limits.timeoutMs)}${last === undefined ? "" : `: ${progressText(last)}`}`,
         last === undefined || last.receivedBytes === 0
-          ? `no transfer started: is --primary-address the primary's gRPC address, reachable from the copy's agent, and that primary PRIMARY of ${target.volumeId} at epoch ${target.epoch}? The agent retries with back-off and logs why (its copy stays as it was). ${followAgainHint(target)}`
-          : `${followAgainHint(target)}; raise --timeout for big volumes or a low --rate`,
+          ? `no transfer started: is --primary-address the primary's gRPC address, reachable from the copy's agent, and is that agent PRIMARY of ${target.volumeId} at epoch ${target.epoch} with this copy in its replica set (assign --replica)? The copy retries with back-off and logs why (its data stays as it was). Then ${followAgainHint(target)}`
+          : `the rebuild goes on on the agent: ${followAgainHint(target)}; raise --timeout for big volumes or a low --rate`,
       );
     }
     await deps.sleep(Math.min(limits.pollMs, Math.max(0, deadlineMs - deps.nowMs())), deps.signal);

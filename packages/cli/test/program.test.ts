@@ -45,6 +45,24 @@ describe("usage", () => {
     expect(stdout).toMatch(/Examples:\n {2}blockctl --addr 127\.0\.0\.1:7200 assign vol-1/);
   });
 
+  it("every verb's --help works (bigint defaults included), exit 0", async () => {
+    const verbs = ["allocate", "delete", "assign", "renew", "status", "protocol-state", "watch", "rebuild"];
+    const more = ["write", "read", "flush", "verify", "bench"];
+    for (const argv of [...verbs, ...more]
+      .map((v) => [v, "--help"])
+      .concat([["recovery", "start", "--help"]]))
+      expect(await runCli(argv), argv.join(" ")).toBe(0);
+  });
+
+  it("rebuild --help shows the flags with their defaults and an example, exit 0", async () => {
+    expect(await runCli(["rebuild", "--help"])).toBe(0);
+    expect(stdout).toMatch(/--rate <size\/s> .*\(default: 0\)/s);
+    expect(stdout).toMatch(/--timeout <duration> .*\(default: 24h\)/s);
+    expect(stdout).toMatch(
+      /Example .*\n {2}blockctl --addr 10\.0\.0\.2:7200 rebuild vol-1 --epoch 3 --primary-id srv-a/,
+    );
+  });
+
   it.each([
     [["frobnicate"], /unknown command 'frobnicate'/],
     [[], /Usage: blockctl/],

@@ -146,6 +146,18 @@ describe("followRebuild", () => {
     expect(progressText(run.progress[2] as RebuildProgress)).toBe("base 8 MiB/16 MiB (50%), 0 resumes");
   });
 
+  it("shows why a pull fails (the copy retries it) but not the normal needs_rebuild mode", async () => {
+    const failing = status({
+      mode_reason: "rebuild_failed: unauthenticated_peer: srv-b is not in the replica set",
+    });
+    const run = await follow([failing, committed]);
+    expect(run.progress[0]?.note).toMatch(/^rebuild_failed: unauthenticated_peer/);
+    expect(progressText(run.progress[0] as RebuildProgress)).toMatch(
+      /^starting 0 B\/0 B, 0 resumes; rebuild_failed: unauthenticated_peer/,
+    );
+    expect((await follow([status(), committed])).progress[0]?.note).toBe("");
+  });
+
   it("a copy re-assigned elsewhere → exit 3 rebuild_superseded with its role and epoch now", async () => {
     const run = await follow([receiving(MiB), status({ role: "stale", epoch: "4" })]);
     const err = cliError(run.error);
@@ -188,7 +200,7 @@ describe("followRebuild", () => {
     const err = cliError(run.error);
     expect(err.exitCode).toBe(ExitCode.UNREACHABLE);
     expect(err.message).toMatch(/^lost the agent at 10\.0\.0\.2:7200 while following the rebuild of vol-1/);
-    expect(err.hint).toMatch(/when it answers again: .*rerun the same blockctl rebuild command/);
+    expect(err.hint).toMatch(/When it answers again, rerun the same blockctl rebuild command/);
     expect(run.polls).toBe(1 + 2_000 / 250);
   });
 

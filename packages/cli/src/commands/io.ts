@@ -10,7 +10,7 @@ import {
   unary,
   type WriteResponse__Output,
 } from "@blockship/rpc";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Context } from "../context";
 import { CliError, usageError } from "../errors";
 import { ExitCode } from "../exit-codes";
@@ -112,6 +112,12 @@ const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex")
 const lbaArg = arg((t) => parseU64(t, "--lba"));
 const epochArg = arg((t) => parseU64(t, "--expected-epoch"));
 
+/** A bigint default needs its own description: commander's help would JSON.stringify it. */
+const expectedEpochOption = () =>
+  new Option("--expected-epoch <n>", "fail with epoch_stale unless the volume is at this epoch")
+    .argParser(epochArg)
+    .default(0n, "0 = any epoch");
+
 async function readInput(file: string): Promise<Buffer> {
   const data = await readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw usageError(`cannot read ${file}: ${err.code ?? err.message}`, "check the path given to --file");
@@ -134,7 +140,7 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
       "blocks to write with --pattern",
       arg((t) => parseIntInRange(t, "--count", 1, 262_144)),
     )
-    .option("--expected-epoch <n>", "fail with epoch_stale unless the volume is at this epoch", epochArg, 0n)
+    .addOption(expectedEpochOption())
     .option("--flush", "flush after writing (durable under the volume's mode)")
     .addHelpText(
       "after",
@@ -240,7 +246,7 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
     .command("flush")
     .description("make every acknowledged write durable under the volume's durability mode")
     .argument("<volume>", "volume id")
-    .option("--expected-epoch <n>", "fail with epoch_stale unless the volume is at this epoch", epochArg, 0n)
+    .addOption(expectedEpochOption())
     .addHelpText("after", "\nExample: blockctl flush vol-1")
     .action((volume: string, opts: { expectedEpoch: bigint }, cmd: Command) =>
       run(cmd, volume, async (ctx) => {

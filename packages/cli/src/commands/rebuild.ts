@@ -3,7 +3,7 @@
 // (stderr, TTY only) until the rebuild commits and the copy is REPLICA.
 import { type ApplyAssignmentsResponse__Output, u64ToWire, unary } from "@blockship/rpc";
 import { SingleBar } from "cli-progress";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Context } from "../context";
 import { RpcFailure, usageError } from "../errors";
 import { type rebuildSummaryJson, volumeStatusJson } from "../format";
@@ -60,7 +60,7 @@ function progressView(ctx: Context, volume: string) {
     hideCursor: true,
   });
   let started = false;
-  let lastStage = "";
+  let lastLine = "";
   return {
     update(p: RebuildProgress): void {
       const payload = {
@@ -76,10 +76,12 @@ function progressView(ctx: Context, volume: string) {
         started = true;
         bar.setTotal(Math.max(1, p.totalBytes));
         bar.update(Math.min(p.receivedBytes, Math.max(1, p.totalBytes)), payload);
-      } else if (p.stage !== lastStage) {
-        ctx.out.note(`rebuild of ${volume}: ${p.stage} (${payload.done}/${payload.size})${payload.note}`);
+      } else {
+        // Without a terminal: one line per stage or note change.
+        const line = `rebuild of ${volume}: ${p.stage}${payload.note}`;
+        if (line !== lastLine) ctx.out.note(`${line} (${payload.done}/${payload.size})`);
+        lastLine = line;
       }
-      lastStage = p.stage;
     },
     stop(): void {
       if (showBar && started) bar.stop();
@@ -178,18 +180,22 @@ export function registerRebuildVerb(program: Command, run: VerbRunner): void {
       "gRPC address of that primary (its Rebuild service)",
       arg((t) => parseAddr(t, "--primary-address")),
     )
-    .option(
-      "--rate <size/s>",
-      "transfer limit per second, binary units (50MiB, 50MiB/s); 0 = the agent's --rebuild-rate-limit",
-      arg((t) => parseRate(t, "--rate")),
-      0n,
+    .addOption(
+      new Option(
+        "--rate <size/s>",
+        "transfer limit per second, binary units (50MiB, 50MiB/s); 0 = the agent's --rebuild-rate-limit",
+      )
+        .argParser(arg((t) => parseRate(t, "--rate")))
+        .default(0n, "0"),
     )
     .option("--no-wait", "return once the copy is assigned")
-    .option(
-      "--timeout <duration>",
-      `how long to follow before giving up with exit 8 (500ms, 90s, 30m, 2h; default ${DEFAULT_TIMEOUT})`,
-      arg((t) => parseDuration(t, "--timeout", 1, MAX_TIMEOUT_MS)),
-      parseDuration(DEFAULT_TIMEOUT, "--timeout", 1, MAX_TIMEOUT_MS),
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "how long to follow before giving up with exit 8 (500ms, 90s, 30m, 2h)",
+      )
+        .argParser(arg((t) => parseDuration(t, "--timeout", 1, MAX_TIMEOUT_MS)))
+        .default(parseDuration(DEFAULT_TIMEOUT, "--timeout", 1, MAX_TIMEOUT_MS), DEFAULT_TIMEOUT),
     )
     .addHelpText(
       "after",
