@@ -161,13 +161,30 @@ describe("blockctl against a primary and a replica agent", () => {
     expect(BigInt(written.durable_lsn as string)).toBeGreaterThanOrEqual(BigInt(written.last_lsn as string));
 
     const back = join(workDir, "back.bin");
-    const [flush, read, ...verifies] = await Promise.all([
+    const [bigWrite, flush, read, ...verifies] = await Promise.all([
+      // 512 KiB is more than one write of this 1 MiB-WAL volume may carry: split to the agent's limit
+      blockctl([
+        "--json",
+        ...at(primary),
+        "write",
+        VOLUME,
+        "--lba",
+        "64",
+        "--pattern",
+        "big",
+        "--count",
+        "128",
+      ]),
       blockctl(["--json", ...at(primary), "flush", VOLUME]),
       blockctl([...at(primary), "read", VOLUME, "--lba", "2", "--length", "16KiB", "--out", back]),
       ...[primary, replica].map((agent) =>
         blockctl(["--json", ...at(agent), "verify", VOLUME, "--lba", "2", "--file", dataFile]),
       ),
     ]);
+    expectExit(bigWrite, 0);
+    const big = jsonOf<{ blocks: number; first_lsn: string; last_lsn: string }>(bigWrite);
+    expect(big.blocks).toBe(128);
+    expect(BigInt(big.last_lsn)).toBeGreaterThan(BigInt(big.first_lsn));
     expectExit(flush, 0);
     const durable = jsonOf<{ durable_lsn: string }>(flush).durable_lsn;
     expect(durable).toMatch(U64);

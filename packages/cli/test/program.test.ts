@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { buildAssignment, parseReplicaTarget } from "../src/commands/assign";
 import { quantile } from "../src/commands/bench";
-import { firstDifference, padToBlocks, patternBlocks } from "../src/commands/io";
+import { agentWriteLimit, firstDifference, padToBlocks, patternBlocks } from "../src/commands/io";
 import { sessionOutcome, sessionProgress } from "../src/commands/recovery";
 import { shortEnum, wireEnum } from "../src/format";
 import { runCli } from "../src/program";
@@ -151,6 +151,19 @@ describe("helpers behind the verbs", () => {
     expect(firstDifference(Buffer.from("abc"), Buffer.from("abc"))).toBe(-1);
     expect(firstDifference(Buffer.from("abc"), Buffer.from("abd"))).toBe(2);
     expect(firstDifference(Buffer.from("abc"), Buffer.from("ab"))).toBe(2);
+  });
+
+  it("learns the agent's largest write from its refusal", () => {
+    const refused = (reason: string, detail: string) =>
+      Object.assign(new Error(detail), { code: 3, details: `${reason}: ${detail}` });
+    expect(
+      agentWriteLimit(refused("invalid_argument", "length 4194304 exceeds the maximum 942080"), 4096),
+    ).toBe(942_080);
+    expect(agentWriteLimit(refused("invalid_argument", "length 8192 exceeds the maximum 100"), 4096)).toBe(
+      undefined,
+    );
+    expect(agentWriteLimit(refused("invalid_argument", "lba out of range"), 4096)).toBe(undefined);
+    expect(agentWriteLimit(refused("not_primary", "exceeds the maximum 8192"), 4096)).toBe(undefined);
   });
 
   it("quantiles by nearest rank", () => {

@@ -1,11 +1,14 @@
 // write / read / flush / verify: block I/O for smoke tests. Large transfers are split into
-// chunks below the 8 MiB per-message limit; a file that is not whole blocks is zero-padded.
+// chunks below the 8 MiB per-message limit (writes: and below the agent's largest write, which a
+// small WAL lowers); a file that is not whole blocks is zero-padded.
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import {
+  detailOf,
   type FlushResponse__Output,
   type GetInfoResponse__Output,
   type ReadResponse__Output,
+  reasonOf,
   u64ToWire,
   unary,
   type WriteResponse__Output,
@@ -46,6 +49,18 @@ export function patternBlocks(pattern: string, count: number, blockSize: number)
   return out;
 }
 
+/**
+ * The agent's largest single write when it refused a chunk as too long ("length N exceeds the
+ * maximum M": a small WAL lowers it below our chunk size), rounded down to whole blocks.
+ */
+export function agentWriteLimit(err: unknown, blockSize: number): number | undefined {
+  if (reasonOf(err) !== "invalid_argument") return undefined;
+  const match = /exceeds the maximum (\d{1,10})\b/.exec(detailOf(err));
+  if (match === null) return undefined;
+  const maxBytes = Math.floor(Number(match[1]) / blockSize) * blockSize;
+  return maxBytes >= blockSize ? maxBytes : undefined;
+}
+
 async function writeBlocks(
   ctx: Context,
   volume: string,
@@ -56,23 +71,34 @@ async function writeBlocks(
 ) {
   let firstLsn = "";
   let lastLsn = "";
-  for (let offset = 0; offset < data.length; offset += IO_CHUNK_BYTES) {
-    const chunk = data.subarray(offset, offset + IO_CHUNK_BYTES);
+  let chunkBytes = IO_CHUNK_BYTES;
+  for (let offset = 0; offset < data.length; ) {
+    const chunk = data.subarray(offset, offset + chunkBytes);
     const chunkLba = lba + BigInt(offset / blockSize);
-    const response = await unary<WriteResponse__Output>((cb) =>
-      ctx.volume().Write(
-        {
-          volume_id: volume,
-          lba: u64ToWire(chunkLba),
-          data: chunk,
-          expected_epoch: u64ToWire(expectedEpoch),
-        },
-        ctx.deadline(),
-        cb,
-      ),
-    );
+    let response: WriteResponse__Output;
+    try {
+      response = await unary<WriteResponse__Output>((cb) =>
+        ctx.volume().Write(
+          {
+            volume_id: volume,
+            lba: u64ToWire(chunkLba),
+            data: chunk,
+            expected_epoch: u64ToWire(expectedEpoch),
+          },
+          ctx.deadline(),
+          cb,
+        ),
+      );
+    } catch (err) {
+      // A refused length wrote nothing: retry the same offset in the agent's chunk size.
+      const limit = agentWriteLimit(err, blockSize);
+      if (limit === undefined || limit >= chunk.length) throw err;
+      chunkBytes = limit;
+      continue;
+    }
     if (firstLsn === "") firstLsn = response.lsn;
     lastLsn = response.lsn;
+    offset += chunk.length;
   }
   return { firstLsn, lastLsn };
 }
