@@ -7,6 +7,7 @@ import {
   encodeRecord,
   openVolumeFile,
   RecordType,
+  SimTailFile,
   Volume,
 } from "../src/index";
 import { BS, block, expectReason, simVolume, tmpDir } from "./helpers";
@@ -212,6 +213,29 @@ describe("staged WAL tail of a base-image install", () => {
     block(0, 77).copy(want, 0);
     expect(after.headLsn).toBe(1121);
     expect((await after.read(0, VOL_BYTES)).equals(want)).toBe(true);
+    await after.close();
+  });
+
+  it("a pending install whose staged tail is missing or short is refused as corrupt", async () => {
+    const { vol, dev, opts, staging } = await simVolume();
+    const image = imageOf(1);
+    const tail = buildTail(9, 0, [w(1, 1), w(2, 2)], image);
+    await vol.beginInstall();
+    await vol.writeInstallChunk(0, image);
+    await vol.stageInstallTail(Buffer.concat(tail.records));
+    // Die right after the commit point: the redo has not started.
+    dev.failWrite = (off) => (off >= 4096 ? new Error("EIO (injected)") : undefined);
+    await expectReason(vol.commitInstall(9, 0), "io_error");
+    const crashed = dev.crash(dropAll);
+    const full = staging.tail!;
+    staging.tail = new SimTailFile(Buffer.alloc(10));
+    await expectReason(Volume.open(crashed.snapshot(), opts), "corrupt");
+    staging.tail = undefined;
+    await expectReason(Volume.open(crashed.snapshot(), opts), "corrupt");
+    staging.tail = full;
+    const after = await Volume.open(crashed, opts);
+    expect(after.headLsn).toBe(11);
+    expect((await after.read(0, VOL_BYTES)).equals(tail.expected)).toBe(true);
     await after.close();
   });
 

@@ -127,6 +127,21 @@ describe("volume basics", () => {
     await Promise.all([vol.close(), v2.close(), lost.close()]);
   });
 
+  it("SimDevice: an O_DSYNC write is durable at once and supersedes older unsynced writes to its range", async () => {
+    const dev = new SimDevice(4096);
+    await dev.writev([Buffer.alloc(1024, 1)], 0); // unsynced
+    await dev.writevDurable([Buffer.alloc(512, 2)], 256);
+    const keepAll = dev.crashImage({ fate: () => "keep", tornRanges: () => [] });
+    const dropAll = dev.crashImage({ fate: () => "drop", tornRanges: () => [] });
+    const want = Buffer.concat([Buffer.alloc(256, 1), Buffer.alloc(512, 2), Buffer.alloc(256, 1)]);
+    expect(keepAll.subarray(0, 1024).equals(want)).toBe(true);
+    expect(
+      dropAll
+        .subarray(0, 1024)
+        .equals(Buffer.concat([Buffer.alloc(256), Buffer.alloc(512, 2), Buffer.alloc(256)])),
+    ).toBe(true);
+  });
+
   it("group commit: flushes arriving during a sync share the next one", async () => {
     const { vol, dev } = await simVolume();
     await vol.write(0, block(0, 1));
