@@ -306,8 +306,10 @@ describe("blockctl against a primary and a replica agent", () => {
     expect(doc).toMatchObject({ outcome: "completed", epoch: "1", started: { session_kind: "catchup" } });
     expect(doc.started.session_id).toMatch(U64);
     expectExit(rebuild, 3);
-    expect(rebuild.stderr).toMatch(
-      /does not push rebuilds: .*\n {2}hint: .*blockctl --addr REPLICA_AGENT rebuild VOLUME --epoch N --primary-id ID --primary-address 127\.0\.0\.1:\d+/,
+    // the hint is the command to run: the replica's address and the primary's id from GetStatus
+    expect(rebuild.stderr).toContain(`does not push rebuilds: `);
+    expect(rebuild.stderr).toContain(
+      `\n  hint: a rebuild is pulled by the copy itself: blockctl --addr ${replica.address} rebuild ${VOLUME} --epoch 1 --primary-id srv-a --primary-address ${primary.address}\n`,
     );
     expectExit(cancel, 4);
     expect(jsonOf<JsonError>(cancel).error.reason).toBe("replica_not_found");

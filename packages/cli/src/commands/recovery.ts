@@ -3,8 +3,11 @@
 // until it completes or is invalidated.
 import {
   type CancelRecoveryResponse__Output,
+  detailOf,
   type GetProtocolStateResponse__Output,
+  type GetStatusResponse__Output,
   type ReplicaExecutionState__Output,
+  reasonOf,
   type StartRecoveryResponse__Output,
   u64ToWire,
   unary,
@@ -12,7 +15,8 @@ import {
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import type { Context } from "../context";
-import { RpcFailure } from "../errors";
+import { CliError, RpcFailure } from "../errors";
+import { ExitCode } from "../exit-codes";
 import { executionStateJson } from "../format";
 import { arg, type VerbRunner } from "../program";
 import { parseIntInRange, parseU64 } from "../sizes";
@@ -102,6 +106,38 @@ export function sessionOutcome(
   return final.sender_state;
 }
 
+/**
+ * StartRecovery(rebuild) is refused (rebuild_by_assignment): the copy pulls its rebuild itself.
+ * The error spells out the blockctl rebuild command for this replica (its address and the
+ * primary's server id from GetStatus; placeholders when that lookup fails).
+ */
+async function rebuildInstead(
+  ctx: Context,
+  asked: { volume: string; serverId: string; epoch: bigint; rateBytes: bigint },
+  detail: string,
+): Promise<CliError> {
+  const { volume, serverId, epoch, rateBytes } = asked;
+  let replicaAddr = "REPLICA_AGENT";
+  let primaryId = "PRIMARY_ID";
+  try {
+    const response = await unary<GetStatusResponse__Output>((cb) =>
+      ctx.control().GetStatus({ volume_ids: [volume] }, ctx.deadline(), cb),
+    );
+    primaryId = response.report?.server_id || primaryId;
+    const replica = response.report?.volumes[0]?.replicas.find((r) => r.server_id === serverId);
+    replicaAddr = replica?.address || replicaAddr;
+  } catch {
+    // the placeholders stay
+  }
+  return new CliError(
+    ExitCode.REJECTED,
+    "FAILED_PRECONDITION",
+    "rebuild_by_assignment",
+    `the primary at ${ctx.addr} does not push rebuilds: ${detail}`,
+    `a rebuild is pulled by the copy itself: blockctl --addr ${replicaAddr} rebuild ${volume} --epoch ${epoch} --primary-id ${primaryId} --primary-address ${ctx.addr}${rateBytes === 0n ? "" : ` --rate ${rateBytes}`}`,
+  );
+}
+
 export function registerRecoveryVerbs(program: Command, run: VerbRunner): void {
   const recovery = program
     .command("recovery")
@@ -150,7 +186,11 @@ export function registerRecoveryVerbs(program: Command, run: VerbRunner): void {
               ctx.deadline(),
               cb,
             ),
-          );
+          ).catch(async (err: unknown) => {
+            if (reasonOf(err) !== "rebuild_by_assignment") throw err;
+            const rateBytes = BigInt(opts.rateMbps) * BYTES_PER_MB;
+            throw await rebuildInstead(ctx, { volume, serverId, epoch, rateBytes }, detailOf(err));
+          });
           const started = response.state === null ? null : executionStateJson(response.state);
           if (started === null) throw new Error("StartRecovery returned no state");
           ctx.out.note(
