@@ -89,7 +89,8 @@ export class RebuildPull {
           if (this.running !== run || this.closed) return;
           this.running = undefined;
           this.retryMs = RETRY_MIN_MS;
-          this.last = { ...r, durationMs: d.clock.now() - startedMs };
+          // The clock may have sub-millisecond resolution; the wire field is whole milliseconds.
+          this.last = { ...r, durationMs: Math.max(0, Math.round(d.clock.now() - startedMs)) };
           log.info(this.last, "rebuild committed");
           // A full base reports its progress as the LSN it reached (an empty volume reaches 0).
           if (r.lastLsn > 0)
