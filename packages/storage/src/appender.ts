@@ -380,7 +380,13 @@ export class Appender {
     const s = this.state;
     this.counters.batches++;
     const bytes = s.reservedOffset - batch.startOffset;
-    const durable = this.device.writevDurable !== undefined && bytes <= this.cfg.durableAppendMaxBytes;
+    // Replicated records (raw) are made durable by the barrier that follows them (one group sync
+    // per barrier); writing each shipped batch O_DSYNC would put a disk round trip on every batch
+    // of the replica's receive loop.
+    const durable =
+      this.device.writevDurable !== undefined &&
+      bytes <= this.cfg.durableAppendMaxBytes &&
+      !batch.placed.some((p) => p.pending.req.kind === "raw");
     try {
       for (const seg of batch.segments) {
         const at = s.geo.walOffsetBytes + seg.phys;

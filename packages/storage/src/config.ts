@@ -26,6 +26,12 @@ export interface VolumeTuning {
    * their own range) on devices that support it; larger ones are synced by group commit. 0 disables.
    */
   durableAppendMaxBytes?: number;
+  /**
+   * The flusher writes contiguous extent runs of at least this many bytes O_DSYNC (written to disk
+   * at once, beside the appends) and shorter ones plain (synced at the end of its cycle).
+   * Infinity: always plain.
+   */
+  durableExtentMinBytes?: number;
   /** Largest single write/trim; default min(8 MiB, hard watermark bytes / 4). */
   maxWriteBytes?: number;
   /** Retention budgets for WAL pins. */
@@ -58,6 +64,7 @@ export interface ResolvedTuning {
   maxQueuedWrites: number;
   maxQueuedBytes: number;
   durableAppendMaxBytes: number;
+  durableExtentMinBytes: number;
   maxWriteBytes: number;
   retentionMaxAgeMs: number;
   retentionMaxHeldBytes: number;
@@ -75,6 +82,12 @@ function bad(message: string): never {
 
 function nonNegative(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0) bad(`${name} must be >= 0 (got ${v})`);
+  return v;
+}
+
+/** Like positive() but Infinity is allowed (means "never"). */
+function atLeastOne(name: string, v: number): number {
+  if (!(v >= 1)) bad(`${name} must be >= 1 or Infinity (got ${v})`);
   return v;
 }
 
@@ -126,6 +139,7 @@ export function resolveTuning(t: VolumeTuning, walSizeBytes: number, blockSize: 
       maxWriteBytes,
     ),
     durableAppendMaxBytes: nonNegative("durableAppendMaxBytes", t.durableAppendMaxBytes ?? 1024 * 1024),
+    durableExtentMinBytes: atLeastOne("durableExtentMinBytes", t.durableExtentMinBytes ?? 256 * 1024),
     maxWriteBytes,
     retentionMaxAgeMs: positive("retentionMaxAgeMs", t.retentionMaxAgeMs ?? 5 * 60 * 1000),
     retentionMaxHeldBytes: positive("retentionMaxHeldBytes", maxHeld),

@@ -39,6 +39,8 @@ export class Flusher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   cycles = 0;
+  /** This cycle wrote extent blocks that only an fdatasync makes durable. */
+  private plainExtentWrites = false;
   private readonly zeroBlock: Buffer;
   /** Reused WAL read buffers: fresh multi-MiB buffers per chunk cost page faults and GC. */
   private readonly chunkBuffers: Buffer[];
@@ -50,7 +52,13 @@ export class Flusher {
     private readonly sbWriter: SuperblockWriter,
     private readonly retention: Retention,
     private readonly hooks: FlusherHooks,
-    private readonly cfg: { flushIntervalMs: number; maxCycleBytes: number; flusherWatermark: number },
+    private readonly cfg: {
+      flushIntervalMs: number;
+      maxCycleBytes: number;
+      flusherWatermark: number;
+      /** Contiguous extent runs at least this long are written O_DSYNC (Infinity: never). */
+      durableExtentMinBytes: number;
+    },
   ) {
     this.zeroBlock = Buffer.alloc(state.geo.blockSize);
     this.chunkBuffers = [0, 1].map(() => Buffer.allocUnsafe(scanChunkBytes(state.geo)));
@@ -161,6 +169,7 @@ export class Flusher {
       // of the next; a buffer is read into again only after its chunk's writes completed.
       let runs: Run[] = [];
       const flushed: Run[] = [];
+      this.plainExtentWrites = false;
       let previousWrites: Promise<void> = Promise.resolve();
       await scanWal(this.device, s.geo, {
         startOffset: s.flushedOffset,
@@ -182,9 +191,11 @@ export class Flusher {
         },
       });
       await previousWrites;
-      const covered = s.appendedLsn;
-      await this.device.sync();
-      this.hooks.noteDurable(covered);
+      if (this.plainExtentWrites) {
+        const covered = s.appendedLsn;
+        await this.device.sync();
+        this.hooks.noteDurable(covered);
+      }
       for (const r of flushed) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
       s.checkpointLsn = upTo;
       s.flushedOffset = end;
@@ -275,7 +286,7 @@ export class Flusher {
     if (runs.length === 0) return;
     runs.sort((a, b) => a.lba - b.lba);
     const bs = this.state.geo.blockSize;
-    const groups: Array<{ lba: number; bufs: Buffer[] }> = [];
+    const groups: Array<{ lba: number; bufs: Buffer[]; next: number }> = [];
     let g: { lba: number; bufs: Buffer[]; next: number } | undefined;
     for (const r of runs) {
       if (g && g.next === r.lba && g.bufs.length + r.bufs.length <= 1024) {
@@ -287,10 +298,21 @@ export class Flusher {
       }
     }
     let nextGroup = 0;
+    const durable = this.device.writevDurable?.bind(this.device);
     const worker = async (): Promise<void> => {
       while (nextGroup < groups.length) {
         const grp = groups[nextGroup++]!;
-        await this.device.writev(grp.bufs, this.state.extentOffsetBytes + grp.lba * bs);
+        const at = this.state.extentOffsetBytes + grp.lba * bs;
+        // Long runs go out O_DSYNC: the disk writes them now, beside the appends, instead of all at
+        // once inside the next fdatasync that a flush() waits for (and the cycle needs no sync of
+        // its own when every run went this way). Short random runs would cost a device cache flush
+        // each: they stay in the page cache until the cycle's fdatasync.
+        if (durable && (grp.next - grp.lba) * bs >= this.cfg.durableExtentMinBytes)
+          await durable(grp.bufs, at);
+        else {
+          this.plainExtentWrites = true;
+          await this.device.writev(grp.bufs, at);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(EXTENT_WRITE_CONCURRENCY, groups.length) }, worker));

@@ -66,6 +66,12 @@ export class SharedSyncDevice implements BlockDevice {
     return this.service.sync();
   }
 
+  get writevDurable(): ((bufs: readonly Buffer[], offsetBytes: number) => Promise<void>) | undefined {
+    const inner = this.inner;
+    if (!inner.writevDurable) return undefined;
+    return (bufs, offsetBytes) => inner.writevDurable!(bufs, offsetBytes);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

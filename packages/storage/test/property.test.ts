@@ -65,11 +65,14 @@ describe("property: crash at a random point", () => {
         fc.integer({ min: 0, max: 6 }),
         // 0: plain appends only; otherwise small batches are O_DSYNC and large ones plain, mixed.
         fc.constantFrom(0, 1200, 1 << 20),
-        async (ops, inFlightTail, seed, turnsBeforeCrash, durableAppendMaxBytes) => {
+        // Flusher extent runs: all plain + one fdatasync, or O_DSYNC from 2 blocks on (mixed).
+        fc.constantFrom(Number.POSITIVE_INFINITY, 2 * BS),
+        async (ops, inFlightTail, seed, turnsBeforeCrash, durableAppendMaxBytes, durableExtentMinBytes) => {
           const { vol, dev, opts } = await simVolume({
             volumeSizeBytes: BLOCKS * BS,
             flusherWatermark: 0.4,
             durableAppendMaxBytes,
+            durableExtentMinBytes,
           });
           const log: Array<{ lba: number; blocks: number; data: Buffer | undefined }> = [];
           let durable = 0;
