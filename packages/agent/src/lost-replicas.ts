@@ -6,7 +6,7 @@ import type { ReplicaExecutionState } from "@blockship/engine";
 import type { Logger } from "./log";
 
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 2000;
+const RETRY_MAX_MS = 1000;
 
 interface Retry {
   timer: NodeJS.Timeout | undefined;
