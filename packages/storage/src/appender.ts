@@ -54,8 +54,6 @@ interface Placed {
   offsets: number[];
   /** write/trim: the sealed record's CRC. */
   crc: number;
-  /** For the payload cache once written: write/trim: our copy of the payload; raw: our copy of the batch. */
-  cache?: { payload: Buffer | undefined } | { rawBuf: Buffer };
 }
 
 export interface AppenderHooks {
@@ -304,12 +302,8 @@ export class Appender {
         if (end - s.tailOffset > limit) break;
         this.dequeue();
         const offsets: number[] = [];
-        // Our own copy (the caller may reuse its buffer once this resolves) serves the WAL write
-        // and, through the payload cache, the flusher.
-        const rawBuf = fresh.length > 0 && s.cache.hasRoom(req.buf.length) ? Buffer.from(req.buf) : undefined;
-        const src = rawBuf ?? req.buf;
         for (const r of fresh) {
-          offsets.push(place(r.recordBytes, [src.subarray(r.offset, r.offset + r.recordBytes)], r.lsn));
+          offsets.push(place(r.recordBytes, [req.buf.subarray(r.offset, r.offset + r.recordBytes)], r.lsn));
           prevCrc = r.crc;
           lsn++;
         }
@@ -320,23 +314,13 @@ export class Appender {
           skipped: req.records.length - fresh.length,
           firstLsn: fresh[0]?.lsn ?? 0,
           offsets,
-          cache: rawBuf ? { rawBuf } : undefined,
         });
         continue;
       }
-      let payload = req.kind === "write" ? req.data : undefined;
+      const payload = req.kind === "write" ? req.data : undefined;
       const recordBytes = RECORD_HEADER_BYTES + (payload?.length ?? 0);
       if (offset + need(offset, recordBytes) - s.tailOffset > limit) break;
       this.dequeue();
-      let cache: Placed["cache"];
-      if (s.cache.hasRoom(payload?.length ?? 0)) {
-        if (payload) {
-          const copy = Buffer.allocUnsafe(payload.length);
-          payload.copy(copy);
-          payload = copy;
-        }
-        cache = { payload };
-      }
       const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
       const type = req.kind === "write" ? RecordType.WRITE : RecordType.TRIM;
       prevCrc = sealHeader(
@@ -344,7 +328,7 @@ export class Appender {
         payload,
       );
       const at = place(recordBytes, payload ? [header, payload] : [header], lsn);
-      placed.push({ pending: p, crc: prevCrc, records: [], skipped: 0, firstLsn: lsn, offsets: [at], cache });
+      placed.push({ pending: p, crc: prevCrc, records: [], skipped: 0, firstLsn: lsn, offsets: [at] });
       lsn++;
     }
     if (placed.length === 0) return undefined;
@@ -422,20 +406,8 @@ export class Appender {
     for (const pl of batch.placed) {
       const req = pl.pending.req;
       if (req.kind === "raw") {
-        const rawBuf = pl.cache && "rawBuf" in pl.cache ? pl.cache.rawBuf : undefined;
         pl.records.forEach((r, i) => {
           this.applyRecord(r.lsn, r.type, r.lba, r.blockCount, pl.offsets[i]!, r.crc);
-          if (rawBuf) {
-            s.cache.put(r.lsn, {
-              type: r.type,
-              lba: r.lba,
-              blockCount: r.blockCount,
-              payload:
-                r.type === RecordType.WRITE
-                  ? rawBuf.subarray(r.offset + RECORD_HEADER_BYTES, r.offset + r.payloadBytes)
-                  : undefined,
-            });
-          }
         });
         pl.pending.resolve({
           headLsn: pl.records.length > 0 ? pl.records[pl.records.length - 1]!.lsn : s.appendedLsn,
@@ -445,14 +417,6 @@ export class Appender {
       } else {
         const type = req.kind === "write" ? RecordType.WRITE : RecordType.TRIM;
         this.applyRecord(pl.firstLsn, type, req.lba, req.blockCount, pl.offsets[0]!, pl.crc);
-        if (pl.cache && "payload" in pl.cache) {
-          s.cache.put(pl.firstLsn, {
-            type,
-            lba: req.lba,
-            blockCount: req.blockCount,
-            payload: pl.cache.payload,
-          });
-        }
         pl.pending.resolve(pl.firstLsn);
       }
     }
