@@ -139,7 +139,12 @@ export class FileDevice implements BlockDevice {
 
   async writevDurable(bufs: readonly Buffer[], offsetBytes: number): Promise<void> {
     if (this.closed) throw new Error("device closed");
-    this.dsyncFd ??= openFd(this.path, fs.constants.O_RDWR | fs.constants.O_DSYNC);
+    // Reopen the very inode we have open (the path could have been replaced since), O_DSYNC.
+    const self = `/proc/self/fd/${this.fd}`;
+    this.dsyncFd ??= openFd(
+      fs.existsSync(self) ? self : this.path,
+      fs.constants.O_RDWR | fs.constants.O_DSYNC,
+    );
     return writevFull(await this.dsyncFd, bufs, offsetBytes);
   }
 
