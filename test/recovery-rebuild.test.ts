@@ -157,6 +157,7 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
     const model = await pairWithData("rb-kill", 6);
     await outlastRetention(model, 7);
     const before = await volumeStatus(replica, model.volumeId);
+    const oldBytes = await readAll(replica, model.volumeId, SIZE_BYTES);
     await assign(replica, rebuildingAssignment(model.volumeId, primary.address, 8 * MiB));
     await waitFor(
       async () =>
@@ -166,8 +167,9 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
     await replica.kill("SIGKILL");
     await replica.restart();
     const after = await volumeStatus(replica, model.volumeId);
-    // Nothing of the unfinished image became visible: the copy reopened at its old WAL state.
-    expect([after.head_lsn, after.checkpoint_lsn]).toEqual([before.head_lsn, before.checkpoint_lsn]);
+    // Nothing of the unfinished image became visible: the copy reopened with its old log and data.
+    expect([after.head_lsn, after.durable_lsn]).toEqual([before.head_lsn, before.durable_lsn]);
+    expect(firstDifference(await readAll(replica, model.volumeId, SIZE_BYTES), oldBytes)).toBe(-1);
     await assign(replica, rebuildingAssignment(model.volumeId, primary.address));
     await waitFor(
       async () => (await volumeStatus(replica, model.volumeId)).role === "ROLE_REPLICA",
