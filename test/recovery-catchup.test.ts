@@ -5,7 +5,7 @@
 import { reasonOf } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
-import { firstDifference, flush, prng, readAll, VolumeModel } from "./support/io";
+import { flush, prng, VolumeModel } from "./support/io";
 import {
   allocate,
   assign,
@@ -17,6 +17,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
+import { expectCopiesHold } from "./support/recovery";
 import { TcpProxy } from "./support/tcp-proxy";
 
 const fleet = new AgentFleet();
@@ -59,18 +60,6 @@ async function pair(
   });
   await waitFor(() => replicasInSync(primary, volumeId, 1), `${volumeId}: in sync`);
   return new VolumeModel(volumeId, SIZE_BYTES);
-}
-
-async function expectReplicaHolds(model: VolumeModel): Promise<void> {
-  await waitFor(() => replicasInSync(primary, model.volumeId, 1), `${model.volumeId}: in sync`);
-  await model.flush(primary);
-  const head = (await volumeStatus(primary, model.volumeId)).head_lsn;
-  await waitFor(
-    async () => (await volumeStatus(primary, model.volumeId)).replicas[0]?.durable_lsn === head,
-    `${model.volumeId}: replica durable at ${head}`,
-  );
-  const onReplica = await readAll(replica, model.volumeId, SIZE_BYTES);
-  expect(firstDifference(onReplica, model.flushed), `${model.volumeId}: first differing byte`).toBe(-1);
 }
 
 describe("catch-up (real agents)", () => {
@@ -120,7 +109,7 @@ describe("catch-up (real agents)", () => {
       .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
     expect(denied).toBeGreaterThan(0);
     expect((await volumeStatus(replica, model.volumeId)).last_rebuild).toBeNull();
-    await expectReplicaHolds(model);
+    await expectCopiesHold(primary, [replica], model);
   });
 
   it("SIGKILL of the replica during catch-up: it comes back and catches up safely", async () => {
@@ -144,7 +133,7 @@ describe("catch-up (real agents)", () => {
     await model.randomOps(primary, 10, rand);
     await replica.restart();
     await assign(replica, replicaAssignment(model.volumeId, EPOCH, primary));
-    await expectReplicaHolds(model);
+    await expectCopiesHold(primary, [replica], model);
   });
 
   it("a slow replica (stalled link) is not escalated to a rebuild; it catches up when the link heals", async () => {
@@ -164,7 +153,7 @@ describe("catch-up (real agents)", () => {
       expect(s.replicas[0]?.sender_state).not.toBe("SENDER_STATE_NEEDS_REBUILD");
       expect(s.mode).not.toBe("VOLUME_MODE_NEEDS_REBUILD");
       proxy.setStalled(false);
-      await expectReplicaHolds(model);
+      await expectCopiesHold(primary, [replica], model);
     } finally {
       await proxy.close();
     }

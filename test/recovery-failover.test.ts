@@ -5,7 +5,7 @@
 import { reasonOf } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
-import { BLOCK_BYTES, firstDifference, flush, prng, readAll, VolumeModel, write } from "./support/io";
+import { BLOCK_BYTES, flush, prng, VolumeModel, write } from "./support/io";
 import {
   allocate,
   assign,
@@ -17,6 +17,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
+import { expectCopiesHold } from "./support/recovery";
 import { TcpProxy } from "./support/tcp-proxy";
 
 const fleet = new AgentFleet();
@@ -51,21 +52,6 @@ async function setUp(volumeId: string, primary: AgentHandle, replicas: AgentHand
   await assign(primary, primaryAssignment(volumeId, epoch, replicas));
   await waitFor(() => replicasInSync(primary, volumeId, replicas.length), `${volumeId}: in sync`);
   return new VolumeModel(volumeId, SIZE_BYTES);
-}
-
-/** Every copy in `replicas` confirmed the primary's head; then each holds the flushed bytes. */
-async function expectCopiesHold(primary: AgentHandle, replicas: AgentHandle[], model: VolumeModel) {
-  await waitFor(() => replicasInSync(primary, model.volumeId, replicas.length), `${model.volumeId}: in sync`);
-  await model.flush(primary);
-  const head = (await volumeStatus(primary, model.volumeId)).head_lsn;
-  await waitFor(
-    async () => (await volumeStatus(primary, model.volumeId)).replicas.every((r) => r.durable_lsn === head),
-    `${model.volumeId}: every replica durable at ${head}`,
-  );
-  for (const r of [primary, ...replicas]) {
-    const bytes = await readAll(r, model.volumeId, SIZE_BYTES);
-    expect(firstDifference(bytes, model.flushed), `${model.volumeId} on ${r.serverId}`).toBe(-1);
-  }
 }
 
 describe("failover and recovery across epochs (real agents)", () => {

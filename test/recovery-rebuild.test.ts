@@ -16,6 +16,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
+import { expectCopiesHold } from "./support/recovery";
 import { TcpProxy } from "./support/tcp-proxy";
 
 const fleet = new AgentFleet();
@@ -87,19 +88,6 @@ async function outlastRetention(model: VolumeModel, seed: number): Promise<void>
   await replica.restart();
 }
 
-/** The replica holds every byte the client saw flushed (waits until it confirmed the head). */
-async function expectReplicaHolds(model: VolumeModel): Promise<void> {
-  await waitFor(() => replicasInSync(primary, model.volumeId, 1), `${model.volumeId}: back in sync`);
-  await model.flush(primary);
-  const head = (await volumeStatus(primary, model.volumeId)).head_lsn;
-  await waitFor(
-    async () => (await volumeStatus(primary, model.volumeId)).replicas[0]?.durable_lsn === head,
-    `${model.volumeId}: replica durable at the head ${head}`,
-  );
-  const onReplica = await readAll(replica, model.volumeId, SIZE_BYTES);
-  expect(firstDifference(onReplica, model.flushed), `${model.volumeId}: first differing byte`).toBe(-1);
-}
-
 describe("rebuild (real agents, Rebuild.StreamBase)", () => {
   it("gap beyond retention → needs_rebuild → ROLE_REBUILDING pulls image + tail while writes go on → REPLICA, in sync, byte for byte", async () => {
     showLogsOnFailure();
@@ -114,7 +102,7 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
     const status = await volumeStatus(replica, model.volumeId);
     expect(status.last_rebuild?.total_bytes).toBe(String(SIZE_BYTES));
     expect(status.last_rebuild?.resumes).toBe(0);
-    await expectReplicaHolds(model);
+    await expectCopiesHold(primary, [replica], model);
     const p = await volumeStatus(primary, model.volumeId);
     expect(p.mode).not.toBe("VOLUME_MODE_NEEDS_REBUILD");
     // The master re-delivering the completed REBUILDING assignment changes nothing.
@@ -149,7 +137,7 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
     } finally {
       await proxy.close();
     }
-    await expectReplicaHolds(model);
+    await expectCopiesHold(primary, [replica], model);
   });
 
   it("SIGKILL of the replica mid-rebuild leaves its old copy intact; a new REBUILDING assignment completes it", async () => {
@@ -176,6 +164,6 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
       "rebuild committed after the restart",
       60_000,
     );
-    await expectReplicaHolds(model);
+    await expectCopiesHold(primary, [replica], model);
   });
 });
