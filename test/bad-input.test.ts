@@ -10,7 +10,7 @@ import {
   reasonOf,
   unary,
 } from "@blockship/rpc";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import {
   type BadInputContext,
@@ -22,6 +22,7 @@ import {
   volumeCases,
 } from "./support/bad-input-cases";
 import { replicationCases } from "./support/bad-input-replication-cases";
+import { showLogsOnFailure } from "./support/failures";
 import { flush, patternBytes, prng, read, write } from "./support/io";
 import {
   allocate,
@@ -91,12 +92,6 @@ async function stillServingAndIntact(): Promise<void> {
   expect((await read(replica, VOLUME, BLOCKS - 1, 4096)).equals(probe)).toBe(true);
 }
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 describe("bad input on every RPC → documented code and reason; the agents keep serving", () => {
   for (const [group, cases] of [
     ["Control", controlCases],
@@ -104,7 +99,7 @@ describe("bad input on every RPC → documented code and reason; the agents keep
     ["Replication", replicationCases],
   ] as const) {
     it(`${group}`, async () => {
-      showLogsOnFailure();
+      showLogsOnFailure(fleet);
       const got: [string, Outcome][] = [];
       const want: [string, Outcome][] = [];
       for (const [name, call, code, reason] of cases(ctx())) {
@@ -117,7 +112,7 @@ describe("bad input on every RPC → documented code and reason; the agents keep
   }
 
   it("ApplyAssignments: per-item failures (missing id, unknown volume, role out of range, epoch 0, epoch regression) leave the batch's valid items applied", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     await allocate(primary, { volumeId: "items", sizeBytes: MiB * 4, walSizeBytes: MiB });
     const results = await assignAll(primary, [
       { epoch: "1", role: "ROLE_PRIMARY", lease_ttl_ms: 1000 },
@@ -156,7 +151,7 @@ describe("bad input on every RPC → documented code and reason; the agents keep
   });
 
   it("an oversize message (> 16 MiB) is refused by grpc with RESOURCE_EXHAUSTED", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     // Our own client allows 32 MiB so that the request reaches the agent, which must refuse it.
     const big = createVolumeClient(primary.address, {
       channelOptions: { "grpc.max_send_message_length": 32 * MiB },

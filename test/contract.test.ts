@@ -4,9 +4,10 @@
 import { randomBytes } from "node:crypto";
 import { type BufCurlOptions, type BufCurlResult, bufCurl } from "@blockship/rpc/testing";
 import descriptor from "protobufjs/ext/descriptor/index.js";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcurlCommands } from "../services/demo/src/commands";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { MiB } from "./support/master";
 
 const fleet = new AgentFleet();
@@ -29,12 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet.cleanup();
 });
-
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
 
 async function curl(options: Omit<BufCurlOptions, "address"> & { address?: string }): Promise<BufCurlResult> {
   return bufCurl({ address: primary.address, ...options });
@@ -65,7 +60,7 @@ async function describeSymbol(symbol: string): Promise<descriptor.IFileDescripto
 
 describe("buf curl over reflection (no .proto files)", () => {
   it("lists every served service, over reflection v1 and v1alpha", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const expected = [
       "blockship.v1.Control",
       "blockship.v1.Rebuild",
@@ -85,7 +80,7 @@ describe("buf curl over reflection (no .proto files)", () => {
   });
 
   it("lists the methods of the contract (DESIGN §6)", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const res = await curl({ listMethods: true });
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.lines).toEqual(
@@ -115,7 +110,7 @@ describe("buf curl over reflection (no .proto files)", () => {
   });
 
   it("describe: reflection serves the schema with snake_case fields and the .proto comments", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const files = await describeSymbol("blockship.v1.Control");
     const control = files.flatMap((f) => f.service ?? []).find((s) => s.name === "Control");
     expect(control?.method?.map((m) => m.name)).toEqual(
@@ -138,7 +133,7 @@ describe("buf curl over reflection (no .proto files)", () => {
   });
 
   it("health: overall SERVING on both agents; per-service checks answer", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     for (const address of [primary.address, replica.address]) {
       expect(await call(address, "grpc.health.v1.Health/Check", {})).toEqual({ status: "SERVING" });
       expect(await call(address, "grpc.health.v1.Health/Check", { service: "blockship.v1.Control" })).toEqual(
@@ -156,7 +151,7 @@ describe("buf curl over reflection (no .proto files)", () => {
   });
 
   it("AllocateVolume, ApplyAssignments, GetStatus and GetProtocolState in JSON; uint64 as exact strings", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const alloc = await call(primary.address, "blockship.v1.Control/AllocateVolume", {
       volume_id: "big-epoch",
       size_bytes: String(64 * MiB),
@@ -211,7 +206,7 @@ describe("buf curl over reflection (no .proto files)", () => {
   });
 
   it("a failed call prints the canonical code and the stable reason", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const res = await curl({ method: "blockship.v1.Control/GetProtocolState", data: { volume_id: "nope" } });
     expect(res.exitCode).not.toBe(0);
     expect(res.error?.code).toBe("not_found");
@@ -249,7 +244,7 @@ function translateGrpcurl(line: string): BufCurlOptions {
 
 describe("the operator commands printed by `npm start` work (as buf curl)", () => {
   it("runs each grpcurl command against a live pair and gets an answer", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     // The pair as the demo leaves it: RF=2 sync_all, epoch 1.
     for (const agent of [primary, replica]) {
       await call(agent.address, "blockship.v1.Control/AllocateVolume", {

@@ -1,8 +1,9 @@
 // Fencing through real agent processes: stale epochs, lapsed leases, writes on a replica, and an
 // old primary after failover can acknowledge neither a write nor a flush.
 import { reasonOf } from "@blockship/rpc";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { flush, read, trim, write } from "./support/io";
 import {
   allocate,
@@ -32,12 +33,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 const rejection = (p: Promise<unknown>) =>
   p.then(
     () => "acknowledged",
@@ -50,7 +45,7 @@ async function leaseLapsed(agent: AgentHandle, volumeId: string): Promise<boolea
 
 describe("fencing", () => {
   it("stale epochs: writes, trims and flushes with an older expected epoch fail; an older assignment regresses", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     await allocate(primary, { volumeId: "stale" });
     await assign(primary, primaryAssignment("stale", 1, []));
     await write(primary, "stale", 0, block(1), 1);
@@ -69,7 +64,7 @@ describe("fencing", () => {
   });
 
   it("an expired lease rejects writes, trims and flushes until the master renews it", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     await allocate(primary, { volumeId: "lease" });
     await assign(primary, primaryAssignment("lease", 1, [], { lease_ttl_ms: SHORT_LEASE_MS }));
     await waitFor(() => leaseLapsed(primary, "lease"), "lease lapsed");
@@ -89,7 +84,7 @@ describe("fencing", () => {
   });
 
   it("a replica refuses client writes, trims and flushes with not_primary", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     await allocate(replica, { volumeId: "rep" });
     await assign(replica, replicaAssignment("rep", 1, primary));
     expect(await rejection(write(replica, "rep", 0, block(1)))).toBe("not_primary");
@@ -98,7 +93,7 @@ describe("fencing", () => {
   });
 
   it("after failover (replica promoted at epoch+1) the old primary can acknowledge neither a write nor a flush", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const volumeId = "fo";
     await allocate(primary, { volumeId, mode: "sync_all" });
     await allocate(replica, { volumeId, mode: "sync_all" });

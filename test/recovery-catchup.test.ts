@@ -3,8 +3,9 @@
 // phase gate keeps the live tail from it and says why (GetProtocolState, metrics); afterwards live
 // shipping resumes and every flushed byte is on the replica.
 import { reasonOf } from "@blockship/rpc";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { flush, prng, VolumeModel } from "./support/io";
 import {
   allocate,
@@ -38,12 +39,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 async function pair(
   volumeId: string,
   replicaAddress?: string,
@@ -64,7 +59,7 @@ async function pair(
 
 describe("catch-up (real agents)", () => {
   it("a short outage is caught up (no rebuild) while writes go on; the gate names the session; live shipping resumes", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await pair("cu-basic");
     const rand = prng(11);
     await model.randomOps(primary, 10, rand);
@@ -113,7 +108,7 @@ describe("catch-up (real agents)", () => {
   });
 
   it("SIGKILL of the replica during catch-up: it comes back and catches up safely", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await pair("cu-kill");
     const rand = prng(12);
     await replica.kill("SIGKILL");
@@ -137,7 +132,7 @@ describe("catch-up (real agents)", () => {
   });
 
   it("a slow replica (stalled link) is not escalated to a rebuild; it catches up when the link heals", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const proxy = await TcpProxy.start(replica.address);
     try {
       const model = await pair("cu-slow", proxy.address, "sync_all");

@@ -3,8 +3,9 @@
 // replica with its un-replicated tail rebuilt away (never resurrected); with RF=3 one replica
 // recovers while sync_quorum keeps serving.
 import { reasonOf } from "@blockship/rpc";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { BLOCK_BYTES, flush, prng, VolumeModel, write } from "./support/io";
 import {
   allocate,
@@ -39,12 +40,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 async function setUp(volumeId: string, primary: AgentHandle, replicas: AgentHandle[], mode: Mode, epoch = 1) {
   for (const x of [primary, ...replicas])
     await allocate(x, { volumeId, sizeBytes: SIZE_BYTES, walSizeBytes: WAL_BYTES, mode });
@@ -56,7 +51,7 @@ async function setUp(volumeId: string, primary: AgentHandle, replicas: AgentHand
 
 describe("failover and recovery across epochs (real agents)", () => {
   it("an epoch bump during a catch-up ends that session; the new epoch catches up and nothing stale is applied", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await setUp("fo-epoch", a, [b], "best_effort");
     const rand = prng(21);
     await model.randomOps(a, 5, rand);
@@ -101,7 +96,7 @@ describe("failover and recovery across epochs (real agents)", () => {
   });
 
   it("failover: the promoted replica serves; the old primary's un-replicated tail is rebuilt away, never resurrected", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const volumeId = "fo-rejoin";
     const model = await setUp(volumeId, a, [b], "sync_all");
     const rand = prng(22);
@@ -148,7 +143,7 @@ describe("failover and recovery across epochs (real agents)", () => {
   });
 
   it("RF=3 sync_quorum: one replica recovers (catch-up) while the other stays in sync and flushes keep succeeding", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await setUp("fo-quorum", a, [b, c], "sync_quorum");
     const rand = prng(23);
     await model.randomOps(a, 5, rand);

@@ -4,8 +4,9 @@
 // commits, becomes REPLICA by itself and the primary's shipper brings it in sync. Through a TCP
 // proxy the test cuts the transfer halfway (it resumes from its offset, not from zero), a rate
 // limit bounds its speed from below, and a SIGKILL mid-rebuild leaves the old copy intact.
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { firstDifference, prng, readAll, VolumeModel } from "./support/io";
 import {
   allocate,
@@ -37,12 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet.cleanup();
 });
-
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
 
 function rebuildingAssignment(volumeId: string, primaryAddress: string, rateBytesPerSecond = 0) {
   return {
@@ -90,7 +85,7 @@ async function outlastRetention(model: VolumeModel, seed: number): Promise<void>
 
 describe("rebuild (real agents, Rebuild.StreamBase)", () => {
   it("gap beyond retention → needs_rebuild → ROLE_REBUILDING pulls image + tail while writes go on → REPLICA, in sync, byte for byte", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await pairWithData("rb-basic", 1);
     await outlastRetention(model, 2);
     await assign(replica, rebuildingAssignment(model.volumeId, primary.address));
@@ -112,7 +107,7 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
   });
 
   it("a transfer cut halfway (TCP proxy) resumes from its offset; a rate limit bounds its speed from below", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await pairWithData("rb-resume", 4);
     await outlastRetention(model, 5);
     const proxy = await TcpProxy.start(primary.address);
@@ -141,7 +136,7 @@ describe("rebuild (real agents, Rebuild.StreamBase)", () => {
   });
 
   it("SIGKILL of the replica mid-rebuild leaves its old copy intact; a new REBUILDING assignment completes it", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const model = await pairWithData("rb-kill", 6);
     await outlastRetention(model, 7);
     const before = await volumeStatus(replica, model.volumeId);

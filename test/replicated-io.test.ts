@@ -3,8 +3,9 @@
 // on a majority). sync_all fails loudly while its replica is down, best_effort does not,
 // sync_quorum only once the majority is gone; re-delivered assignments change nothing.
 import { reasonOf } from "@blockship/rpc";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { firstDifference, flush, prng, readAll, VolumeModel, write } from "./support/io";
 import {
   allocate,
@@ -44,12 +45,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 async function assignPair(mode: Mode): Promise<void> {
   const volumeId = volumeOf(mode);
   for (const r of replicasOf(mode)) await assign(r, replicaAssignment(volumeId, epoch, primary));
@@ -62,7 +57,7 @@ async function assignPair(mode: Mode): Promise<void> {
 
 describe("replicated I/O (RF=2, RF=3) across SIGKILL of every agent", () => {
   it("flushed writes and trims survive SIGKILL of every agent and are on the replicas byte for byte", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const rand = prng(0x5eed);
     for (const mode of MODES) {
       const volumeId = volumeOf(mode);
@@ -115,7 +110,7 @@ describe("replicated I/O (RF=2, RF=3) across SIGKILL of every agent", () => {
   });
 
   it("re-delivered assignments change nothing (unchanged, same protocol state and status)", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     for (const mode of MODES) {
       const volumeId = volumeOf(mode);
       const before = {
@@ -133,7 +128,7 @@ describe("replicated I/O (RF=2, RF=3) across SIGKILL of every agent", () => {
   });
 
   it("with a replica down sync_all flushes fail loudly, best_effort and sync_quorum (majority left) do not; without a majority sync_quorum fails", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const rand = prng(42);
     await replica.kill("SIGKILL");
     for (const mode of MODES) {

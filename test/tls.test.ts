@@ -22,8 +22,9 @@ import {
 } from "@blockship/rpc";
 import { bufCurl } from "@blockship/rpc/testing";
 import { type ServiceError, status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
+import { showLogsOnFailure } from "./support/failures";
 import { BLOCK_BYTES, firstDifference, flush, patternBytes, prng, readAll, write } from "./support/io";
 import {
   allocate,
@@ -86,12 +87,6 @@ afterAll(async () => {
   roguePki?.remove();
 });
 
-function showLogsOnFailure(): void {
-  onTestFailed(() => {
-    console.error(fleet.logs());
-  });
-}
-
 /** blockship_rpc_errors_total of refused Replication.Handshake calls on the replica. */
 async function refusedHandshakes(): Promise<number> {
   const metrics = /"metricsAddress":"([^"]+)"/.exec(replica.logs())?.[1];
@@ -121,7 +116,7 @@ async function writeAndFlush(seed: number, blocks: number): Promise<void> {
 
 describe("mutual TLS between agents", () => {
   it("the master's Control calls succeed and the real primary replicates sync_all byte for byte", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     for (const agent of [replica, primary]) {
       await allocate(agent, {
         volumeId: VOLUME,
@@ -169,7 +164,7 @@ describe("mutual TLS between agents", () => {
   });
 
   it("a replica refuses Handshake and Ship from an intruder assigned as primary; nothing is appended", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const before = await volumeStatus(replica, VOLUME);
     await allocate(intruder, {
       volumeId: VOLUME,
@@ -262,7 +257,7 @@ describe("mutual TLS between agents", () => {
   });
 
   it("a copy assigned ROLE_REBUILDING pulls its image over mTLS, becomes REPLICA and holds every flushed byte", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     const volumeId = "tls-rebuild";
     for (const agent of [primary, replica]) {
       await allocate(agent, { volumeId, sizeBytes: SIZE_BYTES, walSizeBytes: 4 * MiB, mode: "best_effort" });
@@ -294,7 +289,7 @@ describe("mutual TLS between agents", () => {
   });
 
   it("the real primary still replicates after the refusals", async () => {
-    showLogsOnFailure();
+    showLogsOnFailure(fleet);
     await writeAndFlush(2, 8);
     const p = await volumeStatus(primary, VOLUME);
     expect(p.replicas[0]?.durable_lsn).toBe(p.head_lsn);
