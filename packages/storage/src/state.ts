@@ -1,6 +1,6 @@
-import type { DirtyMap } from "./dirty-map";
-import type { LsnIndex } from "./lsn-index";
-import type { Superblock } from "./superblock";
+import { DirtyMap } from "./dirty-map";
+import { LsnIndex } from "./lsn-index";
+import { extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
 import type { WalGeometry } from "./wal-scan";
 
 /**
@@ -58,4 +58,35 @@ export function lastLsnWithin(s: VolumeState, fromLsn: number, limitOffset: numb
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** The state of a volume just opened from superblock `sb`, before recovery sets its positions. */
+export function newVolumeState(sb: Superblock, maxRecordBytes: number): VolumeState {
+  return {
+    geo: {
+      walOffsetBytes: WAL_OFFSET_BYTES,
+      walSizeBytes: sb.walSizeBytes,
+      blockSize: sb.blockSize,
+      maxRecordBytes,
+      volumeBlocks: sb.volumeSizeBytes / sb.blockSize,
+    },
+    extentOffsetBytes: extentOffsetBytes(sb),
+    volumeBlocks: sb.volumeSizeBytes / sb.blockSize,
+    sb,
+    epoch: sb.epoch,
+    tailOffset: 0,
+    tailLsn: 0,
+    flushedOffset: 0,
+    checkpointLsn: 0,
+    extentHighLsn: 0,
+    appendedOffset: 0,
+    appendedLsn: 0,
+    reservedOffset: 0,
+    nextLsn: 1,
+    durableLsn: 0,
+    lastCrc: undefined,
+    walGeneration: 0,
+    dirty: new DirtyMap(),
+    index: new LsnIndex(),
+  };
 }

@@ -2,20 +2,18 @@ import { EventEmitter } from "node:events";
 import { Appender, type RawAppendResult } from "./appender";
 import { type CreateOptions, type ResolvedTuning, resolveTuning, type VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
-import { DirtyMap } from "./dirty-map";
 import { assert, StorageError, wrapIoError } from "./errors";
 import { Flusher } from "./flusher";
 import { formatDevice, readSuperblock } from "./format";
 import { Gate } from "./gate";
 import { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
-import { LsnIndex } from "./lsn-index";
 import { parseRecords, RECORD_HEADER_BYTES } from "./record";
 import { type RecordBatch, readRecordRange } from "./record-reader";
 import { type RecoveryReport, recoverState } from "./recovery";
 import { type NeedsRebuildEvent, Retention } from "./retention";
-import type { VolumeState } from "./state";
-import { type DurabilityMode, extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
+import { newVolumeState, type VolumeState } from "./state";
+import type { DurabilityMode, Superblock } from "./superblock";
 import { SuperblockWriter } from "./superblock-writer";
 import { SharedSyncDevice } from "./sync-service";
 import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
@@ -56,33 +54,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
     super();
     this.tuning = resolveTuning(tuning, sb.walSizeBytes, sb.blockSize);
     const t = this.tuning;
-    this.state = {
-      geo: {
-        walOffsetBytes: WAL_OFFSET_BYTES,
-        walSizeBytes: sb.walSizeBytes,
-        blockSize: sb.blockSize,
-        maxRecordBytes: t.maxWriteBytes + RECORD_HEADER_BYTES,
-        volumeBlocks: sb.volumeSizeBytes / sb.blockSize,
-      },
-      extentOffsetBytes: extentOffsetBytes(sb),
-      volumeBlocks: sb.volumeSizeBytes / sb.blockSize,
-      sb,
-      epoch: sb.epoch,
-      tailOffset: 0,
-      tailLsn: 0,
-      flushedOffset: 0,
-      checkpointLsn: 0,
-      extentHighLsn: 0,
-      appendedOffset: 0,
-      appendedLsn: 0,
-      reservedOffset: 0,
-      nextLsn: 1,
-      durableLsn: 0,
-      lastCrc: undefined,
-      walGeneration: 0,
-      dirty: new DirtyMap(),
-      index: new LsnIndex(),
-    };
+    this.state = newVolumeState(sb, t.maxWriteBytes + RECORD_HEADER_BYTES);
     // Every sync of the open volume goes through one service: never two fdatasyncs at once.
     const shared = new SharedSyncDevice(device);
     const fail = (e: StorageError): void => this.fail(e);
