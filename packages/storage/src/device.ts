@@ -85,7 +85,7 @@ export class FileDevice implements BlockDevice {
   private dsyncFd: Promise<number> | undefined;
 
   private constructor(
-    private readonly fd: number,
+    private fd: number,
     readonly sizeBytes: number,
     readonly path: string,
   ) {}
@@ -146,6 +146,44 @@ export class FileDevice implements BlockDevice {
       fs.constants.O_RDWR | fs.constants.O_DSYNC,
     );
     return writevFull(await this.dsyncFd, bufs, offsetBytes);
+  }
+
+  /** Identity of the open file (`dev:ino`): swap staging checks which file a path names. */
+  async identity(): Promise<string> {
+    if (this.closed) throw new Error("device closed");
+    const st = await fstat(this.fd);
+    return `${st.dev}:${st.ino}`;
+  }
+
+  /**
+   * Swap staging's last step: `path` now names a different file of the same size (renamed over ours).
+   * Opens it, then closes the old descriptor and the O_DSYNC one; every later call uses the new file.
+   * The caller guarantees no I/O is in flight (the volume's exclusive gate). Resolves with its identity.
+   */
+  async reopenPath(): Promise<string> {
+    if (this.closed) throw new Error("device closed");
+    const fd = await openFd(this.path, "r+");
+    let id: string;
+    try {
+      const st = await fstat(fd);
+      if (!st.isFile() || st.size !== this.sizeBytes) {
+        throw new StorageError(
+          "corrupt",
+          `${this.path} was replaced by a file of ${st.size} bytes, expected ${this.sizeBytes}`,
+        );
+      }
+      id = `${st.dev}:${st.ino}`;
+    } catch (err) {
+      await closeFd(fd);
+      throw err;
+    }
+    const old = this.fd;
+    const dsync = this.dsyncFd;
+    this.fd = fd;
+    this.dsyncFd = undefined;
+    if (dsync) await closeFd(await dsync).catch(() => undefined);
+    await closeFd(old).catch(() => undefined);
+    return id;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES } from "./config";
 export { type BlockDevice, FileDevice } from "./device";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
 export { fileStaging, SimStaging, type StagingStore } from "./install";
+export { isSwapStaging, type SwapStaging, type SwapStagingHooks, swapStaging } from "./install-swap";
 export { SimTailFile, type StagedTailSummary, type TailFile } from "./install-tail";
 export {
   encodeRecord,

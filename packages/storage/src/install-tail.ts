@@ -203,4 +203,31 @@ export class TailStager {
   async idle(): Promise<void> {
     await this.chain;
   }
+
+  /** The staged tail must continue baseLsn, stay within the install epoch and cover imageHighLsn; returns its last LSN. */
+  checkCommit(baseLsn: number, epoch: number, imageHighLsn: number): number {
+    const staged = this.summary();
+    if (staged.count > 0 && staged.firstLsn !== baseLsn + 1) {
+      throw new StorageError(
+        "lsn_gap",
+        `the staged tail starts at LSN ${staged.firstLsn}, not at baseLsn + 1 = ${baseLsn + 1}`,
+      );
+    }
+    if (staged.count > 0 && this.lastEpoch > epoch) {
+      throw new StorageError(
+        "epoch_mismatch",
+        `staged tail has epoch ${this.lastEpoch} > install epoch ${epoch}`,
+      );
+    }
+    const lastLsn = staged.count > 0 ? staged.lastLsn : baseLsn;
+    if (lastLsn < imageHighLsn) {
+      // The image may hold effects up to imageHighLsn; without their records the copy would be
+      // a state no history ever had.
+      throw new StorageError(
+        "lsn_gap",
+        `the staged tail ends at LSN ${lastLsn}, below imageHighLsn ${imageHighLsn}: stage up to it first`,
+      );
+    }
+    return lastLsn;
+  }
 }

@@ -12,6 +12,12 @@ import type { VolumeState } from "./state";
  * copies it in.
  */
 export interface StagingStore {
+  /**
+   * How a committed image becomes the volume. "copy" (the default): the image sits at offset 0 of
+   * the staging device and the redo copies it into the extent after the commit point. "swap": the
+   * staging file is laid out like the volume file and is renamed over it (see `swapStaging`).
+   */
+  readonly layout?: "copy" | "swap";
   /** Opens the staging image, `fresh` = discard any previous content. */
   open(sizeBytes: number, fresh: boolean): Promise<BlockDevice>;
   /** Opens an existing staging image (redo after a crash); undefined if there is none. */

@@ -1,24 +1,42 @@
 import type { Appender } from "./appender";
-import type { BlockDevice } from "./device";
+import { type BlockDevice, FileDevice } from "./device";
 import { StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
 import { copyStagedImage, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
+import { adoptSwappedVolume, buildSwapVolume, isSwapStaging, markBuildStarted } from "./install-swap";
 import { type StagedTailSummary, type TailFile, TailStager } from "./install-tail";
+import { StagingWriteback } from "./install-writeback";
 import { recoverState } from "./recovery";
 import type { Retention } from "./retention";
 import type { VolumeState } from "./state";
 import type { SuperblockWriter } from "./superblock-writer";
 
+/** Background writeback of the staging image: a sync per 64 MiB received, writers wait beyond 256 MiB. */
+const WRITEBACK_EVERY_BYTES = 64 * 1024 * 1024;
+const WRITEBACK_MAX_LAG_BYTES = 256 * 1024 * 1024;
+
+interface CommitPlan {
+  baseLsn: number;
+  epoch: number;
+  imageHighLsn: number;
+  /** Last staged LSN (baseLsn when the tail is empty). */
+  lastLsn: number;
+}
+
 /**
  * Base-image install (rebuild target): stage the image and the WAL tail that follows its base LSN,
- * then commit both at once. The commit point is one superblock generation carrying
- * `installPending` plus the new WAL state; before it the live volume is untouched, after it the
- * redo (copy image, replay tail, sync, clear the flag) runs until it completes, from open() too.
+ * then commit both at once. Two staging layouts:
+ * - copy (block devices, simulated staging): the commit point is one superblock generation carrying
+ *   `installPending` plus the new WAL state; before it the live volume is untouched, after it the
+ *   redo (copy image, replay tail, sync, clear the flag) runs until it completes, from open() too.
+ * - swap (regular files, see install-swap.ts): the new volume is built inside the staging file and
+ *   renamed over the volume file (the commit point); the live volume then switches descriptors.
  */
 export class Installer {
   private image: BlockDevice | undefined;
   private tail: TailStager | undefined;
+  private writeback: StagingWriteback | undefined;
   private committing = false;
 
   constructor(
@@ -43,7 +61,15 @@ export class Installer {
     const staging = this.env.staging;
     if (!staging) throw new StorageError("install_state", "no staging store configured for installs");
     if (this.image) throw new StorageError("install_state", "an install is already in progress");
-    const image = await staging.open(this.s.sb.volumeSizeBytes, !resume);
+    const swap = isSwapStaging(staging);
+    if (swap && !(this.device instanceof FileDevice && this.device.path === staging.volumePath)) {
+      throw new StorageError(
+        "install_state",
+        `swap staging targets ${staging.volumePath}, not this volume's file`,
+      );
+    }
+    // A swap staging file is a whole volume file; a copy-layout image is just the extent.
+    const image = await staging.open(swap ? this.device.sizeBytes : this.s.sb.volumeSizeBytes, !resume);
     let tail: TailFile;
     try {
       tail = await staging.openTail();
@@ -53,6 +79,7 @@ export class Installer {
     }
     this.image = image;
     this.tail = new TailStager(tail, this.s.geo);
+    this.writeback = new StagingWriteback(image, WRITEBACK_EVERY_BYTES, WRITEBACK_MAX_LAG_BYTES);
   }
 
   /** Idempotent positional write into the staging image (a resumed rebuild may re-send chunks). */
@@ -70,8 +97,10 @@ export class Installer {
     if (offsetBytes + data.length > this.s.sb.volumeSizeBytes) {
       throw new StorageError("out_of_range", "chunk ends past the volume");
     }
+    const base = isSwapStaging(this.env.staging) ? this.s.extentOffsetBytes : 0;
     try {
-      await dev.writev([data], offsetBytes);
+      await dev.writev([data], base + offsetBytes);
+      await this.writeback?.wrote(data.length);
     } catch (err) {
       throw wrapIoError(err, "install chunk write");
     }
@@ -85,8 +114,8 @@ export class Installer {
   }
 
   /**
-   * Commit point = the superblock generation carrying `installPending`, the new WAL state and the
-   * staged tail's extent. Resolves once image and tail are durable in the volume.
+   * Commits image + staged tail atomically (the commit point depends on the staging layout, see the
+   * class comment). Resolves once both are durable in the volume.
    */
   async commit(baseLsn: number, epoch: number, imageHighLsn: number): Promise<void> {
     this.env.check();
@@ -104,84 +133,140 @@ export class Installer {
       throw new StorageError("epoch_regression", `install epoch ${epoch} is below ${this.s.epoch}`);
     if (imageHighLsn < baseLsn) throw new StorageError("invalid_argument", "imageHighLsn must be >= baseLsn");
     this.committing = true;
-    /** Set once the commit-point superblock write was issued: from then on the staging must survive. */
+    /** Set once the commit point was issued: from then on the staging must survive. */
     let pointIssued = false;
+    const onPoint = (): void => {
+      pointIssued = true;
+    };
     try {
       await tail.idle();
-      const staged = tail.summary();
-      if (staged.count > 0 && staged.firstLsn !== baseLsn + 1) {
-        throw new StorageError(
-          "lsn_gap",
-          `the staged tail starts at LSN ${staged.firstLsn}, not at baseLsn + 1 = ${baseLsn + 1}`,
-        );
-      }
-      if (staged.count > 0 && tail.lastEpoch > epoch) {
-        throw new StorageError(
-          "epoch_mismatch",
-          `staged tail has epoch ${tail.lastEpoch} > install epoch ${epoch}`,
-        );
-      }
-      const lastLsn = staged.count > 0 ? staged.lastLsn : baseLsn;
-      if (lastLsn < imageHighLsn) {
-        // The image may hold effects up to imageHighLsn; without their records the copy would be
-        // a state no history ever had.
-        throw new StorageError(
-          "lsn_gap",
-          `the staged tail ends at LSN ${lastLsn}, below imageHighLsn ${imageHighLsn}: stage up to it first`,
-        );
-      }
-      try {
-        await image.sync();
-        await tail.file.sync();
-        await this.env.staging!.syncEntries();
-      } catch (err) {
+      const plan = {
+        baseLsn,
+        epoch,
+        imageHighLsn,
+        lastLsn: tail.checkCommit(baseLsn, epoch, imageHighLsn),
+      };
+      await this.writeback?.idle().catch((err: unknown) => {
         throw wrapIoError(err, "staging sync");
-      }
-      const release = await this.gate.exclusive();
-      try {
-        this.env.check();
-        const s = this.s;
-        const start = s.reservedOffset;
-        pointIssued = true;
-        await this.sbWriter.persist({
-          installPending: true,
-          installBaseLsn: baseLsn,
-          installEpoch: epoch,
-          installImageHighLsn: imageHighLsn,
-          installTailLastLsn: lastLsn,
-          installTailBytes: tail.bytes,
-          epoch,
-          checkpointLsn: baseLsn,
-          extentHighLsn: imageHighLsn,
-          walTailOffset: start,
-          walTailLsn: baseLsn,
-          walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
-          walHeadOffset: start,
-          walHeadLsn: baseLsn,
-        });
-        s.epoch = epoch;
-        try {
-          await this.redo(image, tail.file);
-        } catch (err) {
-          // Past the commit point: the staging must survive so open() can finish the redo.
-          const e = err instanceof StorageError ? err : wrapIoError(err, "install redo");
-          this.env.fail(e);
-          throw e;
-        }
-        this.retention.clear();
-        await this.closeStaging(true);
-      } finally {
-        release();
-        this.appender.schedule();
-      }
+      });
+      if (isSwapStaging(this.env.staging)) await this.commitSwap(image, tail, plan, onPoint);
+      else await this.commitCopy(image, tail, plan, onPoint);
     } catch (err) {
-      // A commit that fails before its superblock write ends the install (staging discarded, old
-      // state untouched): the caller starts over with beginInstall. Once that write was issued it may
-      // be on disk even if it failed, so the staging stays for open()'s redo (the volume has failed).
+      // A commit that fails before its commit point ends the install (staging discarded, old
+      // state untouched): the caller starts over with beginInstall. Once the point was issued it may
+      // have happened even if it failed, so the staging stays (copy layout: for open()'s redo; swap
+      // layout: beginInstall decides) and the volume has failed.
       if (!pointIssued) await this.closeStaging(true);
       throw err;
     } finally {
       this.committing = false;
+    }
+  }
+
+  /** Copy layout: commit point = the `installPending` superblock, then the redo. */
+  private async commitCopy(
+    image: BlockDevice,
+    tail: TailStager,
+    c: CommitPlan,
+    onPoint: () => void,
+  ): Promise<void> {
+    try {
+      await image.sync();
+      await tail.file.sync();
+      await this.env.staging!.syncEntries();
+    } catch (err) {
+      throw wrapIoError(err, "staging sync");
+    }
+    const release = await this.gate.exclusive();
+    try {
+      this.env.check();
+      const s = this.s;
+      const start = s.reservedOffset;
+      onPoint();
+      await this.sbWriter.persist({
+        installPending: true,
+        installBaseLsn: c.baseLsn,
+        installEpoch: c.epoch,
+        installImageHighLsn: c.imageHighLsn,
+        installTailLastLsn: c.lastLsn,
+        installTailBytes: tail.bytes,
+        epoch: c.epoch,
+        checkpointLsn: c.baseLsn,
+        extentHighLsn: c.imageHighLsn,
+        walTailOffset: start,
+        walTailLsn: c.baseLsn,
+        walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
+        walHeadOffset: start,
+        walHeadLsn: c.baseLsn,
+      });
+      s.epoch = c.epoch;
+      try {
+        await this.redo(image, tail.file);
+      } catch (err) {
+        // Past the commit point: the staging must survive so open() can finish the redo.
+        const e = err instanceof StorageError ? err : wrapIoError(err, "install redo");
+        this.env.fail(e);
+        throw e;
+      }
+      this.retention.clear();
+      await this.closeStaging(true);
+    } finally {
+      release();
+      this.appender.schedule();
+    }
+  }
+
+  /**
+   * Swap layout: build the new volume in the staging file, then commit point = rename over the
+   * volume file (+ directory sync), then switch the live device to it. Only the switch holds the gate
+   * for long enough to matter; the image was synced (mostly in the background) before.
+   */
+  private async commitSwap(
+    image: BlockDevice,
+    tail: TailStager,
+    c: CommitPlan,
+    onPoint: () => void,
+  ): Promise<void> {
+    const staging = this.env.staging;
+    const device = this.device;
+    if (!isSwapStaging(staging) || !(device instanceof FileDevice) || !(image instanceof FileDevice)) {
+      throw new StorageError("install_state", "swap staging needs a file volume and a file staging image");
+    }
+    try {
+      await markBuildStarted(image);
+      await image.sync();
+    } catch (err) {
+      throw wrapIoError(err, "staging sync");
+    }
+    const release = await this.gate.exclusive();
+    try {
+      this.env.check();
+      const s = this.s;
+      const built = await buildSwapVolume(image, s, {
+        ...c,
+        tail: tail.file,
+        tailBytes: tail.bytes,
+        walBudgetBytes: this.env.walBudgetBytes,
+      });
+      let renaming = false;
+      try {
+        await staging.replaceVolume(() => {
+          renaming = true;
+          onPoint();
+        });
+        await adoptSwappedVolume(device, image, s, built);
+      } catch (err) {
+        const e = err instanceof StorageError ? err : wrapIoError(err, "install swap");
+        // Once the rename was issued, the live descriptor may name a replaced file: refuse
+        // everything; a reopen sees whichever complete volume the path names.
+        if (renaming) this.env.fail(e);
+        throw e;
+      }
+      this.retention.clear();
+      await this.closeStaging(true);
+    } finally {
+      release();
+      this.appender.schedule();
     }
   }
 
@@ -194,6 +279,14 @@ export class Installer {
       throw new StorageError(
         "corrupt",
         "a committed base-image install is pending but its staging image is missing",
+      );
+    }
+    if (isSwapStaging(staging) && image.sizeBytes !== sb.volumeSizeBytes) {
+      // Only a copy-layout install leaves a pending redo; a swap staging file is never its image.
+      await image.close();
+      throw new StorageError(
+        "corrupt",
+        `a committed base-image install is pending but ${staging.volumePath}.install is not its image`,
       );
     }
     this.image = image;
@@ -270,8 +363,11 @@ export class Installer {
   async closeStaging(remove: boolean): Promise<void> {
     const image = this.image;
     const tail = this.tail;
+    const writeback = this.writeback;
     this.image = undefined;
     this.tail = undefined;
+    this.writeback = undefined;
+    await writeback?.idle().catch(() => undefined);
     if (image) await image.close().catch(() => undefined);
     if (tail) await tail.file.close().catch(() => undefined);
     if (remove && this.env.staging) await this.env.staging.remove();

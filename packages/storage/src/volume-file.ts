@@ -1,11 +1,14 @@
 import type { CreateOptions } from "./config";
 import { DEFAULT_WAL_SIZE_BYTES } from "./config";
 import { FileDevice } from "./device";
-import { fileStaging } from "./install";
+import { swapStaging } from "./install-swap";
 import { WAL_OFFSET_BYTES } from "./superblock";
 import { type OpenOptions, Volume } from "./volume";
 
-/** Creates a new sparse volume file at `path` (fails if it exists); installs stage in `<path>.install`. */
+/**
+ * Creates a new sparse volume file at `path` (fails if it exists); installs stage in `<path>.install`
+ * laid out like the volume file and renamed over it at commit (swap staging).
+ */
 export async function createVolumeFile(path: string, opts: CreateOptions & OpenOptions): Promise<Volume> {
   const walSizeBytes = opts.walSizeBytes ?? DEFAULT_WAL_SIZE_BYTES;
   const device = await FileDevice.createFile(path, WAL_OFFSET_BYTES + walSizeBytes + opts.volumeSizeBytes);
@@ -13,7 +16,7 @@ export async function createVolumeFile(path: string, opts: CreateOptions & OpenO
     // A freshly created sparse file reads as zeros: no need to zero the WAL.
     return await Volume.create(device, {
       walKnownZero: true,
-      staging: fileStaging(`${path}.install`),
+      staging: swapStaging(path),
       ...opts,
     });
   } catch (err) {
@@ -22,12 +25,15 @@ export async function createVolumeFile(path: string, opts: CreateOptions & OpenO
   }
 }
 
-/** Opens an existing volume file or block device. Block devices need an explicit `staging` for installs. */
+/**
+ * Opens an existing volume file (swap staging in `<path>.install`) or block device. Block devices
+ * need an explicit `staging` for installs (copy layout: a sidecar file holding just the image).
+ */
 export async function openVolumeFile(path: string, opts: OpenOptions = {}): Promise<Volume> {
   const device = await FileDevice.open(path);
   try {
     return await Volume.open(device, {
-      staging: path.startsWith("/dev/") ? undefined : fileStaging(`${path}.install`),
+      staging: path.startsWith("/dev/") ? undefined : swapStaging(path),
       ...opts,
     });
   } catch (err) {

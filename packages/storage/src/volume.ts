@@ -277,11 +277,21 @@ export class Volume extends EventEmitter<VolumeEvents> {
   }
 
   setEpoch(epoch: number): Promise<void> {
-    return this.ops.setEpoch(epoch);
+    return this.shared(() => this.ops.setEpoch(epoch));
   }
 
   setDurabilityMode(mode: DurabilityMode): Promise<void> {
-    return this.ops.setDurabilityMode(mode);
+    return this.shared(() => this.ops.setDurabilityMode(mode));
+  }
+
+  /** Superblock updates run shared: an install commit (exclusive) never races one (swap replaces the file). */
+  private async shared<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.gate.shared();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
   get durabilityMode(): DurabilityMode {
