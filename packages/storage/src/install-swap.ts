@@ -81,6 +81,21 @@ export function swapStaging(volumePath: string, hooks: SwapStagingHooks = {}): S
   };
 }
 
+/**
+ * beginInstall's check that `staging` may replace `device`'s file: same path, and that path is a
+ * regular file (not a symlink: the rename would replace the link, not its target) naming the very
+ * file the device has open.
+ */
+export async function checkSwapTarget(device: BlockDevice, staging: SwapStaging): Promise<void> {
+  const refuse = (why: string): StorageError =>
+    new StorageError("install_state", `swap staging for ${staging.volumePath}: ${why}`);
+  if (!(device instanceof FileDevice) || device.path !== staging.volumePath)
+    throw refuse("the volume is not that file");
+  const st = await fs.promises.lstat(staging.volumePath);
+  if (!st.isFile()) throw refuse("not a regular file (pass an explicit copy-layout staging)");
+  if (`${st.dev}:${st.ino}` !== (await device.identity())) throw refuse("the path names another file");
+}
+
 /** True while the staging file holds nothing but image chunks (superblock region never written). */
 async function regionIsZero(dev: BlockDevice): Promise<boolean> {
   const region = Buffer.alloc(SUPERBLOCK_REGION_BYTES);

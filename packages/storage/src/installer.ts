@@ -4,7 +4,13 @@ import { StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
 import { copyStagedImage, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
-import { adoptSwappedVolume, buildSwapVolume, isSwapStaging, markBuildStarted } from "./install-swap";
+import {
+  adoptSwappedVolume,
+  buildSwapVolume,
+  checkSwapTarget,
+  isSwapStaging,
+  markBuildStarted,
+} from "./install-swap";
 import { type StagedTailSummary, type TailFile, TailStager } from "./install-tail";
 import { StagingWriteback } from "./install-writeback";
 import { recoverState } from "./recovery";
@@ -62,12 +68,7 @@ export class Installer {
     if (!staging) throw new StorageError("install_state", "no staging store configured for installs");
     if (this.image) throw new StorageError("install_state", "an install is already in progress");
     const swap = isSwapStaging(staging);
-    if (swap && !(this.device instanceof FileDevice && this.device.path === staging.volumePath)) {
-      throw new StorageError(
-        "install_state",
-        `swap staging targets ${staging.volumePath}, not this volume's file`,
-      );
-    }
+    if (swap) await checkSwapTarget(this.device, staging);
     // A swap staging file is a whole volume file; a copy-layout image is just the extent.
     const image = await staging.open(swap ? this.device.sizeBytes : this.s.sb.volumeSizeBytes, !resume);
     let tail: TailFile;

@@ -259,12 +259,18 @@ describe("swap staging (file volumes): the staged file is renamed over the volum
     await again.close();
   });
 
-  it("refuses a swap staging that targets another file", async () => {
+  it("refuses a swap staging that targets another file or a symlink", async () => {
     const { vol } = await oldVolume();
     await vol.close();
     const other = await openVolumeFile(file, { staging: swapStaging(path.join(dir, "other.img")) });
     await expectReason(other.beginInstall(), "install_state");
     await other.close();
+    // The rename would replace the link, not the volume file behind it.
+    const link = path.join(dir, "link.img");
+    fs.symlinkSync(file, link);
+    const viaLink = await openVolumeFile(link);
+    await expectReason(viaLink.beginInstall(), "install_state");
+    await viaLink.close();
   });
 });
 
