@@ -4,10 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type BlockDevice,
   createVolumeFile,
+  FileDevice,
+  fileStaging,
   openVolumeFile,
   type SwapStagingHooks,
   swapStaging,
-  type Volume,
+  Volume,
 } from "../src/index";
 import { StagingWriteback } from "../src/install-writeback";
 import { BS, block, expectReason, tmpDir } from "./helpers";
@@ -271,6 +273,45 @@ describe("swap staging (file volumes): the staged file is renamed over the volum
     const viaLink = await openVolumeFile(link);
     await expectReason(viaLink.beginInstall(), "install_state");
     await viaLink.close();
+  });
+});
+
+describe("a copy-layout install pending on a file volume (left by a block-device style staging)", () => {
+  /** Opens the file volume with copy staging on a device whose extent writes fail: the redo dies after its commit point. */
+  async function pendingCopyInstall(image: Buffer): Promise<void> {
+    await (await oldVolume()).vol.close();
+    const inner = await FileDevice.open(file);
+    const failing: BlockDevice = {
+      sizeBytes: inner.sizeBytes,
+      read: (buf, off) => inner.read(buf, off),
+      writev: (bufs, off) =>
+        off >= EXTENT_OFFSET ? Promise.reject(new Error("EIO (injected)")) : inner.writev(bufs, off),
+      sync: () => inner.sync(),
+      close: () => inner.close(),
+    };
+    const vol = await Volume.open(failing, { staging: fileStaging(`${file}.install`) });
+    await vol.beginInstall();
+    await vol.writeInstallChunk(0, image);
+    await expectReason(vol.commitInstall(60, 2), "io_error");
+    expect(vol.failed?.reason).toBe("volume_failed");
+    await vol.close();
+    expect(fs.statSync(`${file}.install`).size).toBe(VOL_BYTES);
+  }
+
+  it("open() with swap staging finishes its redo from the copy-layout image", async () => {
+    const image = imageOf(11);
+    await pendingCopyInstall(image);
+    const after = await openVolumeFile(file);
+    expect([after.headLsn, after.epoch]).toEqual([60, 2]);
+    expect((await after.read(0, VOL_BYTES)).equals(image)).toBe(true);
+    expect(stagingFiles()).toEqual([false, false]);
+    await after.close();
+  });
+
+  it("a swap-layout staging file is never taken for a pending copy image", async () => {
+    await pendingCopyInstall(imageOf(12));
+    fs.copyFileSync(file, `${file}.install`); // the size of a swap staging file
+    await expectReason(openVolumeFile(file), "corrupt");
   });
 });
 
