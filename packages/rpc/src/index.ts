@@ -47,6 +47,13 @@ export {
 export * from "./generated/index";
 export { bidiStreamHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from "./handlers";
 export { HealthStatus, OVERALL, type ServingStatus } from "./health";
+export {
+  SERVER_CONNECTION_WINDOW_BYTES,
+  SERVER_HTTP2_SETTINGS,
+  SERVER_MAX_FRAME_BYTES,
+  SERVER_STREAM_WINDOW_BYTES,
+  tuneServerSessions,
+} from "./http2-tuning";
 export { type CallEvent, observeCalls } from "./interceptors";
 export { type BlockshipGrpc, type LoadedProtos, loadProtos } from "./load";
 export {

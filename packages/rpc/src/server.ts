@@ -15,6 +15,7 @@ import type { RebuildHandlers } from "./generated/blockship/v1/Rebuild";
 import type { ReplicationHandlers } from "./generated/blockship/v1/Replication";
 import type { VolumeHandlers } from "./generated/blockship/v1/Volume";
 import { HealthStatus, type ServingStatus } from "./health";
+import { tuneServerSessions } from "./http2-tuning";
 import { loadProtos } from "./load";
 import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES, SERVICE_NAMES } from "./proto-files";
 import { addReflection } from "./reflection";
@@ -118,6 +119,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedR
   let port: number;
   try {
     port = await bind(rpc.server, options.address, serverCredentials(options.security ?? INSECURE));
+    tuneServerSessions(rpc.server);
     if (options.healthAddress !== undefined) {
       healthServer = new Server(serverChannelOptions(options.keepalive ?? DEFAULT_KEEPALIVE));
       rpc.health.addToServer(healthServer);
