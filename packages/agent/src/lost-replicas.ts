@@ -5,8 +5,9 @@
 import type { ReplicaExecutionState } from "@blockship/engine";
 import type { Logger } from "./log";
 
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 1000;
+const RETRY_MIN_MS = 100;
+/** A dial to a replica that is still down costs little; a replica that came back waits at most this long. */
+const RETRY_MAX_MS = 250;
 
 interface Retry {
   timer: NodeJS.Timeout | undefined;
