@@ -6,7 +6,8 @@
  *             (recovery-baseline-*.ts), for N = the catch-up gap and N = the rebuilt volume;
  *   catch-up: primary + replica in sync; SIGKILL the replica; 256 MiB of sequential 1 MiB writes
  *             and a flush (best_effort) through the primary; restart the replica and re-assign it
- *             (ROLE_REPLICA, same epoch). Timed from the re-assignment until the primary reports
+ *             (ROLE_REPLICA, same epoch) once the primary checkpointed the gap into its extent
+ *             (steady state). Timed from the re-assignment until the primary reports
  *             the replica SENDER_STATE_IN_SYNC with durable_lsn == head_lsn. Goal ≥ 0.40 × raw.
  *   rebuild:  primary + replica in sync on an empty 1 GiB volume; SIGKILL the replica; fill the
  *             whole volume through the primary (flushed and checkpointed: the extent is full, the
@@ -239,7 +240,14 @@ async function catchUpCase(): Promise<Measured> {
     await pairInSync(primary, replica, volumeId, CATCHUP_VOLUME_BYTES, CATCHUP_WAL_BYTES);
     await replica.kill("SIGKILL");
     await writeSequential(primary, volumeId, GAP_BYTES);
-    const before = await volumeStatus(primary, volumeId);
+    // Steady state before the clock starts, as for the rebuild: the primary's flusher has written
+    // the gap into its extent (otherwise that leftover work competes with the catch-up it times).
+    const before = await pollUntil(
+      () => volumeStatus(primary, volumeId),
+      (s) => s.checkpoint_lsn === s.head_lsn,
+      "primary checkpointed to its head",
+      60_000,
+    );
     throwIfNeedsRebuild(before);
     const gapLsns = Number(before.head_lsn) - Number(before.replicas[0]?.durable_lsn ?? 0);
     await replica.restart();
