@@ -7,7 +7,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AgentConfig, ENV_NAMES, parseConfig } from "../../packages/agent/src/config";
-import { AGENT_GLIBC_TUNABLES } from "../../packages/agent/src/process-env";
 import {
   type ConfigMapView,
   type Container,
@@ -410,9 +409,5 @@ describe("deploy/Dockerfile agrees with the manifests and the bundle", () => {
     // The block shape's data dir is the root-owned directory the image creates.
     expect(dockerfile).toMatch(/BLOCKSHIP_DATA_DIR=\/var\/lib\/blockship/);
     expect(KUSTOMIZE_DIR.startsWith(DEPLOY_DIR)).toBe(true);
-  });
-
-  it("starts the agents with the malloc tunables our launchers use", () => {
-    expect(dockerfile).toContain(`GLIBC_TUNABLES=${AGENT_GLIBC_TUNABLES}`);
   });
 });

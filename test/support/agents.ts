@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { agentProcessEnv } from "@blockship/agent";
 import {
   type ControlClient,
   closeClient,
@@ -204,11 +203,7 @@ export class AgentHandle {
         ...(this.args.some((a) => a.startsWith("--tls-")) ? [] : ["--insecure"]),
         ...this.args,
       ],
-      {
-        cwd: REPO_ROOT,
-        env: agentProcessEnv({ ...process.env, ...this.env }),
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+      { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
     const exit = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;

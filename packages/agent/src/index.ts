@@ -18,7 +18,6 @@ export { Lease } from "./lease";
 export { localReplication } from "./local-replication";
 export { createLogger, silentLogger } from "./log";
 export { type MainOptions, runAgentMain } from "./main";
-export { AGENT_GLIBC_TUNABLES, agentProcessEnv } from "./process-env";
 export { AgentMetrics, type MetricsServer, metricsCatalog, startMetricsServer } from "./metrics";
 export { grpcReplication, grpcReplicationBinding, type ReplicationSecurity } from "./replication-binding";
 export type { ReplicationBinding } from "./replication-port";

@@ -6,7 +6,6 @@ import { createWriteStream } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { agentProcessEnv } from "@blockship/agent";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -33,11 +32,7 @@ export async function startAgentChild(opts: {
   args.push("--server-id", opts.serverId, "--data-dir", opts.dataDir, "--log-level", "info");
   // The demo stays on loopback and says so: plaintext only because it is asked for.
   args.push("--insecure");
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env: agentProcessEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(opts.logFile, { flags: "a" });
   child.stderr?.pipe(log, { end: false });
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
