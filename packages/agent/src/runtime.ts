@@ -3,7 +3,6 @@
 // as new events. After every event the execution state is re-derived, and the live-shipping policy
 // (installed on the ShipperGroup before any shipper starts) reads it at call time.
 import {
-  decideLiveShipping,
   type EngineCommand,
   type EngineEvent,
   type PublicationProjection,
@@ -14,9 +13,11 @@ import {
 } from "@blockship/engine";
 import type { Volume } from "@blockship/storage";
 import type { ParsedAssignment } from "./assignment";
+import { CatchUpWatches } from "./catchup-watches";
 import type { Clock } from "./clock";
 import type { Fence } from "./fence";
 import { type HandshakeFn, runHandshake } from "./handshake";
+import { liveShippingGate } from "./live-shipping-gate";
 import type { Logger } from "./log";
 import { LostReplicas } from "./lost-replicas";
 import { RebuildPull } from "./rebuild-pull";
@@ -30,6 +31,7 @@ import type {
   ShipperStatusView,
 } from "./replication-port";
 import { StorageRetention } from "./retention-port";
+import { ShipperStatusObserver } from "./shipper-status-observer";
 
 export type { HandshakeFn };
 
@@ -53,12 +55,6 @@ export interface RuntimeDeps {
   readonly rebuildRateLimitBytesPerSecond?: number;
 }
 
-interface CatchUpWatch {
-  readonly sessionId: SessionId;
-  readonly targetLsn: number;
-  reported: number;
-}
-
 /** How many executed command names GetStatus/debugging can look back on. */
 const COMMAND_LOG_LIMIT = 64;
 
@@ -68,9 +64,8 @@ export class VolumeRuntime {
   private current: PublicationProjection;
   private group: ShipperGroupPort | null = null;
   private receiverPort: ReceiverPort | null = null;
-  private readonly catchUps = new Map<string, CatchUpWatch>();
-  private readonly connected = new Set<string>();
-  private readonly needsRebuild = new Map<string, string>();
+  private readonly catchUps: CatchUpWatches;
+  private readonly shipperStatus: ShipperStatusObserver;
   private readonly pull: RebuildPull;
   /** Replicas the shipper lost: the live tail stays gated for them until a catch-up session. */
   private readonly lost: LostReplicas;
@@ -81,39 +76,32 @@ export class VolumeRuntime {
   assignment: ParsedAssignment | undefined;
   readonly commandLog: string[] = [];
 
-  /**
-   * The phase gate, bound once; it reads the latest derived state at call time. A replica with an
-   * active session gets nothing until the engine planned its catch-up from the replica's real
-   * durable LSN (handshake). The planned catch-up is then executed BY the cursor shipper (it
-   * replays from the replica's durable LSN and runs on into the tail in one ordered stream, so
-   * no entry can be skipped — DESIGN §4), hence the window for a session in phase `catchup`
-   * that this host is executing.
-   */
-  readonly policy: LiveShippingPolicy = (replicaId, lsn) => {
-    const state = this.execution.replicas.get(replicaId);
-    const watch = this.catchUps.get(replicaId);
-    if (
-      state?.sessionActive &&
-      state.sessionPhase === "catchup" &&
-      watch !== undefined &&
-      lsn <= watch.targetLsn
-    ) {
-      return { allow: true }; // the session's own gap, up to its frozen target
-    }
-    let d = decideLiveShipping(this.execution, replicaId, BigInt(lsn));
-    if (d.allow && this.lost.has(replicaId)) {
-      d = {
-        allow: false,
-        reason: `awaiting_catchup_session: ${replicaId} was disconnected; its gap is planned first`,
-      };
-    }
-    if (d.allow) return { allow: true };
-    this.deps.onGateDenied?.(replicaId, d.reason);
-    return { allow: false, reason: d.reason };
-  };
+  /** The phase gate (live-shipping-gate.ts), bound once; it reads the latest derived state at call time. */
+  readonly policy: LiveShippingPolicy;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.lost = new LostReplicas(deps.log, (id) => this.startCatchUpSession(id));
+    this.catchUps = new CatchUpWatches({
+      clock: deps.clock,
+      observe: (event) => this.observe(event),
+      shipperStatus: (replicaId) => this.group?.statuses().find((s) => s.replicaId === replicaId),
+      isClosed: () => this.closed,
+    });
+    this.shipperStatus = new ShipperStatusObserver({
+      log: deps.log,
+      lost: this.lost,
+      engineTracks: (replicaId) => this.execution.replicas.has(replicaId),
+      observe: (event) => this.observe(event),
+      startCatchUpSession: (replicaId) => this.startCatchUpSession(replicaId),
+      checkCatchUp: (replicaId) => this.catchUps.check(replicaId),
+      onChange: () => deps.onChange(),
+    });
+    this.policy = liveShippingGate({
+      execution: () => this.execution,
+      catchUps: this.catchUps,
+      lost: this.lost,
+      onDenied: (replicaId, reason) => deps.onGateDenied?.(replicaId, reason),
+    });
     this.pull = new RebuildPull({
       volumeId: deps.volumeId,
       volume: deps.volume,
@@ -159,7 +147,7 @@ export class VolumeRuntime {
   }
 
   needsRebuildReason(replicaId: string): string | undefined {
-    return this.needsRebuild.get(replicaId);
+    return this.shipperStatus.needsRebuildReason(replicaId);
   }
 
   /** Progress of the rebuild this copy is pulling, if any. */
@@ -180,7 +168,7 @@ export class VolumeRuntime {
         : a.role === "replica" || a.role === "rebuilding"
           ? [{ serverId: this.deps.localServerId, dataAddr: "", ctrlAddr: "" }]
           : [];
-    if (a.role !== "primary") this.needsRebuild.clear();
+    if (a.role !== "primary") this.shipperStatus.forgetRebuildVerdicts();
     return this.run({ type: "assignment", epoch: BigInt(a.epoch), role: a.role, replicas });
   }
 
@@ -205,10 +193,7 @@ export class VolumeRuntime {
 
   /** Budget clock for catch-ups (the engine never reads a clock). */
   tick(): void {
-    if (this.catchUps.size === 0) return;
-    // Barrier progress does not raise stateChange: poll it for the catch-ups being executed.
-    for (const id of [...this.catchUps.keys()]) this.checkCatchUp(id);
-    if (this.catchUps.size > 0) this.observe({ type: "budget_tick", nowMs: this.deps.clock.now() });
+    this.catchUps.tick();
   }
 
   /** Stops shipping (demotion, delete, shutdown). */
@@ -216,7 +201,7 @@ export class VolumeRuntime {
     const group = this.group;
     this.group = null;
     this.catchUps.clear();
-    this.connected.clear();
+    this.shipperStatus.forgetConnections();
     this.lost.clear();
     if (group !== null) await group.close();
   }
@@ -251,7 +236,7 @@ export class VolumeRuntime {
         this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
     }
     if (this.deps.fence.role === "primary" && this.group !== null) {
-      this.lost.reconcile(this.execution.replicas, (id) => this.needsRebuild.has(id));
+      this.lost.reconcile(this.execution.replicas, (id) => this.shipperStatus.awaitingRebuild(id));
     }
     // The derived state may have changed the gate's answers: gated shippers ask again now.
     this.group?.policyChanged();
@@ -295,9 +280,7 @@ export class VolumeRuntime {
             address: r.endpoint.dataAddr,
           })),
         );
-        for (const id of [...this.connected]) {
-          if (!c.replicas.some((r) => r.replicaId === id)) this.connected.delete(id);
-        }
+        this.shipperStatus.retainConnected(c.replicas.map((r) => r.replicaId));
         queue.push({ type: "shipper_configured" });
         if (group.statuses().some((s) => s.state === "in_sync")) queue.push({ type: "shipper_connected" });
         return;
@@ -321,13 +304,7 @@ export class VolumeRuntime {
           this.later({ type: "truncation_unsafe", replicaId: c.replicaId, sessionId: c.sessionId });
           return;
         }
-        this.catchUps.set(c.replicaId, {
-          sessionId: c.sessionId,
-          targetLsn: Number(c.targetLsn),
-          // The replica already holds everything up to the session's start.
-          reported: Number(c.fromLsn),
-        });
-        queueMicrotask(() => this.checkCatchUp(c.replicaId));
+        this.catchUps.begin(c.replicaId, c.sessionId, Number(c.fromLsn), Number(c.targetLsn));
         return;
       case "start_rebuild":
         if (this.deps.fence.role !== "rebuilding") {
@@ -343,7 +320,7 @@ export class VolumeRuntime {
         this.pull.start(c.replicaId, c.sessionId);
         return;
       case "stop_recovery":
-        if (this.catchUps.get(c.replicaId)?.sessionId === c.sessionId) this.catchUps.delete(c.replicaId);
+        this.catchUps.stop(c.replicaId, c.sessionId);
         if (this.pull.isRunning(c.sessionId)) this.pull.stop();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
         return;
@@ -383,84 +360,16 @@ export class VolumeRuntime {
     group.on("stateChange", (status: ShipperStatusView) => {
       // Deferred: a data-plane callback must never re-enter the engine mid-command.
       queueMicrotask(() => {
-        if (this.group === group && !this.closed) this.onShipperState(status);
+        if (this.group === group && !this.closed) this.shipperStatus.onStateChange(status);
       });
     });
     group.on("needsRebuild", (replicaId: string, reason: string) => {
       queueMicrotask(() => {
-        if (this.group === group && !this.closed) this.onNeedsRebuild(replicaId, reason);
+        if (this.group === group && !this.closed) this.shipperStatus.onNeedsRebuild(replicaId, reason);
       });
     });
     this.group = group;
     return group;
-  }
-
-  private onNeedsRebuild(replicaId: string, reason: string): void {
-    this.needsRebuild.set(replicaId, reason);
-    this.deps.log.warn({ replicaId, reason }, "replica needs a rebuild");
-    // The engine's sender follows the data plane's verdict (its session, if any, ends).
-    if (this.execution.replicas.has(replicaId))
-      this.observe({ type: "replica_needs_rebuild", replicaId, reason });
-    else this.deps.onChange();
-  }
-
-  private onShipperState(status: ShipperStatusView): void {
-    const wasNeedsRebuild = this.needsRebuild.has(status.replicaId);
-    if (status.state !== "needs_rebuild") this.needsRebuild.delete(status.replicaId);
-    if (
-      wasNeedsRebuild &&
-      status.state !== "needs_rebuild" &&
-      this.execution.replicas.has(status.replicaId)
-    ) {
-      // The copy was rebuilt (the shipper's probe found it within the retained WAL again): a fresh
-      // catch-up session brings the engine's sender back to in_sync through the normal path.
-      this.deps.log.info({ replicaId: status.replicaId }, "replica is back within the retained WAL");
-      this.observe({ type: "start_recovery", replicaId: status.replicaId, kind: "catchup" });
-    }
-    if (status.state === "in_sync" && !this.connected.has(status.replicaId)) {
-      this.connected.add(status.replicaId);
-      this.observe({ type: "shipper_connected" });
-    } else if (status.state !== "in_sync" && status.state !== "catching_up") {
-      // Lost (disconnected, degraded, needs_rebuild): whatever it missed is planned by a session.
-      const wasConnected = this.connected.delete(status.replicaId);
-      if (
-        wasConnected &&
-        this.execution.replicas.has(status.replicaId) &&
-        this.lost.markLost(status.replicaId)
-      ) {
-        this.deps.log.info(
-          { replicaId: status.replicaId, state: status.state },
-          "replica lost: live tail gated until a catch-up",
-        );
-        if (status.state !== "needs_rebuild") this.startCatchUpSession(status.replicaId);
-      }
-    }
-    this.checkCatchUp(status.replicaId);
-    this.deps.onChange();
-  }
-
-  /** The cursor shipper replays the gap itself; a barrier-confirmed durable LSN is the progress. */
-  private checkCatchUp(replicaId: string): void {
-    const watch = this.catchUps.get(replicaId);
-    if (watch === undefined || this.closed) return;
-    const status = this.group?.statuses().find((s) => s.replicaId === replicaId);
-    if (status === undefined) return;
-    const durable = Math.min(status.durableLsn, watch.targetLsn);
-    const nowMs = this.deps.clock.now();
-    if (durable > watch.reported) {
-      watch.reported = durable;
-      this.observe({
-        type: "catchup_progress",
-        replicaId,
-        sessionId: watch.sessionId,
-        durableLsn: BigInt(durable),
-        nowMs,
-      });
-    }
-    if (durable >= watch.targetLsn && this.catchUps.get(replicaId) === watch) {
-      this.catchUps.delete(replicaId);
-      this.observe({ type: "catchup_done", replicaId, sessionId: watch.sessionId });
-    }
   }
 
   private connectReplica(replicaId: string, sessionId: SessionId, address: string): void {
