@@ -6,6 +6,7 @@ import {
   reasonOf,
   type ShipRequest,
   type ShipResponse__Output,
+  shipBatchInPlace,
 } from "@blockship/rpc";
 import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
 import type { LiveShippingPolicy } from "./api";
@@ -136,7 +137,11 @@ export function cancelShipStream(call: ShipCall): void {
   call.cancel();
 }
 
-/** Writes one batch of raw WAL records; false when the stream wants a drain first. */
+/**
+ * Writes one batch of raw WAL records; false when the stream wants a drain first. `bytes` must have
+ * been read with SHIP_BATCH_HEADROOM_BYTES of headroom (readBatch does): the message header is
+ * encoded there, in front of the records, instead of copying them into a new message.
+ */
 export function writeBatch(
   call: ShipCall,
   bytes: Buffer,
@@ -144,14 +149,7 @@ export function writeBatch(
   lastLsn: number,
   count: number,
 ): boolean {
-  return call.write({
-    batch: {
-      first_lsn: numToWire(firstLsn),
-      last_lsn: numToWire(lastLsn),
-      record_count: count,
-      records: bytes,
-    },
-  });
+  return call.write(shipBatchInPlace(bytes, firstLsn, lastLsn, count));
 }
 
 /** Tiny; ordered behind the batches it covers by the stream itself. */

@@ -1,3 +1,4 @@
+import { SHIP_BATCH_HEADROOM_BYTES } from "@blockship/rpc";
 import { isStorageError, parseRecords, type Volume } from "@blockship/storage";
 import { messageOf } from "./errors";
 import { Disconnect, NeedsRebuild } from "./ship-stream";
@@ -12,14 +13,17 @@ export interface RecordBatch {
   readonly count: number;
 }
 
-/** Raw records from `cursor` (at most `maxBytes`, at least one record); undefined when none. */
+/**
+ * Raw records from `cursor` (at most `maxBytes`, at least one record); undefined when none. Read
+ * with room for the Ship message header in front (writeBatch encodes it there).
+ */
 export async function readBatch(
   volume: Volume,
   cursor: number,
   maxBytes: number,
 ): Promise<RecordBatch | undefined> {
   try {
-    const b = await volume.readRecords(cursor, maxBytes);
+    const b = await volume.readRecords(cursor, maxBytes, SHIP_BATCH_HEADROOM_BYTES);
     return b.count === 0 ? undefined : b;
   } catch (err) {
     if (isStorageError(err, "wal_recycled")) throw new NeedsRebuild(`wal_recycled: ${messageOf(err)}`);

@@ -5,6 +5,8 @@ import {
   type Client,
   credentials,
   type Metadata,
+  makeClientConstructor,
+  type ServiceClientConstructor,
   type ServiceError,
 } from "@grpc/grpc-js";
 import { clientChannelOptions, DEFAULT_KEEPALIVE, type KeepaliveSettings } from "./channel-options";
@@ -14,6 +16,7 @@ import type { ReplicationClient } from "./generated/blockship/v1/Replication";
 import type { VolumeClient } from "./generated/blockship/v1/Volume";
 import type { HealthClient } from "./generated/grpc/health/v1/Health";
 import { loadProtos } from "./load";
+import { shipRequestSerializer } from "./ship-codec";
 
 export type { ControlClient, HealthClient, RebuildClient, ReplicationClient, VolumeClient };
 
@@ -44,7 +47,29 @@ export function createVolumeClient(address: string, options: ClientOptions = {})
 
 /** Client of blockship.v1.Replication at `address`. */
 export function createReplicationClient(address: string, options: ClientOptions = {}): ReplicationClient {
-  return new (loadProtos().grpc.blockship.v1.Replication)(address, ...channelArgs(options));
+  return new (replicationClientConstructor())(
+    address,
+    ...channelArgs(options),
+  ) as unknown as ReplicationClient;
+}
+
+let replicationConstructor: ServiceClientConstructor | undefined;
+
+/** The generated Replication client with Ship's serializer sending pre-encoded batches as built (ship-codec.ts). */
+function replicationClientConstructor(): ServiceClientConstructor {
+  if (replicationConstructor === undefined) {
+    const generated = loadProtos().grpc.blockship.v1.Replication as unknown as ServiceClientConstructor;
+    const ship = generated.service.Ship;
+    if (ship === undefined) throw new Error("blockship.v1.Replication has no Ship method");
+    replicationConstructor = makeClientConstructor(
+      {
+        ...generated.service,
+        Ship: { ...ship, requestSerialize: shipRequestSerializer(ship.requestSerialize) },
+      },
+      generated.serviceName,
+    );
+  }
+  return replicationConstructor;
 }
 
 /** Client of blockship.v1.Rebuild at `address`. */

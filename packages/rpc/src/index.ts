@@ -76,6 +76,7 @@ export {
   shutdownServer,
   startServer,
 } from "./server";
+export { SHIP_BATCH_HEADROOM_BYTES, shipBatchInPlace, shipRequestSerializer } from "./ship-codec";
 export {
   type ChannelCredentialsOptions,
   type ClientCredentialsFactory,

@@ -12,10 +12,14 @@ export interface RecordBatch {
   count: number;
 }
 
+/** Largest headroom a caller may ask for in front of the records (a message header, not data). */
+export const MAX_HEADROOM_BYTES = 4096;
+
 /**
  * Reads retained records [fromLsn, L] where L is the last record ending within maxBytes (at least
  * one record). The range is read straight into one buffer (two preads when it wraps, skipping the
  * padding), then validated (CRC, LSN sequence, chain) and re-checked against slot reuse.
+ * `headroomBytes` of the returned buffer's own memory lie right before `bytes` (unused by storage).
  */
 export async function readRecordRange(
   device: BlockDevice,
@@ -23,12 +27,19 @@ export async function readRecordRange(
   gate: Gate,
   fromLsn: number,
   maxBytes: number,
+  headroomBytes = 0,
 ): Promise<RecordBatch> {
   if (!Number.isSafeInteger(fromLsn) || fromLsn < 1) {
     throw new StorageError("invalid_argument", `fromLsn ${fromLsn} must be a positive integer`);
   }
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
     throw new StorageError("invalid_argument", `maxBytes ${maxBytes} must be a positive integer`);
+  }
+  if (!Number.isSafeInteger(headroomBytes) || headroomBytes < 0 || headroomBytes > MAX_HEADROOM_BYTES) {
+    throw new StorageError(
+      "invalid_argument",
+      `headroomBytes ${headroomBytes} must be 0..${MAX_HEADROOM_BYTES}`,
+    );
   }
   const release = await gate.shared();
   try {
@@ -49,7 +60,7 @@ export async function readRecordRange(
       const last = lastLsnWithin(s, fromLsn, start + maxBytes);
       const end = recordEndOffset(s, last);
       const generation = s.walGeneration;
-      const bytes = await readRange(device, s, start, end);
+      const bytes = await readRange(device, s, start, end, headroomBytes);
       // Slot reuse guard: the bytes are ours only if no append reached that part of the ring since.
       if (s.walGeneration !== generation) continue;
       if (s.reservedOffset > start + s.geo.walSizeBytes) continue;
@@ -71,9 +82,17 @@ export async function readRecordRange(
   }
 }
 
-async function readRange(device: BlockDevice, s: VolumeState, start: number, end: number): Promise<Buffer> {
+async function readRange(
+  device: BlockDevice,
+  s: VolumeState,
+  start: number,
+  end: number,
+  headroomBytes: number,
+): Promise<Buffer> {
   const W = s.geo.walSizeBytes;
-  const out = Buffer.allocUnsafe(end - start);
+  // The headroom is part of the same allocation, in front of the records: the shipper writes its
+  // message header there instead of copying the records into a new message buffer.
+  const out = Buffer.allocUnsafe(headroomBytes + end - start).subarray(headroomBytes);
   const phys = start % W;
   const firstLen = Math.min(end - start, W - phys);
   await device.read(out.subarray(0, firstLen), s.geo.walOffsetBytes + phys);

@@ -213,10 +213,14 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   // ---- replication primitives --------------------------------------------------------------------
 
-  /** Raw bytes of retained records from `fromLsn` (at least one record if any, then up to maxBytes). */
-  async readRecords(fromLsn: number, maxBytes: number): Promise<RecordBatch> {
+  /**
+   * Raw bytes of retained records from `fromLsn` (at least one record if any, then up to maxBytes).
+   * With `headroomBytes`, that much of the batch's own memory precedes `bytes` for the caller's use
+   * (the shipper encodes its message header there).
+   */
+  async readRecords(fromLsn: number, maxBytes: number, headroomBytes = 0): Promise<RecordBatch> {
     this.checkOpen();
-    return readRecordRange(this.device, this.state, this.gate, fromLsn, maxBytes);
+    return readRecordRange(this.device, this.state, this.gate, fromLsn, maxBytes, headroomBytes);
   }
 
   /**

@@ -52,6 +52,24 @@ describe("readRecords / appendRecords", () => {
     await vol.close();
   });
 
+  it("reads the same bytes with headroom, which lies in the batch's own memory right before them", async () => {
+    const { vol } = await simVolume();
+    for (let i = 0; i < 8; i++) await vol.write(i * 2, block(i, 1, 2));
+    const plain = await vol.readRecords(1, 1 << 20);
+    const roomy = await vol.readRecords(1, 1 << 20, 64);
+    expect(roomy.bytes.equals(plain.bytes)).toBe(true);
+    expect([roomy.firstLsn, roomy.lastLsn, roomy.count]).toEqual([1, 8, 8]);
+    // The 64 bytes before the records belong to the same allocation: writing there leaves the
+    // records as they were.
+    expect(roomy.bytes.byteOffset).toBeGreaterThanOrEqual(64);
+    new Uint8Array(roomy.bytes.buffer, roomy.bytes.byteOffset - 64, 64).fill(0xee);
+    expect(roomy.bytes.equals(plain.bytes)).toBe(true);
+    await expectReason(vol.readRecords(1, 1000, -1), "invalid_argument");
+    await expectReason(vol.readRecords(1, 1000, 1.5), "invalid_argument");
+    await expectReason(vol.readRecords(1, 1000, 1 << 20), "invalid_argument");
+    await vol.close();
+  });
+
   it("skips duplicates, rejects gaps, wrong epochs, corrupt bytes and foreign logs", async () => {
     const { vol: p } = await simVolume({ epoch: 2 });
     const { vol: r } = await simVolume({ epoch: 2 });
