@@ -1,6 +1,7 @@
 // The process entry shared by services/primary-agent and services/replica-agent.
 import { Agent } from "./agent";
 import { type ConfigDefaults, ConfigError, HELP_REQUESTED, parseConfig, USAGE } from "./config";
+import { tuneGarbageCollector } from "./gc-tuning";
 import { createLogger } from "./log";
 import { type AgentSecurity, loadAgentSecurity } from "./security";
 
@@ -36,6 +37,7 @@ export async function runAgentMain(
     return;
   }
   const log = createLogger(config.logLevel, config.serverId).child({ service: options.name });
+  tuneGarbageCollector();
   let agent: Agent;
   try {
     agent = await Agent.start({ config, log, security });
