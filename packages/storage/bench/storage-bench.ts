@@ -14,7 +14,7 @@
  *
  * Env: BENCH_ROUNDS (default 4), BENCH_SLICE_SECONDS (default 3), BENCH_DIR (default os.tmpdir()),
  * BENCH_WAL_MIB (default 64), BENCH_SEQ_QD (1 MiB writes in flight for the volume, default 4),
- * BENCH_CASES (rand,seq), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32), BENCH_TUNING (JSON
+ * BENCH_CASES (rand,seq), BENCH_RAND_CONCURRENCY (1,16,64), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32), BENCH_TUNING (JSON
  * VolumeTuning overrides, for experiments).
  * Prints one JSON line per figure: {"bench":"storage","case",…,"value","unit","baseline","ratio"}.
  */
@@ -32,6 +32,12 @@ const VOLUME_BYTES = 1024 * 1024 * 1024;
 const WAL_BYTES = Number(process.env.BENCH_WAL_MIB ?? 64) * 1024 * 1024;
 const SEQ_QD = Number(process.env.BENCH_SEQ_QD ?? 4);
 const CASES = (process.env.BENCH_CASES ?? "rand,seq").split(",");
+/** Writers in flight for the random cases (BENCH_RAND_CONCURRENCY, e.g. "64" to profile one). */
+const RAND_CONCURRENCY = (process.env.BENCH_RAND_CONCURRENCY ?? "1,16,64").split(",").map(Number);
+if (!RAND_CONCURRENCY.every((c) => Number.isInteger(c) && c >= 1))
+  throw new Error(
+    `BENCH_RAND_CONCURRENCY must list positive integers, got ${process.env.BENCH_RAND_CONCURRENCY}`,
+  );
 const MAX_CYCLE_MIB = Number(process.env.BENCH_MAX_CYCLE_MIB ?? 32);
 const BS = 4096;
 const MIB = 1024 * 1024;
@@ -204,7 +210,7 @@ async function main(): Promise<void> {
     await preallocate(VOLUME_FILE, 4096 + WAL_BYTES + VOLUME_BYTES);
     await preallocate(BASELINE_FILE, VOLUME_BYTES);
     if (CASES.includes("rand")) {
-      for (const c of [1, 16, 64]) {
+      for (const c of RAND_CONCURRENCY) {
         await runCase(`4k_randwrite_flush_each_c${c}`, "IOPS", baselineRandomSlice, (vol) =>
           volumeRandomSlice(vol, c),
         );
