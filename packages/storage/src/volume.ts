@@ -1,40 +1,39 @@
 import { EventEmitter } from "node:events";
-import { Appender, type RawAppendResult } from "./appender";
-import { type CreateOptions, type ResolvedTuning, resolveTuning, type VolumeTuning } from "./config";
+import type { Appender, RawAppendResult } from "./appender";
+import type { CreateOptions, ResolvedTuning, VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
-import { assert, StorageError, wrapIoError } from "./errors";
-import { Flusher } from "./flusher";
+import { StorageError, wrapIoError } from "./errors";
+import type { Flusher } from "./flusher";
 import { formatDevice, readSuperblock } from "./format";
-import { Gate } from "./gate";
-import { GroupCommit } from "./group-commit";
+import type { Gate } from "./gate";
+import type { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
-import { parseRecords, RECORD_HEADER_BYTES } from "./record";
+import type { StagedTailSummary } from "./install-tail";
+import type { Installer } from "./installer";
+import { RECORD_HEADER_BYTES } from "./record";
 import { type RecordBatch, readRecordRange } from "./record-reader";
 import { type RecoveryReport, recoverState } from "./recovery";
-import { type NeedsRebuildEvent, Retention } from "./retention";
-import { newVolumeState, type VolumeState } from "./state";
+import type { NeedsRebuildEvent, Retention } from "./retention";
+import type { VolumeState } from "./state";
 import type { DurabilityMode, Superblock } from "./superblock";
-import { SuperblockWriter } from "./superblock-writer";
-import { SharedSyncDevice } from "./sync-service";
+import type { SuperblockWriter } from "./superblock-writer";
+import { checkRange, MAX_READ_BYTES, parseRecordBatch } from "./volume-input";
+import type { VolumeOps } from "./volume-ops";
+import { wireVolumeParts } from "./volume-parts";
+import { volumeStats, walPressure } from "./volume-stats";
 import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
 
 export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
 
-import type { StagedTailSummary } from "./install-tail";
-import { Installer } from "./installer";
-import { VolumeOps } from "./volume-ops";
-
-const MAX_READ_BYTES = 64 * 1024 * 1024;
-
 /**
  * One volume on one device: `superblock (4 KiB) | WAL ring | extent`. See README.md for the layout,
- * the record format and the crash-safety argument.
+ * the record format and the crash-safety argument. The facade over the parts wired in volume-parts.ts.
  */
 export class Volume extends EventEmitter<VolumeEvents> {
   readonly state: VolumeState;
   readonly tuning: ResolvedTuning;
   readonly recovery: RecoveryReport;
-  private readonly gate = new Gate();
+  private readonly gate: Gate;
   private readonly appender: Appender;
   private readonly groupCommit: GroupCommit;
   private readonly flusher: Flusher;
@@ -52,71 +51,25 @@ export class Volume extends EventEmitter<VolumeEvents> {
     readonly staging: StagingStore | undefined,
   ) {
     super();
-    this.tuning = resolveTuning(tuning, sb.walSizeBytes, sb.blockSize);
-    const t = this.tuning;
-    this.state = newVolumeState(sb, t.maxWriteBytes + RECORD_HEADER_BYTES);
-    // Every sync of the open volume goes through one service: never two fdatasyncs at once.
-    const shared = new SharedSyncDevice(device);
-    const fail = (e: StorageError): void => this.fail(e);
-    const failure = (): StorageError | undefined => this.failure;
-    this.sbWriter = new SuperblockWriter(this.state, shared, fail, (lsn) =>
-      this.groupCommit.noteDurable(lsn),
-    );
-    this.appender = new Appender(this.state, device, this.gate, t, {
-      wakeFlusher: () => this.flusher.wake(),
-      onAppended: (head) => this.onAppended(head),
-      failure,
-      fail,
-      now: () => performance.now(), // admission deadlines use real time; only retention takes the injectable clock
-      noteDurable: (lsn) => this.groupCommit.noteDurable(lsn),
+    const parts = wireVolumeParts(device, sb, tuning, staging, {
+      failure: () => this.failure,
+      fail: (err) => this.fail(err),
+      checkUsable: () => this.checkUsable(),
+      onAppended: (head) => {
+        if (this.listenerCount("appended") > 0) this.emit("appended", head);
+      },
+      onNeedsRebuild: (ev) => this.emit("needsRebuild", ev),
     });
-    this.groupCommit = new GroupCommit(this.state, shared, this.appender, this.gate, { failure, fail });
-    this.retention = new Retention(
-      this.state,
-      {
-        maxAgeMs: t.retentionMaxAgeMs,
-        maxHeldBytes: t.retentionMaxHeldBytes,
-        checkIntervalMs: t.retentionCheckIntervalMs,
-      },
-      t.clock,
-      (ev) => {
-        this.emit("needsRebuild", ev);
-        this.flusher.wake();
-      },
-    );
-    this.flusher = new Flusher(
-      this.state,
-      shared,
-      this.gate,
-      this.sbWriter,
-      this.retention,
-      {
-        failure,
-        fail,
-        noteDurable: (lsn) => this.groupCommit.noteDurable(lsn),
-        onTailAdvanced: () => this.appender.schedule(),
-      },
-      t,
-    );
-    this.ops = new VolumeOps(this.state, device, this.gate, this.sbWriter, this.appender, this.retention, {
-      fail,
-      check: () => this.checkUsable(),
-    });
-    this.installer = new Installer(
-      this.state,
-      device,
-      this.gate,
-      this.sbWriter,
-      this.appender,
-      this.retention,
-      {
-        fail,
-        check: () => this.checkUsable(),
-        staging,
-        // The replayed tail may fill the WAL up to where the flusher would start anyway.
-        walBudgetBytes: Math.floor(Math.min(t.flusherWatermark, t.softWatermark) * sb.walSizeBytes),
-      },
-    );
+    this.state = parts.state;
+    this.tuning = parts.tuning;
+    this.gate = parts.gate;
+    this.appender = parts.appender;
+    this.groupCommit = parts.groupCommit;
+    this.flusher = parts.flusher;
+    this.retention = parts.retention;
+    this.sbWriter = parts.sbWriter;
+    this.ops = parts.ops;
+    this.installer = parts.installer;
     this.recovery = { replayed: 0, retained: 0, stopReason: undefined };
   }
 
@@ -163,7 +116,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
     try {
       this.checkUsable();
       if (!Buffer.isBuffer(data)) throw new StorageError("invalid_argument", "data must be a Buffer");
-      const blocks = this.checkRange(lba, data.length);
+      const blocks = checkRange(this.state, lba, data.length, this.tuning.maxWriteBytes);
       return this.appender.submit(
         { kind: "write", lba, blockCount: blocks, data },
         data.length + RECORD_HEADER_BYTES,
@@ -177,7 +130,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   trim(lba: number, lengthBytes: number): Promise<number> {
     try {
       this.checkUsable();
-      const blocks = this.checkRange(lba, lengthBytes, this.state.sb.volumeSizeBytes);
+      const blocks = checkRange(this.state, lba, lengthBytes, this.state.sb.volumeSizeBytes);
       return this.appender.submit(
         { kind: "trim", lba, blockCount: blocks },
         RECORD_HEADER_BYTES,
@@ -190,7 +143,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   /** Reads blocks; every write that resolved before the call is visible (read-your-writes). */
   async read(lba: number, lengthBytes: number): Promise<Buffer> {
     this.checkOpen();
-    this.checkRange(lba, lengthBytes, MAX_READ_BYTES);
+    checkRange(this.state, lba, lengthBytes, MAX_READ_BYTES);
     return this.ops.read(lba, lengthBytes);
   }
 
@@ -231,27 +184,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
   appendRecords(bytes: Buffer): Promise<RawAppendResult> {
     try {
       this.checkUsable();
-      if (!Buffer.isBuffer(bytes)) throw new StorageError("invalid_argument", "records must be a Buffer");
-      const parsed = parseRecords(bytes, this.blockSize, this.state.geo.maxRecordBytes);
-      if (!parsed.ok) {
-        throw new StorageError(
-          "corrupt",
-          `record batch invalid at byte ${parsed.atOffset}: ${parsed.problem}`,
-        );
-      }
-      if (parsed.records.length === 0) {
+      const records = parseRecordBatch(this.state, bytes, this.appender.hardLimitBytes);
+      if (records.length === 0) {
         return Promise.resolve({ headLsn: this.state.nextLsn - 1, appended: 0, skipped: 0 });
       }
-      // The batch crosses the ring end at most once: one padding, at most one record long.
-      const largest = parsed.records.reduce((m, r) => Math.max(m, r.recordBytes), 0);
-      if (bytes.length + largest > this.appender.hardLimitBytes) {
-        throw new StorageError(
-          "invalid_argument",
-          `record batch of ${bytes.length} bytes cannot fit under this WAL's hard watermark (${this.appender.hardLimitBytes} bytes)`,
-        );
-      }
       return this.appender.submit(
-        { kind: "raw", buf: bytes, records: parsed.records },
+        { kind: "raw", buf: bytes, records },
         bytes.length,
       ) as Promise<RawAppendResult>;
     } catch (err) {
@@ -384,32 +322,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
   }
 
   get pressure(): PressureState {
-    const f = (this.state.reservedOffset - this.state.tailOffset) / this.state.geo.walSizeBytes;
-    if (this.appender.blocked || f >= this.tuning.hardWatermark) return "hard";
-    return f >= this.tuning.softWatermark ? "soft" : "normal";
+    return walPressure(this.state, this.tuning, this.appender.blocked);
   }
 
   stats(): VolumeStats {
-    const s = this.state;
-    const used = s.reservedOffset - s.tailOffset;
-    return {
-      headLsn: s.appendedLsn,
-      durableLsn: s.durableLsn,
-      checkpointLsn: s.checkpointLsn,
-      tailLsn: s.tailLsn,
-      extentHighLsn: s.extentHighLsn,
-      epoch: s.epoch,
-      walSizeBytes: s.geo.walSizeBytes,
-      walUsedBytes: used,
-      walUsedFraction: used / s.geo.walSizeBytes,
-      pressure: this.pressure,
-      queuedWrites: this.appender.queuedWrites,
-      dirtyBlocks: s.dirty.size,
-      syncs: this.groupCommit.syncs,
-      flusherCycles: this.flusher.cycles,
-      superblockWrites: this.sbWriter.writes,
-      admission: { ...this.appender.counters },
-    };
+    const { state, appender, groupCommit, flusher, sbWriter } = this;
+    return volumeStats({ state, appender, groupCommit, flusher, sbWriter }, this.pressure);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -441,13 +359,6 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  private onAppended(head: number): void {
-    const s = this.state;
-    if ((s.reservedOffset - s.tailOffset) / s.geo.walSizeBytes >= this.tuning.flusherWatermark)
-      this.flusher.wake();
-    if (this.listenerCount("appended") > 0) this.emit("appended", head);
-  }
-
   private fail(err: StorageError): void {
     if (this.failure) return;
     this.failure = new StorageError(
@@ -466,27 +377,5 @@ export class Volume extends EventEmitter<VolumeEvents> {
   private checkUsable(): void {
     this.checkOpen();
     if (this.failure) throw this.failure;
-  }
-
-  /** Validates an LBA range; returns its block count. */
-  private checkRange(lba: number, lengthBytes: number, maxBytes = this.tuning.maxWriteBytes): number {
-    const bs = this.state.geo.blockSize;
-    if (!Number.isSafeInteger(lengthBytes) || lengthBytes <= 0) {
-      throw new StorageError("invalid_argument", `length ${lengthBytes} must be a positive integer`);
-    }
-    if (lengthBytes % bs !== 0)
-      throw new StorageError("invalid_argument", `length ${lengthBytes} is not a multiple of ${bs}`);
-    if (lengthBytes > maxBytes) {
-      throw new StorageError("invalid_argument", `length ${lengthBytes} exceeds the maximum ${maxBytes}`);
-    }
-    const blocks = lengthBytes / bs;
-    if (!Number.isSafeInteger(lba) || lba < 0 || lba + blocks > this.state.volumeBlocks) {
-      throw new StorageError(
-        "out_of_range",
-        `blocks [${lba}, ${lba + blocks}) outside the volume (${this.state.volumeBlocks} blocks)`,
-      );
-    }
-    assert(blocks > 0, "blocks > 0");
-    return blocks;
   }
 }
