@@ -1,36 +1,29 @@
-import type { ReplicationClient, ShipResponse__Output } from "@blockship/rpc";
-import type { NeedsRebuildEvent, Volume } from "@blockship/storage";
-import type { ClientUnaryCall } from "@grpc/grpc-js";
-import type { BarrierOutcome, LiveShippingPolicy, ReplicaTarget, ShipperState, ShipperStatus } from "./api";
+import type { ShipResponse__Output } from "@blockship/rpc";
+import type { NeedsRebuildEvent } from "@blockship/storage";
+import type { BarrierOutcome, ReplicaTarget, ShipperState, ShipperStatus } from "./api";
+import { type BarrierAdmissionView, immediateBarrierOutcome } from "./barrier-admission";
+import { BarrierPacer } from "./barrier-pacer";
 import { BarrierBook } from "./barriers";
 import type { ShipperConfig } from "./config";
 import { assert, messageOf } from "./errors";
-import { classifyHandshake, type ReplicaFacts, sameFacts } from "./handshake";
 import { InFlightWindow } from "./in-flight";
+import { InterruptibleWait } from "./interruptible-wait";
+import { LiveGate } from "./live-gate";
+import { RebuildProbe, retentionReleasedReason } from "./rebuild-probe";
+import { ReplicaDialer } from "./replica-dialer";
 import {
   cancelShipStream,
   Disconnect,
-  gateDenial,
-  handshake,
   NeedsRebuild,
   openShipStream,
   parseShipResponse,
   type ShipCall,
   type ShipIdentity,
-  writeBarrier,
   writeBatch,
 } from "./ship-stream";
-import { cancellableSleep, Signal } from "./signal";
+import type { ShipperDeps } from "./shipper-deps";
+import { Signal } from "./signal";
 import { clipBatch, pinForward, pinFromTail, readBatch } from "./wal-cursor";
-
-export interface ShipperDeps {
-  readonly volume: Volume;
-  /** Makes a fresh client per connection attempt, so our back-off (not the channel's) decides retries. */
-  readonly connect: (address: string, serverId: string) => ReplicationClient;
-  readonly policy: () => LiveShippingPolicy | null;
-  readonly emitState: (status: ShipperStatus) => void;
-  readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
-}
 
 /**
  * The primary side for one replica: a cursor (next LSN to send) and one loop that connects
@@ -43,26 +36,23 @@ export class ReplicaShipper {
   /** Next LSN to send; 0 until a handshake told us where the replica is. */
   private cursor = 0;
   private receivedLsn = 0;
-  private gateReason: string | undefined;
   private lastError: string | undefined;
   private readonly barriers: BarrierBook;
+  private readonly pacer: BarrierPacer;
+  private readonly gate: LiveGate;
+  private readonly dialer: ReplicaDialer;
   private readonly identity: ShipIdentity;
   private readonly signal = new Signal();
   private call: ShipCall | undefined;
   private callDead = false;
   private needDrain = false;
-  private handshakeCall: ClientUnaryCall | undefined;
-  private client: ReplicationClient | undefined;
   private readonly window = new InFlightWindow();
-  private bytesSinceBarrier = 0;
   /** Batch size in use: halved when a replica refuses a batch as too large for its WAL. */
   private batchBytes: number;
   private closed = false;
-  private backoff: { cancel: () => void } | undefined;
+  private readonly backoff = new InterruptibleWait();
   private loop: Promise<void> | undefined;
-  /** The replica's facts at the last handshake, and (divergent history) when needs_rebuild began. */
-  private lastReplicaFacts: ReplicaFacts | undefined;
-  private factsAtNeedsRebuild: ReplicaFacts | undefined;
+  private readonly probe = new RebuildProbe();
   batchesSent = 0;
   private readonly onAppended = (): void => this.signal.wake();
 
@@ -72,11 +62,14 @@ export class ReplicaShipper {
     private readonly deps: ShipperDeps,
   ) {
     this.barriers = new BarrierBook(target.replicaId, cfg.barrierTimeoutMs);
+    this.pacer = new BarrierPacer(this.barriers, cfg.backgroundBarrierBytes, cfg.idleBarrierMs);
+    this.gate = new LiveGate(deps.policy, target.replicaId, () => deps.emitState(this.status()));
     this.identity = {
       volumeId: cfg.volumeId,
       primaryServerId: cfg.primaryServerId,
       replicaServerId: target.serverId,
     };
+    this.dialer = new ReplicaDialer(deps.connect, target, this.identity, cfg.handshakeTimeoutMs);
     this.batchBytes = cfg.batchBytes;
   }
 
@@ -111,7 +104,7 @@ export class ReplicaShipper {
       durableLsn: this.barriers.durableLsn,
       inFlightBytes: this.window.bytes,
       peakInFlightBytes: this.window.peakBytes,
-      ...(this.gateReason === undefined ? {} : { gateReason: this.gateReason }),
+      ...(this.gate.reason === undefined ? {} : { gateReason: this.gate.reason }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -120,18 +113,8 @@ export class ReplicaShipper {
   barrier(lsn: number): Promise<BarrierOutcome> {
     assert(Number.isSafeInteger(lsn) && lsn >= 0, `barrier LSN ${lsn}`);
     const b = this.barriers;
-    if (this.closed) return Promise.resolve(b.failed("shipper_stopped"));
-    if (this.state === "needs_rebuild") return Promise.resolve(b.failed("needs_rebuild"));
-    if (this.call === undefined || this.callDead || this.state === "connecting") {
-      // Even if an earlier barrier proved lsn durable: while we cannot see the replica, it may have
-      // lost its disk; sync_all must not succeed on old knowledge.
-      const why = this.lastError === undefined ? "" : `: ${this.lastError}`;
-      return Promise.resolve(b.failed(`unavailable (${this.state}${why})`));
-    }
-    if (lsn > 0 && b.durableLsn >= lsn) return Promise.resolve(b.ok());
-    if (this.gateReason !== undefined && this.cursor <= lsn) {
-      return Promise.resolve(b.failed(`live_shipping_blocked: ${this.gateReason}`));
-    }
+    const now = immediateBarrierOutcome(b, this.barrierView(), lsn);
+    if (now !== undefined) return Promise.resolve(now);
     const p = b.wait(lsn);
     this.signal.wake();
     return p;
@@ -139,10 +122,7 @@ export class ReplicaShipper {
 
   /** Storage released this replica's WAL pin over budget: it must be rebuilt. */
   retentionReleased(ev: NeedsRebuildEvent): void {
-    this.enterNeedsRebuild(
-      `retention_${ev.reason}: pin at LSN ${ev.pinnedLsn} held ${ev.heldBytes} bytes for ${ev.ageMs} ms`,
-      false,
-    );
+    this.enterNeedsRebuild(retentionReleasedReason(ev), false);
   }
 
   async close(opts: { keepPin: boolean }): Promise<void> {
@@ -150,12 +130,12 @@ export class ReplicaShipper {
     this.closed = true;
     this.deps.volume.off("appended", this.onAppended);
     if (!opts.keepPin) this.deps.volume.unpinWal(this.target.replicaId);
-    this.backoff?.cancel();
-    this.handshakeCall?.cancel();
+    this.backoff.interrupt();
+    this.dialer.cancelHandshake();
     this.dropCall("shipper_stopped");
     this.signal.wake();
     await this.loop;
-    this.closeClient();
+    this.dialer.close();
   }
 
   // ---- the loop ---------------------------------------------------------------------------------
@@ -167,9 +147,9 @@ export class ReplicaShipper {
       // until the replica was rebuilt; then this same loop catches it up from its new head.
       const probing = this.needsRebuild();
       if (probing) {
-        await this.sleep(this.cfg.reconnectMaxMs);
+        await this.backoff.sleep(this.cfg.reconnectMaxMs);
         if (this.closed) break;
-      } else if (!this.gateAllows(this.barriers.durableLsn + 1)) {
+      } else if (!this.gate.allows(this.barriers.durableLsn + 1)) {
         // The phase gate comes before any dial. Asked for the first entry the replica may lack: a
         // catch-up session's window (up to its frozen target) opens the dial, the live tail not.
         await this.signal.wait(this.cfg.gateRecheckMs);
@@ -187,24 +167,16 @@ export class ReplicaShipper {
       }
       if (this.needsRebuild() || this.closed) {
         this.dropCall(`needs_rebuild: ${this.lastError ?? ""}`);
-        this.closeClient();
+        this.dialer.close();
         continue;
       }
       this.dropCall(`unavailable: ${this.lastError ?? "disconnected"}`);
       if (this.state === "disconnected") continue; // left needs_rebuild, held by the gate
       this.setState("degraded");
       if (streamed) backoffMs = this.cfg.reconnectMinMs;
-      await this.sleep(backoffMs);
+      await this.backoff.sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, this.cfg.reconnectMaxMs);
     }
-  }
-
-  /** Back-off or probe interval; only close() (or entering needs_rebuild) ends it early. */
-  private async sleep(ms: number): Promise<void> {
-    const sleep = cancellableSleep(ms);
-    this.backoff = sleep;
-    await sleep.done;
-    this.backoff = undefined;
   }
 
   /**
@@ -213,24 +185,10 @@ export class ReplicaShipper {
    */
   private async session(probing: boolean): Promise<boolean> {
     if (!probing) this.setState("connecting");
-    this.closeClient();
-    this.client = this.deps.connect(this.target.address, this.target.serverId);
     const v = this.deps.volume;
     const epoch = this.cfg.epoch();
-    if (epoch !== v.epoch)
-      throw new Disconnect(`epoch_mismatch: assigned epoch ${epoch}, volume epoch ${v.epoch}`);
-    assert(this.client !== undefined, "handshake without a client");
-    const replica = await handshake(
-      this.client,
-      this.identity,
-      { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn },
-      this.cfg.handshakeTimeoutMs,
-      (call) => {
-        this.handshakeCall = call;
-      },
-    );
+    const { replica, verdict } = await this.dialer.dial(v, epoch);
     if (this.closed) return false;
-    const verdict = classifyHandshake({ epoch, headLsn: v.headLsn, tailLsn: v.tailLsn }, replica);
     // The replica's own word on what it has fsynced now: knowledge from an earlier connection
     // must not outlive a replica that lost its data (only lowered here; barriers raise it).
     if (verdict.kind !== "retry") this.barriers.lowerDurable(replica.durableLsn);
@@ -239,15 +197,14 @@ export class ReplicaShipper {
       if (probing) return false;
       throw new NeedsRebuild(verdict.reason);
     }
-    const rebuiltFacts = this.factsAtNeedsRebuild;
-    this.lastReplicaFacts = replica;
+    const sameCopy = this.probe.recordHandshake(replica);
     if (probing) {
       // Divergent history passes the handshake: only a changed replica (rebuilt) is worth a stream.
-      if (rebuiltFacts !== undefined && sameFacts(rebuiltFacts, replica)) return false;
-      this.factsAtNeedsRebuild = undefined;
+      if (sameCopy) return false;
+      this.probe.left();
       this.lastError = undefined;
       this.setState("connecting"); // out of needs_rebuild: the agent may start a catch-up session
-      if (!this.gateAllows(verdict.cursor)) {
+      if (!this.gate.allows(verdict.cursor)) {
         this.setState("disconnected");
         return false;
       }
@@ -265,7 +222,7 @@ export class ReplicaShipper {
   }
 
   private openStream(epoch: number): void {
-    const client = this.client;
+    const client = this.dialer.current;
     assert(client !== undefined, "stream without a client");
     this.callDead = false;
     this.needDrain = false;
@@ -300,25 +257,22 @@ export class ReplicaShipper {
       if (cfg.epoch() !== epoch || v.epoch !== epoch) {
         throw new Disconnect(`epoch_changed: stream epoch ${epoch}, now ${cfg.epoch()}/${v.epoch}`);
       }
-      this.sendDueBarriers(call);
+      this.pacer.sendDue(call, this.cursor - 1);
       if (this.needDrain) {
         await this.signal.wait();
         continue;
       }
       if (this.cursor > v.headLsn) {
         this.setState("in_sync");
-        this.setGate(undefined);
-        this.maybeBackgroundBarrier(call);
+        this.gate.clear();
+        this.pacer.sendBackground(call, this.cursor - 1);
         await this.signal.wait(this.barriers.idleWaitMs(this.cursor - 1, this.cfg.idleBarrierMs, Date.now()));
         continue;
       }
-      if (!this.gateAllows(this.cursor)) {
+      if (!this.gate.allows(this.cursor)) {
         // Barriers that need gated entries cannot succeed: fail them now rather than at timeout.
-        this.barriers.failUnsent(this.cursor, `live_shipping_blocked: ${this.gateReason ?? ""}`);
-        // What went out before the gate closed must still become durable: a catch-up session
-        // stops at its frozen target and completes on this barrier's answer.
-        const b = this.barriers.takeBackgroundBarrier(this.cursor - 1, true, cfg.idleBarrierMs, Date.now());
-        if (b !== undefined) this.sendBarrier(call, b.id, b.lsn);
+        this.barriers.failUnsent(this.cursor, `live_shipping_blocked: ${this.gate.reason ?? ""}`);
+        this.pacer.sendBeforeGate(call, this.cursor - 1);
         await this.signal.wait(cfg.gateRecheckMs);
         continue;
       }
@@ -335,11 +289,11 @@ export class ReplicaShipper {
         await this.signal.wait();
       }
       if (this.closed || this.callDead || this.call !== call) continue;
-      if (batch.firstLsn !== this.cursor || !this.gateAllows(batch.firstLsn)) continue;
+      if (batch.firstLsn !== this.cursor || !this.gate.allows(batch.firstLsn)) continue;
       // A catch-up session's gate ends at its frozen target: never send past it in one batch.
-      const allowed = this.gateAllows(batch.lastLsn)
+      const allowed = this.gate.allows(batch.lastLsn)
         ? batch
-        : clipBatch(batch, v.blockSize, (lsn) => this.policyAllows(lsn));
+        : clipBatch(batch, v.blockSize, (lsn) => this.gate.peek(lsn));
       if (allowed === undefined) continue;
       this.send(call, allowed.bytes, allowed.firstLsn, allowed.lastLsn, allowed.count);
     }
@@ -350,33 +304,12 @@ export class ReplicaShipper {
     const ok = writeBatch(call, bytes, firstLsn, lastLsn, count);
     this.batchesSent++;
     this.window.add(lastLsn, bytes.length);
-    this.bytesSinceBarrier += bytes.length;
+    this.pacer.noteSent(bytes.length);
     this.cursor = lastLsn + 1;
     if (!ok) this.needDrain = true;
     // Barriers covering what was just sent go right behind it.
-    this.sendDueBarriers(call);
-    this.maybeBackgroundBarrier(call);
-  }
-
-  private sendDueBarriers(call: ShipCall): void {
-    const b = this.barriers.takeBarrierToSend(this.cursor - 1, Date.now());
-    if (b !== undefined) this.sendBarrier(call, b.id, b.lsn);
-  }
-
-  private maybeBackgroundBarrier(call: ShipCall): void {
-    const { backgroundBarrierBytes, idleBarrierMs } = this.cfg;
-    const t = this.barriers.takeBackgroundBarrier(
-      this.cursor - 1,
-      this.bytesSinceBarrier >= backgroundBarrierBytes,
-      idleBarrierMs,
-      Date.now(),
-    );
-    if (t !== undefined) this.sendBarrier(call, t.id, t.lsn);
-  }
-
-  private sendBarrier(call: ShipCall, id: number, lsn: number): void {
-    this.bytesSinceBarrier = 0;
-    writeBarrier(call, id, lsn);
+    this.pacer.sendDue(call, this.cursor - 1);
+    this.pacer.sendBackground(call, this.cursor - 1);
   }
 
   private onResponse(msg: ShipResponse__Output): void {
@@ -406,21 +339,10 @@ export class ReplicaShipper {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  /** The policy's answer without touching the shipper's gate state. */
-  private policyAllows(lsn: number): boolean {
-    return gateDenial(this.deps.policy(), this.target.replicaId, lsn) === undefined;
-  }
-
-  private gateAllows(lsn: number): boolean {
-    const denial = gateDenial(this.deps.policy(), this.target.replicaId, lsn);
-    this.setGate(denial);
-    return denial === undefined;
-  }
-
-  private setGate(reason: string | undefined): void {
-    if (reason === this.gateReason) return;
-    this.gateReason = reason;
-    this.deps.emitState(this.status());
+  private barrierView(): BarrierAdmissionView {
+    const streamLive = this.call !== undefined && !this.callDead;
+    const { closed, state, lastError, cursor } = this;
+    return { closed, state, streamLive, lastError, gateReason: this.gate.reason, cursor };
   }
 
   /** Moves the WAL pin forward to `lsn` (never backward); false when `lsn` is already recycled. */
@@ -430,12 +352,6 @@ export class ReplicaShipper {
     if (r === "recycled") return false;
     if (r !== undefined) this.lastError = r;
     return true;
-  }
-
-  private closeClient(): void {
-    const c = this.client;
-    this.client = undefined;
-    c?.close();
   }
 
   private dropCall(reason: string): void {
@@ -452,13 +368,11 @@ export class ReplicaShipper {
     if (this.state === "needs_rebuild" || this.closed) return;
     this.lastError = reason;
     // A divergent replica looks fine to a handshake; the probe waits until its facts change.
-    this.factsAtNeedsRebuild = /^(log_mismatch|record_epoch)/.test(reason)
-      ? this.lastReplicaFacts
-      : undefined;
+    this.probe.entered(reason);
     if (unpin) this.deps.volume.unpinWal(this.target.replicaId);
     this.setState("needs_rebuild");
     this.dropCall(`needs_rebuild: ${reason}`);
-    this.backoff?.cancel();
+    this.backoff.interrupt();
     this.signal.wake();
     this.deps.emitNeedsRebuild(this.target.replicaId, reason);
   }
