@@ -1,8 +1,18 @@
+import {
+  type AppendBatch,
+  type AppendQueueFront,
+  type AppendRequest,
+  buildAppendBatch,
+  type PendingAppend,
+  type RawAppendResult,
+} from "./append-batch";
 import type { BlockDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
-import { encodeHeader, RECORD_HEADER_BYTES, RecordType, type RecordView, sealHeader } from "./record";
+import { RecordType } from "./record";
 import type { VolumeState } from "./state";
+
+export type { RawAppendResult } from "./append-batch";
 
 export interface AdmissionConfig {
   softWatermark: number;
@@ -13,47 +23,6 @@ export interface AdmissionConfig {
   maxQueuedBytes: number;
   /** Batches up to this size are written O_DSYNC (durable on completion) when the device can. */
   durableAppendMaxBytes: number;
-}
-
-export interface RawAppendResult {
-  /** Head LSN after the call. */
-  headLsn: number;
-  appended: number;
-  /** Records at or below the head that were skipped as duplicates. */
-  skipped: number;
-}
-
-type Request =
-  | { kind: "write"; lba: number; blockCount: number; data: Buffer }
-  | { kind: "trim"; lba: number; blockCount: number }
-  | { kind: "raw"; buf: Buffer; records: RecordView[] };
-
-interface Pending {
-  req: Request;
-  bytes: number;
-  deadlineMs: number;
-  resolve: (v: number | RawAppendResult) => void;
-  reject: (e: unknown) => void;
-}
-
-interface Batch {
-  placed: Placed[];
-  segments: Array<{ phys: number; bufs: Buffer[] }>;
-  startOffset: number;
-  startLsn: number;
-  startCrc: number | undefined;
-}
-
-interface Placed {
-  pending: Pending;
-  /** For raw requests: the records actually appended (duplicates removed). */
-  records: RecordView[];
-  skipped: number;
-  firstLsn: number;
-  /** Logical offset of each record placed (write/trim: one). */
-  offsets: number[];
-  /** write/trim: the sealed record's CRC. */
-  crc: number;
 }
 
 export interface AppenderHooks {
@@ -75,7 +44,7 @@ export interface AppenderHooks {
  * index are updated only after the write completed, in LSN order.
  */
 export class Appender {
-  private queue: Pending[] = [];
+  private queue: PendingAppend[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
   private inFlight: Promise<void> | undefined;
@@ -97,6 +66,11 @@ export class Appender {
   };
   /** Last LSN written by a plain (not O_DSYNC) batch: durable only after the next full sync. */
   private plainAppendedLsn = 0;
+  /** Built once: the batch builder takes from the front through dequeue() so `blocked` stays right. */
+  private readonly queueFront: AppendQueueFront = {
+    peek: () => (this.queueHead < this.queue.length ? this.queue[this.queueHead] : undefined),
+    take: () => this.dequeue(),
+  };
 
   constructor(
     private readonly state: VolumeState,
@@ -114,7 +88,7 @@ export class Appender {
     return Math.floor(this.cfg.hardWatermark * this.state.geo.walSizeBytes);
   }
 
-  submit(req: Request, bytes: number): Promise<number | RawAppendResult> {
+  submit(req: AppendRequest, bytes: number): Promise<number | RawAppendResult> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.queuedWrites >= this.cfg.maxQueuedWrites || this.queuedBytes + bytes > this.cfg.maxQueuedBytes) {
       this.counters.queueRejects++;
@@ -156,10 +130,10 @@ export class Appender {
     });
   }
 
-  private dequeue(): Pending {
+  private dequeue(): PendingAppend {
     if (this.queuedWrites === 1) this.blocked = false;
     const p = this.queue[this.queueHead]!;
-    this.queue[this.queueHead] = undefined as unknown as Pending;
+    this.queue[this.queueHead] = undefined as unknown as PendingAppend;
     this.queueHead++;
     this.queuedBytes -= p.bytes;
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -209,7 +183,7 @@ export class Appender {
       }
       return;
     }
-    const batch = this.buildBatch();
+    const batch = buildAppendBatch(this.state, this.hardLimitBytes, this.queueFront);
     this.blocked = batch === undefined;
     if (batch === undefined) {
       release();
@@ -242,141 +216,7 @@ export class Appender {
     }, waitMs + 1);
   }
 
-  /** Takes requests from the queue front while they fit; assigns LSNs; builds the iovecs. */
-  private buildBatch(): Batch | undefined {
-    const s = this.state;
-    const W = s.geo.walSizeBytes;
-    const limit = this.hardLimitBytes;
-    const placed: Placed[] = [];
-    const segments: Array<{ phys: number; bufs: Buffer[] }> = [];
-    const startOffset = s.reservedOffset;
-    const startLsn = s.nextLsn;
-    const startCrc = s.lastCrc;
-    let prevCrc = s.lastCrc;
-    let offset = s.reservedOffset;
-    let lsn = s.nextLsn;
-    let iovecs = 0;
-    let current: { phys: number; bufs: Buffer[] } | undefined;
-    const openSegment = (phys: number): { phys: number; bufs: Buffer[] } => {
-      const seg = { phys, bufs: [] as Buffer[] };
-      segments.push(seg);
-      return seg;
-    };
-    const place = (recordBytes: number, bufs: Buffer[], nextLsn: number): number => {
-      const toEnd = W - (offset % W);
-      if (recordBytes > toEnd) {
-        if (toEnd >= RECORD_HEADER_BYTES) {
-          const pad = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-          sealHeader(encodeHeader(pad, 0, RecordType.PADDING, nextLsn, s.epoch, 0, 0, toEnd, 0), undefined);
-          current = current ?? openSegment(offset % W);
-          current.bufs.push(pad);
-        }
-        offset += toEnd;
-        current = undefined;
-      }
-      current = current ?? openSegment(offset % W);
-      for (const b of bufs) current.bufs.push(b);
-      iovecs += bufs.length + 1;
-      const at = offset;
-      offset += recordBytes;
-      return at;
-    };
-    /** WAL bytes a record of this size needs at `off`, padding included. */
-    const need = (off: number, recordBytes: number): number => {
-      const toEnd = W - (off % W);
-      return recordBytes > toEnd ? toEnd + recordBytes : recordBytes;
-    };
-
-    while (this.queueHead < this.queue.length && iovecs < 4000) {
-      const p = this.queue[this.queueHead]!;
-      const req = p.req;
-      if (req.kind === "raw") {
-        const error = this.checkRaw(req.records, lsn, prevCrc);
-        if (error) {
-          this.dequeue().reject(error);
-          continue;
-        }
-        const fresh = req.records.filter((r) => r.lsn >= lsn);
-        let end = offset;
-        for (const r of fresh) end += need(end, r.recordBytes);
-        if (end - s.tailOffset > limit) break;
-        this.dequeue();
-        const offsets: number[] = [];
-        for (const r of fresh) {
-          offsets.push(place(r.recordBytes, [req.buf.subarray(r.offset, r.offset + r.recordBytes)], r.lsn));
-          prevCrc = r.crc;
-          lsn++;
-        }
-        placed.push({
-          pending: p,
-          crc: 0,
-          records: fresh,
-          skipped: req.records.length - fresh.length,
-          firstLsn: fresh[0]?.lsn ?? 0,
-          offsets,
-        });
-        continue;
-      }
-      const payload = req.kind === "write" ? req.data : undefined;
-      const recordBytes = RECORD_HEADER_BYTES + (payload?.length ?? 0);
-      if (offset + need(offset, recordBytes) - s.tailOffset > limit) break;
-      this.dequeue();
-      const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-      const type = req.kind === "write" ? RecordType.WRITE : RecordType.TRIM;
-      prevCrc = sealHeader(
-        encodeHeader(header, 0, type, lsn, s.epoch, req.lba, req.blockCount, recordBytes, prevCrc ?? 0),
-        payload,
-      );
-      const at = place(recordBytes, payload ? [header, payload] : [header], lsn);
-      placed.push({ pending: p, crc: prevCrc, records: [], skipped: 0, firstLsn: lsn, offsets: [at] });
-      lsn++;
-    }
-    if (placed.length === 0) return undefined;
-    assert(offset - s.tailOffset <= W, "WAL over-reserved");
-    s.reservedOffset = offset;
-    s.nextLsn = lsn;
-    s.lastCrc = prevCrc;
-    return { placed, segments, startOffset, startLsn, startCrc };
-  }
-
-  private checkRaw(
-    records: RecordView[],
-    nextLsn: number,
-    prevCrc: number | undefined,
-  ): StorageError | undefined {
-    const s = this.state;
-    const fresh = records.filter((r) => r.lsn >= nextLsn);
-    if (fresh.length > 0 && fresh[0]!.lsn !== nextLsn) {
-      return new StorageError("lsn_gap", `record LSN ${fresh[0]!.lsn} does not follow head ${nextLsn - 1}`);
-    }
-    if (fresh.length > 0 && prevCrc !== undefined && fresh[0]!.prevCrc !== prevCrc) {
-      return new StorageError(
-        "log_mismatch",
-        `record LSN ${fresh[0]!.lsn} does not continue this log (CRC chain)`,
-      );
-    }
-    // Records may carry older epochs (history written before a failover, shipped by the new
-    // primary); never a newer epoch than this copy's, and never decreasing along the log. Across
-    // batches the CRC chain already proves the records continue this copy's log.
-    let previousEpoch = 0;
-    for (const r of fresh) {
-      if (r.epoch > s.epoch || r.epoch < previousEpoch) {
-        return new StorageError(
-          "epoch_mismatch",
-          `record LSN ${r.lsn} has epoch ${r.epoch} (volume epoch ${s.epoch}, previous record ${previousEpoch})`,
-        );
-      }
-      previousEpoch = r.epoch;
-      if (r.type === RecordType.WRITE || r.type === RecordType.TRIM) {
-        if (r.lba + r.blockCount > s.volumeBlocks) {
-          return new StorageError("out_of_range", `record LSN ${r.lsn} addresses blocks past the volume end`);
-        }
-      }
-    }
-    return undefined;
-  }
-
-  private async issue(batch: Batch): Promise<void> {
+  private async issue(batch: AppendBatch): Promise<void> {
     const s = this.state;
     this.counters.batches++;
     const bytes = s.reservedOffset - batch.startOffset;
