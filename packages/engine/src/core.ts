@@ -1,6 +1,15 @@
 // The volume core (engine-spec §5.7, §6): one event in → ordered, de-duplicated commands + projection.
 // Deterministic and side-effect free. Every command is guarded by a "last issued" latch, which is what
 // makes redelivery of the same event emit nothing; publish_projection only on a projection change.
+import {
+  type HostSetupLatches,
+  issueHostSetup,
+  type Resolution,
+  readinessAfterAssignment,
+  reconcileRecoveryTasks,
+  resolveReplica,
+  type TaskLatch,
+} from "./core-assignment";
 import { CatchUpObservations } from "./core-catchups";
 import {
   deepEqual,
@@ -22,18 +31,7 @@ import type {
   VolumeRole,
 } from "./core-types";
 import type { ReplicaTarget } from "./registry";
-import { type Endpoint, type Epoch, endpointChanged, type Lsn, maxLsn, type SessionKind } from "./types";
-
-interface TaskLatch {
-  readonly epoch: Epoch;
-  readonly kind: SessionKind;
-  readonly endpoint: Endpoint;
-}
-
-type Resolution =
-  | { readonly kind: "resolved"; readonly id: string }
-  | { readonly kind: "unresolved" }
-  | { readonly kind: "unknown" };
+import { type Epoch, type Lsn, maxLsn, type SessionKind } from "./types";
 
 export class VolumeCore {
   readonly volumeId: string;
@@ -52,9 +50,7 @@ export class VolumeCore {
   private rebuildReason = "";
   private readonly catchUps = new CatchUpObservations();
   // Last-issued latches.
-  private roleLatch: { readonly epoch: Epoch; readonly role: VolumeRole } | null = null;
-  private receiverLatchEpoch: Epoch | null = null;
-  private shipperLatch: { readonly epoch: Epoch; readonly replicas: readonly ReplicaTarget[] } | null = null;
+  private readonly setupLatches: HostSetupLatches = { role: null, receiverEpoch: null, shipper: null };
   private readonly taskLatch = new Map<string, TaskLatch>();
   private readonly catchUpLatch = new Map<string, Lsn>();
   private readonly rebuildLatch = new Map<string, Lsn>();
@@ -208,19 +204,11 @@ export class VolumeCore {
     this.role = ev.role;
     this.desired = ev.replicas.map((r) => ({ replicaId: r.replicaId, endpoint: { ...r.endpoint } }));
     this.recoveryTarget = ev.recoveryTarget;
-    let r: Readiness = { ...this.readiness, assigned: true };
-    if (epochChanged || roleChanged) r = { ...r, roleApplied: false };
-    if (ev.role === "replica") {
-      if (epochChanged || roleChanged) r = { ...r, receiverReady: false };
-      r = { ...r, shipperConfigured: false, shipperConnected: false };
-    } else if (ev.role === "primary") {
-      r = { ...r, receiverReady: false };
-      if (epochChanged || roleChanged || replicasChanged)
-        r = { ...r, shipperConfigured: false, shipperConnected: false };
-    } else {
-      r = { ...r, receiverReady: false, shipperConfigured: false, shipperConnected: false };
-    }
-    this.readiness = r;
+    this.readiness = readinessAfterAssignment(this.readiness, ev.role, {
+      epochChanged,
+      roleChanged,
+      replicasChanged,
+    });
     if (epochChanged || roleChanged || replicasChanged || targetChanged) {
       // Recovery truth from the old assignment must not leak into the new one; needsRebuild and the
       // LSN boundaries are facts about the data and stay.
@@ -233,60 +221,19 @@ export class VolumeCore {
       this.catchUpLatch.clear();
       this.rebuildLatch.clear();
     }
-    if (this.roleLatch === null || this.roleLatch.epoch !== this.epoch || this.roleLatch.role !== this.role) {
-      commands.push({ type: "apply_role", volumeId: v, epoch: this.epoch, role: this.role });
-      this.roleLatch = { epoch: this.epoch, role: this.role };
-    }
-    if (
-      this.role === "replica" &&
-      this.recoveryTarget !== "rebuild" &&
-      !this.readiness.receiverReady &&
-      this.receiverLatchEpoch !== this.epoch
-    ) {
-      commands.push({ type: "start_receiver", volumeId: v });
-      this.receiverLatchEpoch = this.epoch;
-    }
-    if (
-      this.role === "primary" &&
-      this.desired.length > 0 &&
-      !this.readiness.shipperConfigured &&
-      (this.shipperLatch === null ||
-        this.shipperLatch.epoch !== this.epoch ||
-        !sameReplicas(this.shipperLatch.replicas, this.desired))
-    ) {
-      commands.push({ type: "configure_shipper", volumeId: v, replicas: this.desired });
-      this.shipperLatch = { epoch: this.epoch, replicas: this.desired };
-    }
-    const wanted = new Map<string, Endpoint>();
-    if (this.recoveryTarget !== null) {
-      for (const d of this.desired) if (d.replicaId !== "") wanted.set(d.replicaId, d.endpoint);
-    }
-    for (const id of [...this.taskLatch.keys()].sort()) {
-      if (wanted.has(id)) continue;
-      commands.push({
-        type: "drain_recovery_task",
+    issueHostSetup(
+      {
         volumeId: v,
-        replicaId: id,
-        reason: "assignment_removed",
-      });
-      this.taskLatch.delete(id);
-    }
-    for (const [id, endpoint] of wanted) {
-      const kind = this.recoveryTarget!;
-      const latch = this.taskLatch.get(id);
-      // Per replica: a task restarts only when its epoch, kind or address changed (the same rule the
-      // registry uses to decide whether a re-delivered target gets a new session).
-      if (
-        latch !== undefined &&
-        latch.epoch === this.epoch &&
-        latch.kind === kind &&
-        !endpointChanged(latch.endpoint, endpoint)
-      ) {
-        continue;
-      }
-      commands.push({ type: "start_recovery_task", volumeId: v, replicaId: id, kind });
-      this.taskLatch.set(id, { epoch: this.epoch, kind, endpoint });
-    }
+        epoch: this.epoch,
+        role: this.role,
+        recoveryTarget: this.recoveryTarget,
+        desired: this.desired,
+        readiness: this.readiness,
+      },
+      this.setupLatches,
+      commands,
+    );
+    reconcileRecoveryTasks(v, this.epoch, this.recoveryTarget, this.desired, this.taskLatch, commands);
   }
 
   // ---- recovery observations (§6.3) --------------------------------------------------------------
@@ -387,16 +334,8 @@ export class VolumeCore {
     this.invalidation = { issued: true, reason };
   }
 
-  /** Named replica must be desired; no name resolves only when exactly one replica is desired. */
   private resolve(replicaId: string | undefined): Resolution {
-    if (replicaId !== undefined && replicaId !== "") {
-      return this.desired.some((d) => d.replicaId === replicaId)
-        ? { kind: "resolved", id: replicaId }
-        : { kind: "unknown" };
-    }
-    return this.desired.length === 1
-      ? { kind: "resolved", id: this.desired[0]!.replicaId }
-      : { kind: "unresolved" };
+    return resolveReplica(this.desired, replicaId);
   }
 
   private setBoundary(patch: Partial<Boundary>): void {

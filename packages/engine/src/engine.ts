@@ -3,7 +3,9 @@
 // volume core, so the host never has to glue them itself. Deterministic: time arrives in events.
 
 import { VolumeCore } from "./core";
-import type { CoreCommand, CoreEvent, PublicationProjection } from "./core-types";
+import type { CoreEvent, PublicationProjection } from "./core-types";
+import { RejectedEvent, TrackedAttempts } from "./engine-attempts";
+import { routeCoreCommand } from "./engine-routing";
 import type { EngineCommand, EngineEvent, EngineOutput, VolumeEngineOptions } from "./engine-types";
 import { CatchUpExecution, RebuildExecution, type StepResult } from "./execution";
 import { deriveVolumeExecutionState, type VolumeExecutionState } from "./execution-state";
@@ -14,12 +16,7 @@ import { RecoveryPlanner } from "./planner";
 import { Registry } from "./registry";
 import type { SenderSnapshot } from "./sender";
 import { checkEventBounds, coalescePublishes, observationToCore, translateAssignment } from "./translate";
-import { type Epoch, ProtocolError, type SessionId } from "./types";
-
-interface Tracked {
-  readonly sessionId: SessionId;
-  exec: CatchUpExecution | RebuildExecution | null;
-}
+import { type Epoch, ProtocolError } from "./types";
 
 export interface VolumeEngineSnapshot {
   readonly volumeId: string;
@@ -29,8 +26,6 @@ export interface VolumeEngineSnapshot {
   readonly execution: VolumeExecutionState;
 }
 
-class Rejected extends Error {}
-
 export class VolumeEngine {
   readonly volumeId: string;
   readonly registry: Registry;
@@ -39,7 +34,7 @@ export class VolumeEngine {
   readonly core: VolumeCore;
   private epoch: Epoch = 0n;
   /** Sessions the host is working on (connect, catch-up or rebuild), per replica. */
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly tracked: TrackedAttempts;
   private out: EngineCommand[] = [];
 
   constructor(options: VolumeEngineOptions) {
@@ -52,6 +47,7 @@ export class VolumeEngine {
     this.orchestrator = new RecoveryOrchestrator(this.registry, new RecoveryLog(options.logCapacity));
     this.planner = new RecoveryPlanner(this.orchestrator, options.retention);
     this.core = new VolumeCore(options.volumeId);
+    this.tracked = new TrackedAttempts(this.registry);
   }
 
   get log(): RecoveryLog {
@@ -76,7 +72,7 @@ export class VolumeEngine {
       checkEventBounds(event);
       this.dispatch(event);
     } catch (err) {
-      if (!(err instanceof Rejected || err instanceof ProtocolError)) throw err;
+      if (!(err instanceof RejectedEvent || err instanceof ProtocolError)) throw err;
       rejected = err.message;
     }
     this.reap(event.type);
@@ -116,22 +112,22 @@ export class VolumeEngine {
         this.onRebuildEvent(ev);
         break;
       case "recovery_failed": {
-        const t = this.trackedOf(ev.replicaId, ev.sessionId);
-        this.hostEnded(ev.replicaId);
+        const t = this.tracked.of(ev.replicaId, ev.sessionId);
+        this.tracked.hostEnded(ev.replicaId);
         if (t.exec !== null) this.afterStep(ev.replicaId, t.exec.fail(ev.reason));
         else this.registry.get(ev.replicaId)?.invalidateSession(ev.reason, "disconnected");
         break;
       }
       case "replica_needs_rebuild": {
         const sender = this.registry.get(ev.replicaId);
-        if (sender === undefined) throw new Rejected(`unknown_replica ${ev.replicaId}`);
+        if (sender === undefined) throw new RejectedEvent(`unknown_replica ${ev.replicaId}`);
         // reap() then stops the host's work for the session and releases its pins.
         sender.invalidateSession(ev.reason, "needs_rebuild");
         this.feed({ type: "needs_rebuild_observed", replicaId: ev.replicaId, reason: ev.reason });
         break;
       }
       case "budget_tick":
-        for (const id of [...this.tracked.keys()].sort()) {
+        for (const id of this.tracked.replicaIds()) {
           const exec = this.tracked.get(id)!.exec;
           if (exec instanceof CatchUpExecution) this.afterStep(id, exec.tick(ev.nowMs));
         }
@@ -147,7 +143,7 @@ export class VolumeEngine {
         break;
       case "cancel_recovery": {
         const sender = this.registry.get(ev.replicaId);
-        if (sender === undefined) throw new Rejected(`unknown_replica ${ev.replicaId}`);
+        if (sender === undefined) throw new RejectedEvent(`unknown_replica ${ev.replicaId}`);
         sender.invalidateSession(ev.reason, "disconnected");
         break;
       }
@@ -163,7 +159,7 @@ export class VolumeEngine {
       { type: "catchup_progress" | "truncation_done" | "truncation_unsafe" | "catchup_done" }
     >,
   ): void {
-    const exec = this.catchUpOf(ev.replicaId, ev.sessionId);
+    const exec = this.tracked.catchUpOf(ev.replicaId, ev.sessionId);
     let r: StepResult;
     if (ev.type === "catchup_progress") {
       r = exec.progress(ev.durableLsn, ev.nowMs);
@@ -180,7 +176,7 @@ export class VolumeEngine {
       r = exec.truncationUnsafe();
     } else {
       const target = this.registry.get(ev.replicaId)!.sessionSnapshot()!.frozenTargetLsn;
-      this.hostEnded(ev.replicaId);
+      this.tracked.hostEnded(ev.replicaId);
       r = exec.complete();
       if (r.status === "completed") {
         this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: target });
@@ -190,9 +186,9 @@ export class VolumeEngine {
   }
 
   private onRebuildEvent(ev: Extract<EngineEvent, { type: "rebuild_progress" | "rebuild_done" }>): void {
-    const exec = this.rebuildOf(ev.replicaId, ev.sessionId);
+    const exec = this.tracked.rebuildOf(ev.replicaId, ev.sessionId);
     if (ev.type === "rebuild_done") {
-      this.hostEnded(ev.replicaId);
+      this.tracked.hostEnded(ev.replicaId);
       const r = exec.complete();
       if (r.status === "completed") {
         this.feed({
@@ -223,7 +219,7 @@ export class VolumeEngine {
   // ---- assignment ----------------------------------------------------------------------------------
 
   private onAssignment(ev: Extract<EngineEvent, { type: "assignment" }>): void {
-    if (ev.epoch < this.epoch) throw new Rejected(`epoch_regression: ${ev.epoch} < ${this.epoch}`);
+    if (ev.epoch < this.epoch) throw new RejectedEvent(`epoch_regression: ${ev.epoch} < ${this.epoch}`);
     const t = translateAssignment(this.volumeId, ev.epoch, ev.role, ev.replicas);
     this.epoch = ev.epoch;
     const result = this.orchestrator.processAssignment(t.intent);
@@ -237,7 +233,7 @@ export class VolumeEngine {
     const snap = sender.sessionSnapshot()!;
     const old = this.tracked.get(replicaId);
     if (old !== undefined) {
-      this.tracked.delete(replicaId);
+      this.tracked.untrack(replicaId);
       old.exec?.cancel("superseded");
       this.emit({
         type: "stop_recovery",
@@ -287,13 +283,13 @@ export class VolumeEngine {
   // ---- catch-up ------------------------------------------------------------------------------------
 
   private onHandshake(ev: Extract<EngineEvent, { type: "handshake" }>): void {
-    const t = this.trackedOf(ev.replicaId, ev.sessionId);
-    if (t.exec !== null) throw new Rejected(`handshake already done for session ${ev.sessionId}`);
+    const t = this.tracked.of(ev.replicaId, ev.sessionId);
+    if (t.exec !== null) throw new RejectedEvent(`handshake already done for session ${ev.sessionId}`);
     const planned = this.planner.planRecovery(ev.replicaId, ev.replicaDurableLsn, ev.sessionId);
     if (!planned.ok) return; // pin failure: the planner already ended the session; reap reports it
     const plan = planned.plan;
     if (plan.kind === "zero_gap") {
-      this.hostEnded(ev.replicaId);
+      this.tracked.hostEnded(ev.replicaId);
       // A retry that finds the replica already in sync closes the catch-up an earlier attempt planned.
       if (this.core.hasCatchUpPlan(ev.replicaId)) {
         this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: ev.replicaDurableLsn });
@@ -301,7 +297,7 @@ export class VolumeEngine {
       return;
     }
     if (plan.kind === "needs_rebuild") {
-      this.hostEnded(ev.replicaId);
+      this.tracked.hostEnded(ev.replicaId);
       this.feed({ type: "needs_rebuild_observed", replicaId: ev.replicaId, reason: "gap_exceeds_retention" });
       return;
     }
@@ -331,50 +327,16 @@ export class VolumeEngine {
 
   // ---- helpers -------------------------------------------------------------------------------------
 
-  private trackedOf(replicaId: string, sessionId: SessionId): Tracked {
-    const t = this.tracked.get(replicaId);
-    const sender = this.registry.get(replicaId);
-    if (t === undefined || t.sessionId !== sessionId || sender?.sessionId !== sessionId) {
-      throw new Rejected(`stale_session: ${replicaId} session ${sessionId}`);
-    }
-    return t;
-  }
-
-  private catchUpOf(replicaId: string, sessionId: SessionId): CatchUpExecution {
-    const exec = this.trackedOf(replicaId, sessionId).exec;
-    if (!(exec instanceof CatchUpExecution))
-      throw new Rejected(`no catch-up running for session ${sessionId}`);
-    return exec;
-  }
-
-  private rebuildOf(replicaId: string, sessionId: SessionId): RebuildExecution {
-    const exec = this.trackedOf(replicaId, sessionId).exec;
-    if (!(exec instanceof RebuildExecution))
-      throw new Rejected(`no rebuild running for session ${sessionId}`);
-    return exec;
-  }
-
-  /** The host reported the end of this attempt itself: no stop_recovery for it. */
-  private hostEnded(replicaId: string): void {
-    this.tracked.delete(replicaId);
-  }
-
   /**
    * After every event: any tracked attempt whose session is no longer the sender's current active one
    * is over. Release its pins and tell the host to stop. Pins are thus released on every exit path.
    */
   private reap(cause: string): void {
-    for (const id of [...this.tracked.keys()].sort()) {
-      const t = this.tracked.get(id)!;
-      const sender = this.registry.get(id);
-      const current = sender !== undefined && sender.sessionId === t.sessionId && sender.hasActiveSession();
-      if (current && (t.exec === null || !t.exec.finished)) continue;
-      this.tracked.delete(id);
-      t.exec?.cancel("session_ended");
+    for (const t of this.tracked.reap()) {
       this.emit({
         type: "stop_recovery",
         volumeId: this.volumeId,
-        replicaId: id,
+        replicaId: t.replicaId,
         sessionId: t.sessionId,
         reason: `session_ended:${cause}`,
       });
@@ -394,36 +356,9 @@ export class VolumeEngine {
 
   /** Feed the core; translate what it asks for into host commands or engine-internal actions. */
   private feed(event: CoreEvent): void {
-    for (const c of this.core.apply(event).commands) this.route(c);
-  }
-
-  private route(c: CoreCommand): void {
-    switch (c.type) {
-      case "apply_role":
-      case "start_receiver":
-      case "configure_shipper":
-      case "publish_projection":
-        this.emit(c);
-        return;
-      case "invalidate_session":
-        // Only senders that HAVE a session are touched: a sessionless sender's state (in_sync,
-        // needs_rebuild) is still true, and overwriting it with disconnected would lose that.
-        for (const s of this.registry.all()) {
-          const hit = c.replicaId === "" || s.replicaId === c.replicaId;
-          if (hit && s.sessionId !== 0) s.invalidateSession(c.reason, "disconnected");
-        }
-        return;
-      // Recovery task lifecycle is driven from the registry's own results (sessions created or
-      // superseded) and executions start directly from plans, so these core signals need no action.
-      case "start_recovery_task":
-      case "drain_recovery_task":
-      case "start_catchup":
-      case "start_rebuild":
-        return;
-      default: {
-        const never: never = c;
-        throw new Error(`unhandled core command ${JSON.stringify(never)}`);
-      }
+    for (const c of this.core.apply(event).commands) {
+      const forHost = routeCoreCommand(c, this.registry);
+      if (forHost !== null) this.emit(forHost);
     }
   }
 
