@@ -2,6 +2,12 @@
 // Flags win over environment variables; every problem is collected so that one run shows them all.
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type BooleanFlag, ENV_NAMES, OPTIONS } from "./config-flags";
+import { parseSecurity, type TlsConfig } from "./config-security";
+
+// Re-exported: the flag table and TLS options are part of this module's public surface.
+export { ENV_NAMES, USAGE } from "./config-flags";
+export type { TlsConfig } from "./config-security";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -46,16 +52,6 @@ export interface AgentConfig {
   readonly healthListen: string | undefined;
 }
 
-export interface TlsConfig {
-  /** PEM certificate chain; its Subject CN must be the agent's server ID. Absolute paths. */
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** PEM CA bundle that peers' certificates (servers and clients) must chain to. */
-  readonly caFile: string;
-  /** Require and verify client certificates on the gRPC port (mutual TLS). */
-  readonly clientAuth: boolean;
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
@@ -69,91 +65,9 @@ export interface ConfigDefaults {
   readonly dataDir?: string;
 }
 
-const OPTIONS = {
-  listen: { type: "string" },
-  "server-id": { type: "string" },
-  "data-dir": { type: "string" },
-  advertise: { type: "string" },
-  "default-wal-size": { type: "string" },
-  "barrier-timeout-ms": { type: "string" },
-  "shutdown-timeout-ms": { type: "string" },
-  "rebuild-rate-limit": { type: "string" },
-  "retention-max-age-ms": { type: "string" },
-  "retention-max-wal-fraction": { type: "string" },
-  "log-level": { type: "string" },
-  device: { type: "string", multiple: true },
-  "metrics-listen": { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "tls-ca": { type: "string" },
-  "tls-client-auth": { type: "boolean" },
-  insecure: { type: "boolean" },
-  "control-allowed-identities": { type: "string" },
-  "health-listen": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-/** Flag → environment variable (the table in README.md). */
-export const ENV_NAMES = {
-  listen: "BLOCKSHIP_LISTEN",
-  "server-id": "BLOCKSHIP_SERVER_ID",
-  "data-dir": "BLOCKSHIP_DATA_DIR",
-  advertise: "BLOCKSHIP_ADVERTISE",
-  "default-wal-size": "BLOCKSHIP_DEFAULT_WAL_SIZE",
-  "barrier-timeout-ms": "BLOCKSHIP_BARRIER_TIMEOUT_MS",
-  "shutdown-timeout-ms": "BLOCKSHIP_SHUTDOWN_TIMEOUT_MS",
-  "rebuild-rate-limit": "BLOCKSHIP_REBUILD_RATE_LIMIT",
-  "retention-max-age-ms": "BLOCKSHIP_RETENTION_MAX_AGE_MS",
-  "retention-max-wal-fraction": "BLOCKSHIP_RETENTION_MAX_WAL_FRACTION",
-  "log-level": "BLOCKSHIP_LOG_LEVEL",
-  device: "BLOCKSHIP_DEVICES",
-  "metrics-listen": "BLOCKSHIP_METRICS_LISTEN",
-  "tls-cert": "BLOCKSHIP_TLS_CERT",
-  "tls-key": "BLOCKSHIP_TLS_KEY",
-  "tls-ca": "BLOCKSHIP_TLS_CA",
-  "tls-client-auth": "BLOCKSHIP_TLS_CLIENT_AUTH",
-  insecure: "BLOCKSHIP_INSECURE",
-  "control-allowed-identities": "BLOCKSHIP_CONTROL_ALLOWED_IDENTITIES",
-  "health-listen": "BLOCKSHIP_HEALTH_LISTEN",
-} as const;
-
-type BooleanFlag = "tls-client-auth" | "insecure";
-
-export const USAGE = `usage: agent [flags]   (every flag also reads an environment variable)
-  --listen HOST:PORT          BLOCKSHIP_LISTEN            gRPC listen address (port 0 = any free port)
-  --server-id ID              BLOCKSHIP_SERVER_ID         stable server identity [A-Za-z0-9._:-]{1,128}
-  --data-dir DIR              BLOCKSHIP_DATA_DIR          volume files go to DIR/volumes/<volumeId>.blk
-  --advertise HOST:PORT       BLOCKSHIP_ADVERTISE         address peers dial (default: the bound address)
-  --default-wal-size SIZE     BLOCKSHIP_DEFAULT_WAL_SIZE  WAL size when AllocateVolume leaves it 0 (64MiB)
-  --barrier-timeout-ms MS     BLOCKSHIP_BARRIER_TIMEOUT_MS replica barrier deadline per flush (5000)
-  --shutdown-timeout-ms MS    BLOCKSHIP_SHUTDOWN_TIMEOUT_MS bound on the SIGTERM drain (5000)
-  --rebuild-rate-limit SIZE   BLOCKSHIP_REBUILD_RATE_LIMIT rebuild transfer limit per second, served or
-                                                          pulled (e.g. 50MiB; 0 = unlimited, the default)
-  --retention-max-age-ms MS   BLOCKSHIP_RETENTION_MAX_AGE_MS how long a lagging replica may hold WAL (300000)
-  --retention-max-wal-fraction F  BLOCKSHIP_RETENTION_MAX_WAL_FRACTION
-                                                          share of the WAL it may hold, 0.05..0.85 (0.8);
-                                                          past either budget it is released: needs_rebuild
-  --log-level LEVEL           BLOCKSHIP_LOG_LEVEL         trace|debug|info|warn|error|fatal|silent (info)
-  --device VOLUME=PATH        BLOCKSHIP_DEVICES           host VOLUME on a block device (repeatable;
-                                                          env: comma-separated list)
-  --metrics-listen HOST:PORT  BLOCKSHIP_METRICS_LISTEN    Prometheus /metrics HTTP address (off unless set)
-transport security (required: TLS files, or --insecure):
-  --tls-cert FILE             BLOCKSHIP_TLS_CERT          PEM certificate; its Subject CN must be --server-id
-  --tls-key FILE              BLOCKSHIP_TLS_KEY           PEM private key of --tls-cert
-  --tls-ca FILE               BLOCKSHIP_TLS_CA            PEM CA bundle peers' certificates must chain to
-  --tls-client-auth           BLOCKSHIP_TLS_CLIENT_AUTH   mutual TLS: require and verify client certificates
-                                                          (replicas then admit only their primary's identity)
-  --control-allowed-identities CN,CN  BLOCKSHIP_CONTROL_ALLOWED_IDENTITIES
-                                                          only these certificate identities may call Control
-                                                          (needs --tls-client-auth)
-  --health-listen HOST:PORT   BLOCKSHIP_HEALTH_LISTEN     plaintext grpc.health.v1-only listener (probes)
-  --insecure                  BLOCKSHIP_INSECURE=true     serve and dial plaintext (no TLS at all)`;
-
 export const HELP_REQUESTED = Symbol("help");
 
 const SERVER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** A certificate identity in --control-allowed-identities (a Subject CN). */
-const IDENTITY = /^[^\s,]{1,256}$/;
 const VOLUME_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const MiB = 1024 * 1024;
 
@@ -358,59 +272,4 @@ export function parseConfig(
     ...security,
     healthListen,
   };
-}
-
-const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(path));
-
-/** TLS files, client auth, --insecure and the Control allow-list, with one rule set (README). */
-function parseSecurity(
-  problems: string[],
-  pick: (name: "tls-cert" | "tls-key" | "tls-ca" | "control-allowed-identities") => string | undefined,
-  flagOrEnv: (name: BooleanFlag) => boolean,
-): Pick<AgentConfig, "tls" | "controlAllowedIdentities"> {
-  const certFile = pick("tls-cert");
-  const keyFile = pick("tls-key");
-  const caFile = pick("tls-ca");
-  const insecure = flagOrEnv("insecure");
-  const clientAuth = flagOrEnv("tls-client-auth");
-  const identitiesText = pick("control-allowed-identities");
-  const controlAllowedIdentities = (identitiesText ?? "")
-    .split(",")
-    .map((x) => x.trim())
-    .filter((x) => x !== "");
-  for (const id of controlAllowedIdentities) {
-    if (!IDENTITY.test(id))
-      problems.push(`--control-allowed-identities: ${JSON.stringify(id)} is not a certificate identity`);
-  }
-  const anyTls = certFile !== undefined || keyFile !== undefined || caFile !== undefined;
-  if (insecure && anyTls) {
-    problems.push(
-      "--insecure: cannot be combined with --tls-cert/--tls-key/--tls-ca; choose plaintext or TLS",
-    );
-  } else if (!insecure && !anyTls) {
-    problems.push(
-      "transport security: give --tls-cert, --tls-key and --tls-ca (PEM files, or BLOCKSHIP_TLS_CERT/_KEY/_CA) to serve TLS, or --insecure (BLOCKSHIP_INSECURE=true) to serve plaintext",
-    );
-  } else if (anyTls) {
-    if (certFile === undefined)
-      problems.push("--tls-cert: required with --tls-key/--tls-ca (the agent's certificate)");
-    if (keyFile === undefined)
-      problems.push("--tls-key: required with --tls-cert/--tls-ca (the certificate's private key)");
-    if (caFile === undefined)
-      problems.push(
-        "--tls-ca: required with --tls-cert/--tls-key (the CA peers' certificates must chain to)",
-      );
-  }
-  if (clientAuth && !anyTls) problems.push("--tls-client-auth: needs TLS (--tls-cert, --tls-key, --tls-ca)");
-  if (controlAllowedIdentities.length > 0 && !clientAuth)
-    problems.push(
-      "--control-allowed-identities: needs --tls-client-auth (identities come from verified client certificates)",
-    );
-  if (identitiesText !== undefined && controlAllowedIdentities.length === 0)
-    problems.push("--control-allowed-identities: empty list (leave it unset to allow any client)");
-  const tls =
-    certFile !== undefined && keyFile !== undefined && caFile !== undefined && !insecure
-      ? { certFile: absolute(certFile), keyFile: absolute(keyFile), caFile: absolute(caFile), clientAuth }
-      : undefined;
-  return { tls, controlAllowedIdentities };
 }
