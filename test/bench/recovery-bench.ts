@@ -26,8 +26,8 @@
  *   {"bench":"recovery","case","value","unit":"MB/s","baseline","ratio","goal", ...details}
  * (an {"case","error"} line when a case fails), then one human summary line. MB = 10^6 bytes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Assignment, VolumeStatus__Output } from "@blockship/rpc";
 import { AgentFleet, type AgentHandle } from "../support/agents";
@@ -41,7 +41,9 @@ import {
   replicasInSync,
   volumeStatus,
 } from "../support/master";
-import { type BaselineResult, createSourceFile, rawBaseline } from "./recovery-baseline-run";
+import { cpuMeter } from "./process-cpu";
+import { createSourceFile, medianBaseline } from "./recovery-baseline-run";
+import { type Measured, type Outcome, reportBaseline, runCase, summary } from "./recovery-bench-report";
 
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const GAP_BYTES = (QUICK ? 64 : 256) * MiB;
@@ -81,57 +83,6 @@ const round = (x: number) => Math.round(x * 100) / 100;
 const mbPerSecond = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Measured {
-  readonly bytes: number;
-  readonly seconds: number;
-  readonly details: Record<string, unknown>;
-}
-
-function printLine(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: "recovery", ...line })}\n`);
-}
-
-function report(name: string, m: Measured, baseline?: BaselineResult, goal?: number): number {
-  const value = mbPerSecond(m.bytes, m.seconds);
-  const base = baseline === undefined ? undefined : mbPerSecond(baseline.bytes, baseline.seconds);
-  printLine({
-    case: name,
-    value: round(value),
-    unit: "MB/s",
-    baseline: base === undefined ? null : round(base),
-    ratio: base === undefined ? null : round(value / base),
-    goal: goal ?? null,
-    bytes: m.bytes,
-    seconds: round(m.seconds),
-    // Other work on this shared 2-core machine skews every figure: the 1-minute load when printed.
-    load_1m: round(loadavg()[0] ?? 0),
-    ...m.details,
-  });
-  return base === undefined ? value : value / base;
-}
-
-/**
- * The raw baseline, run BASELINE_RUNS times; the median run is the figure. One run of a few
- * seconds swings by 2x on this class of machine (page cache and virtual disk state), and a lucky
- * or unlucky single baseline decided the ratio more than the case itself did.
- */
-async function medianBaseline(source: string, sink: string, bytes: number): Promise<MedianBaseline> {
-  const runs: BaselineResult[] = [];
-  for (let i = 0; i < BASELINE_RUNS; i++) runs.push(await rawBaseline(source, sink, bytes));
-  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const median = sorted[Math.floor(sorted.length / 2)] as BaselineResult;
-  return { ...median, runSeconds: runs.map((r) => round(r.seconds)) };
-}
-
-interface MedianBaseline extends BaselineResult {
-  readonly runSeconds: readonly number[];
-}
-
-function reportBaseline(name: string, raw: MedianBaseline): void {
-  const cpu = { source: round(raw.cpuSeconds.source), sink: round(raw.cpuSeconds.sink) };
-  report(name, { bytes: raw.bytes, seconds: raw.seconds, details: { cpu_s: cpu, runs_s: raw.runSeconds } });
-}
-
 /** 16 distinct incompressible 1 MiB blocks, cycled by every writer of the run. */
 const BLOCKS: readonly Buffer[] = Array.from({ length: 16 }, (_, i) =>
   patternBytes(WRITE_BYTES, prng(100 + i)),
@@ -168,31 +119,6 @@ async function pollUntil<T>(
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(POLL_MS);
   }
-}
-
-/** CPU time (user + system) a process used so far, in seconds; null where /proc is missing. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // After "(comm) ": state is field 3, utime and stime are fields 14 and 15 (USER_HZ = 100 ticks).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** Starts counting the agents' CPU time; the returned function reads seconds used since, per agent. */
-function cpuMeter(agents: Record<string, AgentHandle>): () => Record<string, number | null> {
-  const start = Object.entries(agents).map(([name, a]) => [name, a.pid, cpuSeconds(a.pid)] as const);
-  return () =>
-    Object.fromEntries(
-      start.map(([name, pid, before]) => {
-        const now = cpuSeconds(pid);
-        return [name, now === null || before === null ? null : round(now - before)];
-      }),
-    );
 }
 
 /** Fleets of the running case: `main` kills them if the run is interrupted. */
@@ -385,38 +311,6 @@ async function rebuildCase(): Promise<Measured> {
   });
 }
 
-interface Outcome {
-  readonly name: string;
-  readonly goal: number;
-  ratio?: number;
-  error?: string;
-}
-
-async function runCase(
-  name: string,
-  goal: number,
-  baseline: BaselineResult,
-  run: () => Promise<Measured>,
-): Promise<Outcome> {
-  try {
-    return { name, goal, ratio: report(name, await run(), baseline, goal) };
-  } catch (err) {
-    const error = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    printLine({ case: name, error });
-    process.stderr.write(`${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-    return { name, goal, error };
-  }
-}
-
-function summary(outcomes: readonly Outcome[]): string {
-  const parts = outcomes.map((o) =>
-    o.error !== undefined
-      ? `${o.name}: FAILED (${o.error})`
-      : `${o.name}: ${round(o.ratio ?? 0)} × raw (goal ≥ ${o.goal}: ${(o.ratio ?? 0) >= o.goal ? "met" : "NOT met"})`,
-  );
-  return `recovery bench${QUICK ? " (quick)" : ""}: ${parts.join("; ")}`;
-}
-
 /** Baseline files (removed on exit, also when interrupted). */
 const workDir = mkdtempSync(join(tmpdir(), "blockship-recovery-bench-"));
 
@@ -429,17 +323,17 @@ async function main(): Promise<void> {
     const outcomes: Outcome[] = [];
     const gapName = `catchup_${GAP_BYTES / MiB}MiB_gap`;
     if (wanted("catchup")) {
-      const raw = await medianBaseline(source, sink, GAP_BYTES);
+      const raw = await medianBaseline(source, sink, GAP_BYTES, BASELINE_RUNS);
       reportBaseline(`raw_tcp_file_fdatasync_${GAP_BYTES / MiB}MiB`, raw);
       outcomes.push(await runCase(gapName, CATCHUP_GOAL, raw, catchUpCase));
     }
     const rebuildName = `rebuild_${REBUILD_VOLUME_BYTES / MiB}MiB_volume`;
     if (wanted("rebuild")) {
-      const raw = await medianBaseline(source, sink, REBUILD_VOLUME_BYTES);
+      const raw = await medianBaseline(source, sink, REBUILD_VOLUME_BYTES, BASELINE_RUNS);
       reportBaseline(`raw_tcp_file_fdatasync_${REBUILD_VOLUME_BYTES / MiB}MiB`, raw);
       outcomes.push(await runCase(rebuildName, REBUILD_GOAL, raw, rebuildCase));
     }
-    process.stdout.write(`${summary(outcomes)}\n`);
+    process.stdout.write(`${summary(`recovery bench${QUICK ? " (quick)" : ""}`, outcomes)}\n`);
     if (outcomes.some((o) => o.error !== undefined)) process.exitCode = 1;
   } finally {
     await Promise.all([...liveFleets].map((f) => f.cleanup()));
