@@ -228,11 +228,5 @@ export class AgentApi {
   }
 }
 
-/** Polls `condition` (no fixed sleeps in assertions: it is checked until true or `timeoutMs`). */
-export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** The repo's one polling helper (no fixed sleeps: checked until true or its timeout). */
+export { waitFor } from "../../../test/support/agents";
