@@ -79,40 +79,55 @@ async function mustRun(args: readonly string[]): Promise<void> {
   if (run.code !== 0) throw new Error(`setup failed: ${explain(run)}`);
 }
 
+/** `allocate` of VOLUME: 4 MiB, 1 MiB WAL, sync_all. */
+export const allocateVolumeArgs = [
+  "allocate",
+  VOLUME,
+  "--size",
+  "4MiB",
+  "--wal-size",
+  "1MiB",
+  "--durability",
+  "sync_all",
+];
+
+/** `assign` of VOLUME as REPLICA of srv-a at epoch 1. */
+export const assignReplicaArgs = [
+  "assign",
+  VOLUME,
+  "--epoch",
+  "1",
+  "--role",
+  "replica",
+  "--primary-server-id",
+  "srv-a",
+];
+
+/** `assign` of VOLUME as PRIMARY at epoch 1 with srv-b (at `replica`) as its replica, sync_all. */
+export const assignPrimaryArgs = (replica: AgentProcess) => [
+  "assign",
+  VOLUME,
+  "--epoch",
+  "1",
+  "--role",
+  "primary",
+  "--lease-ttl-ms",
+  "600000",
+  "--replica",
+  `srv-b=${replica.address}`,
+  "--durability",
+  "sync_all",
+];
+
 /**
  * VOLUME (4 MiB, 1 MiB WAL, sync_all) on both agents, REPLICA on srv-b and PRIMARY on srv-a at
  * epoch 1 with srv-b as its replica; resolves once the replica is in sync and confirmed a flush,
  * so a test that takes the replica away starts from a pair that was replicating.
  */
 export async function setUpReplicatedVolume({ primary, replica }: AgentPair): Promise<void> {
-  const allocate = ["allocate", VOLUME, "--size", "4MiB", "--wal-size", "1MiB", "--durability", "sync_all"];
-  await Promise.all([primary, replica].map((agent) => mustRun([...at(agent), ...allocate])));
-  await mustRun([
-    ...at(replica),
-    "assign",
-    VOLUME,
-    "--epoch",
-    "1",
-    "--role",
-    "replica",
-    "--primary-server-id",
-    "srv-a",
-  ]);
-  await mustRun([
-    ...at(primary),
-    "assign",
-    VOLUME,
-    "--epoch",
-    "1",
-    "--role",
-    "primary",
-    "--lease-ttl-ms",
-    "600000",
-    "--replica",
-    `srv-b=${replica.address}`,
-    "--durability",
-    "sync_all",
-  ]);
+  await Promise.all([primary, replica].map((agent) => mustRun([...at(agent), ...allocateVolumeArgs])));
+  await mustRun([...at(replica), ...assignReplicaArgs]);
+  await mustRun([...at(primary), ...assignPrimaryArgs(replica)]);
   const api = new AgentApi(primary.address);
   try {
     await waitFor(

@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AgentPair,
+  allocateVolumeArgs,
+  assignPrimaryArgs,
+  assignReplicaArgs,
   at,
   expectExit,
   type JsonError,
@@ -39,20 +42,7 @@ afterAll(async () => {
 describe("blockctl against a primary and a replica agent", () => {
   it("allocates on both and assigns replica then primary with the replica set (sync_all)", async () => {
     const allocations = await Promise.all(
-      [replica, primary].map((agent) =>
-        blockctl([
-          "--json",
-          ...at(agent),
-          "allocate",
-          VOLUME,
-          "--size",
-          "4MiB",
-          "--wal-size",
-          "1MiB",
-          "--durability",
-          "sync_all",
-        ]),
-      ),
+      [replica, primary].map((agent) => blockctl(["--json", ...at(agent), ...allocateVolumeArgs])),
     );
     for (const run of allocations) {
       expectExit(run, 0);
@@ -69,49 +59,14 @@ describe("blockctl against a primary and a replica agent", () => {
       });
     }
     const [again, asReplica] = await Promise.all([
-      blockctl([
-        ...at(primary),
-        "allocate",
-        VOLUME,
-        "--size",
-        "4MiB",
-        "--wal-size",
-        "1MiB",
-        "--durability",
-        "sync_all",
-      ]),
-      blockctl([
-        "--json",
-        ...at(replica),
-        "assign",
-        VOLUME,
-        "--epoch",
-        "1",
-        "--role",
-        "replica",
-        "--primary-server-id",
-        "srv-a",
-      ]),
+      blockctl([...at(primary), ...allocateVolumeArgs]),
+      blockctl(["--json", ...at(replica), ...assignReplicaArgs]),
     ]);
     expectExit(again, 0);
     expect(again.stdout).toMatch(/already exists/);
     expectExit(asReplica, 0);
     expect(jsonOf(asReplica)).toEqual({ volume_id: VOLUME, epoch: "1", role: "replica", unchanged: false });
-    const asPrimary = await blockctl([
-      ...at(primary),
-      "assign",
-      VOLUME,
-      "--epoch",
-      "1",
-      "--role",
-      "primary",
-      "--lease-ttl-ms",
-      "600000",
-      "--replica",
-      `srv-b=${replica.address}`,
-      "--durability",
-      "sync_all",
-    ]);
+    const asPrimary = await blockctl([...at(primary), ...assignPrimaryArgs(replica)]);
     expectExit(asPrimary, 0);
     expect(asPrimary.stdout).toMatch(/primary at epoch 1/);
   });
