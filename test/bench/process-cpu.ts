@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { AgentHandle } from "../support/agents";
+import { round } from "./recovery-bench-report";
 
 // CPU time of agent processes during a benchmark case, read from /proc.
-
-const round = (x: number) => Math.round(x * 100) / 100;
 
 /** CPU time (user + system) a process used so far, in seconds; null where /proc is missing. */
 function cpuSeconds(pid: number | undefined): number | null {

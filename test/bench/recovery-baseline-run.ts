@@ -9,6 +9,7 @@ import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { round } from "./recovery-bench-report";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const MiB = 1024 * 1024;
@@ -144,7 +145,7 @@ export async function medianBaseline(
   for (let i = 0; i < runs; i++) results.push(await rawBaseline(source, sink, bytes));
   const sorted = [...results].sort((a, b) => a.seconds - b.seconds);
   const median = sorted[Math.floor(sorted.length / 2)] as BaselineResult;
-  return { ...median, runSeconds: results.map((r) => Math.round(r.seconds * 100) / 100) };
+  return { ...median, runSeconds: results.map((r) => round(r.seconds)) };
 }
 
 export interface MedianBaseline extends BaselineResult {

@@ -3,8 +3,9 @@ import type { BaselineResult, MedianBaseline } from "./recovery-baseline-run";
 
 // The JSON lines and the summary line of bench:recovery.
 
-const round = (x: number) => Math.round(x * 100) / 100;
-const mbPerSecond = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
+/** Two decimals, the precision every figure is printed with. */
+export const round = (x: number) => Math.round(x * 100) / 100;
+export const mbPerSecond = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
 
 export interface Measured {
   readonly bytes: number;

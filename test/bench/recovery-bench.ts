@@ -43,7 +43,15 @@ import {
 } from "../support/master";
 import { cpuMeter } from "./process-cpu";
 import { createSourceFile, medianBaseline } from "./recovery-baseline-run";
-import { type Measured, type Outcome, reportBaseline, runCase, summary } from "./recovery-bench-report";
+import {
+  type Measured,
+  mbPerSecond,
+  type Outcome,
+  reportBaseline,
+  round,
+  runCase,
+  summary,
+} from "./recovery-bench-report";
 
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const GAP_BYTES = (QUICK ? 64 : 256) * MiB;
@@ -79,8 +87,6 @@ function argValue(flag: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
-const round = (x: number) => Math.round(x * 100) / 100;
-const mbPerSecond = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 16 distinct incompressible 1 MiB blocks, cycled by every writer of the run. */
