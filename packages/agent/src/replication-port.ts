@@ -48,6 +48,7 @@ export interface ShipperGroupPort {
   close(): Promise<void>;
   on(event: "stateChange", listener: (status: ShipperStatusView) => void): unknown;
   on(event: "needsRebuild", listener: (replicaId: string, reason: string) => void): unknown;
+  on(event: "durableAdvanced", listener: (replicaId: string, durableLsn: number) => void): unknown;
 }
 
 export interface ShipperGroupParams {

@@ -363,6 +363,12 @@ export class VolumeRuntime {
         if (this.group === group && !this.closed) this.shipperStatus.onStateChange(status);
       });
     });
+    group.on("durableAdvanced", (replicaId: string) => {
+      // A catch-up completes on its last barrier's answer: read its progress now, not on the tick.
+      queueMicrotask(() => {
+        if (this.group === group && !this.closed) this.catchUps.check(replicaId);
+      });
+    });
     group.on("needsRebuild", (replicaId: string, reason: string) => {
       queueMicrotask(() => {
         if (this.group === group && !this.closed) this.shipperStatus.onNeedsRebuild(replicaId, reason);

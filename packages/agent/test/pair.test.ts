@@ -31,7 +31,8 @@ beforeAll(async () => {
   const a = tempDir();
   const b = tempDir();
   cleanups.push(a.cleanup, b.cleanup);
-  p = await startTestAgent({ dir: a.dir, serverId: "srv-p" });
+  // No housekeeping tick in these tests: a catch-up must complete on its barrier's answer.
+  p = await startTestAgent({ dir: a.dir, serverId: "srv-p", tickMs: 3_600_000 });
   r = await startTestAgent({ dir: b.dir, serverId: "srv-r" });
   pc = createControlClient(p.address);
   rc = createControlClient(r.address);

@@ -68,6 +68,11 @@ export interface ShipperEvents {
   stateChange: [status: ShipperStatus];
   /** The handshake found the replica's durable LSN below the retained WAL (or otherwise unrecoverable). */
   needsRebuild: [replicaId: string, reason: string];
+  /**
+   * A barrier answer raised the replica's confirmed durable LSN. The host reads catch-up progress
+   * here: nothing else changes state when a session's last barrier is answered.
+   */
+  durableAdvanced: [replicaId: string, durableLsn: number];
 }
 
 export interface ShipperGroupOptions {

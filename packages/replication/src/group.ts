@@ -128,6 +128,7 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
       policy: () => this.policy,
       emitState: (status) => this.safeEmit(() => this.emit("stateChange", status)),
       emitNeedsRebuild: (id, reason) => this.safeEmit(() => this.emit("needsRebuild", id, reason)),
+      emitDurable: (id, lsn) => this.safeEmit(() => this.emit("durableAdvanced", id, lsn)),
     });
     this.shippers.set(target.replicaId, shipper);
     shipper.start();

@@ -10,4 +10,5 @@ export interface ShipperDeps {
   readonly policy: () => LiveShippingPolicy | null;
   readonly emitState: (status: ShipperStatus) => void;
   readonly emitNeedsRebuild: (replicaId: string, reason: string) => void;
+  readonly emitDurable: (replicaId: string, durableLsn: number) => void;
 }

@@ -323,7 +323,7 @@ export class ReplicaShipper {
         const advanced = this.barriers.onResponse(r.id, r.durableLsn, r.ok, r.reason);
         if (advanced && !this.pinAt(this.barriers.durableLsn + 1)) {
           this.enterNeedsRebuild("wal_recycled: the replica's pin was recycled", false);
-        }
+        } else if (advanced) this.deps.emitDurable(this.target.replicaId, this.barriers.durableLsn);
       }
     } catch (err) {
       this.lastError = `bad response: ${messageOf(err)}`;

@@ -46,6 +46,24 @@ describe("live shipping", () => {
     expect(replica.volume.durableLsn).toBeGreaterThanOrEqual(lsn);
     await expectSameBlocks(primary, replica.volume);
   });
+
+  it("reports each barrier answer that raises the durable LSN (durableAdvanced)", async () => {
+    const seen: Array<[string, number]> = [];
+    group.on("durableAdvanced", (id: string, lsn: number) => seen.push([id, lsn]));
+    group.setReplicas([replica.target()]);
+    await waitForStatus(group, replica.replicaId, (s) => s.state === "in_sync", "connected");
+    for (let i = 0; i < 5; i++) await primary.write(i, block(i, i));
+    const first = await durableFlush(primary, group, "sync_all");
+    for (let i = 5; i < 9; i++) await primary.write(i, block(i, i));
+    const second = await durableFlush(primary, group, "sync_all");
+    // Emitted before the flush's barrier settles: the host learns of it without polling.
+    expect(seen.map(([id]) => id)).toEqual(seen.map(() => replica.replicaId));
+    const lsns = seen.map(([, lsn]) => lsn);
+    expect(lsns).toContain(first);
+    expect(lsns[lsns.length - 1]).toBe(second);
+    expect([...lsns].sort((a, b) => a - b)).toEqual(lsns); // only advances
+    expect(new Set(lsns).size).toBe(lsns.length);
+  });
 });
 
 describe("repeated disconnects", () => {
