@@ -1,4 +1,4 @@
-// The Replication cases of the bad-input table (split from bad-input-cases.ts to keep files small).
+// The Replication cases of the bad-input table (one module per service, gathered by bad-input-cases.ts).
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -17,7 +17,7 @@ import {
   INVALID_ARGUMENT,
   NOT_FOUND,
   PERMISSION_DENIED,
-} from "./bad-input-cases";
+} from "./bad-input-common";
 import { volumeStatus } from "./master";
 
 // Not here yet: Rebuild.StreamBase answers UNIMPLEMENTED (rebuild is not wired), so its cases
