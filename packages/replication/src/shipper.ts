@@ -265,7 +265,11 @@ export class ReplicaShipper {
       if (this.cursor > v.headLsn) {
         this.setState("in_sync");
         this.gate.clear();
-        this.pacer.sendBackground(call, this.cursor - 1);
+        // A catch-up session whose frozen target is the head completes on the answer to a barrier
+        // covering it: that barrier goes now (or when the one in flight is answered), not after
+        // the idle delay of background barriers.
+        if (!this.gate.peek(this.cursor)) this.pacer.sendBeforeGate(call, this.cursor - 1);
+        else this.pacer.sendBackground(call, this.cursor - 1);
         await this.signal.wait(this.barriers.idleWaitMs(this.cursor - 1, this.cfg.idleBarrierMs, Date.now()));
         continue;
       }
@@ -321,6 +325,8 @@ export class ReplicaShipper {
         // Durable implies received: the answer also frees in-flight room.
         this.onAck(r.durableLsn);
         const advanced = this.barriers.onResponse(r.id, r.durableLsn, r.ok, r.reason);
+        // The pump may hold a barrier back while this one was in flight (one at a time).
+        this.signal.wake();
         if (advanced && !this.pinAt(this.barriers.durableLsn + 1)) {
           this.enterNeedsRebuild("wal_recycled: the replica's pin was recycled", false);
         } else if (advanced) this.deps.emitDurable(this.target.replicaId, this.barriers.durableLsn);

@@ -115,6 +115,28 @@ describe("live-shipping policy (phase gate)", () => {
     expect(outcome?.reason).toMatch(/^live_shipping_blocked: active_catchup_session/);
   });
 
+  it("a catch-up window that ends at the head is confirmed at once, not after the idle-barrier delay", async () => {
+    await group.close();
+    group = makeGroup(primary, { idleBarrierMs: 60_000, backgroundBarrierBytes: 64 * 1024 * 1024 });
+    const b = await node("srv-b");
+    const target = 20;
+    // A catch-up session froze its target at what will be the head: entries up to it may go, the
+    // live tail after it not; the session completes on a barrier answer covering the target.
+    group.setPolicy((_id, lsn) =>
+      lsn <= target
+        ? { allow: true }
+        : { allow: false, reason: `active_catchup_session phase=catching_up start=0 target=${target} recovered=0` },
+    );
+    for (let i = 0; i < 10; i++) await primary.write(i, block(i, i));
+    group.setReplicas([b.target()]);
+    await waitForStatus(group, b.replicaId, (s) => s.durableLsn === 10, "first barrier answered");
+    // The rest of the window goes out well under backgroundBarrierBytes and within idleBarrierMs of
+    // the first barrier: only the end of the window can send the barrier that completes it.
+    for (let i = 10; i < target; i++) await primary.write(i, block(i, i));
+    await waitForStatus(group, b.replicaId, (s) => s.durableLsn === target, "window durable", 10_000);
+    await expectSameBlocks(primary, b.volume);
+  });
+
   it("survives setReplicas: added and replaced shippers obey the stored policy", async () => {
     const b = await node("srv-b");
     const c = await node("srv-c");
