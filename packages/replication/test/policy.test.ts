@@ -125,7 +125,10 @@ describe("live-shipping policy (phase gate)", () => {
     group.setPolicy((_id, lsn) =>
       lsn <= target
         ? { allow: true }
-        : { allow: false, reason: `active_catchup_session phase=catching_up start=0 target=${target} recovered=0` },
+        : {
+            allow: false,
+            reason: `active_catchup_session phase=catching_up start=0 target=${target} recovered=0`,
+          },
     );
     for (let i = 0; i < 10; i++) await primary.write(i, block(i, i));
     group.setReplicas([b.target()]);
