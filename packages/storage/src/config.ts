@@ -5,8 +5,14 @@ import type { DurabilityMode } from "./superblock";
 
 /** Tunables shared by create and open (all optional; defaults below). */
 export interface VolumeTuning {
-  /** Flusher timer period. */
+  /** Flusher timer period: how often it checks whether to checkpoint. */
   flushIntervalMs?: number;
+  /**
+   * While appends keep arriving, the flusher leaves the disk to them and checkpoints only under WAL
+   * pressure (`flusherWatermark`), on a quiet tick (no append since the previous tick), or once
+   * un-checkpointed records have waited this long.
+   */
+  checkpointMaxDelayMs?: number;
   /** WAL used fraction that wakes the flusher immediately. */
   flusherWatermark?: number;
   /** Most WAL bytes one flusher cycle covers (bounds its memory). */
@@ -55,6 +61,7 @@ export interface CreateOptions extends VolumeTuning {
 
 export interface ResolvedTuning {
   flushIntervalMs: number;
+  checkpointMaxDelayMs: number;
   flusherWatermark: number;
   maxCycleBytes: number;
   softWatermark: number;
@@ -124,6 +131,7 @@ export function resolveTuning(t: VolumeTuning, walSizeBytes: number, blockSize: 
     bad("retentionMaxHeldBytes must stay below the hard watermark, or a dead pin could block writers");
   return {
     flushIntervalMs: positive("flushIntervalMs", t.flushIntervalMs ?? 100),
+    checkpointMaxDelayMs: nonNegative("checkpointMaxDelayMs", t.checkpointMaxDelayMs ?? 1000),
     flusherWatermark: positive("flusherWatermark", t.flusherWatermark ?? 0.5),
     maxCycleBytes: Math.max(
       positive("maxCycleBytes", t.maxCycleBytes ?? 32 * 1024 * 1024),

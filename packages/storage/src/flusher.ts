@@ -1,3 +1,4 @@
+import { CheckpointPacer } from "./checkpoint-pacer";
 import type { BlockDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
@@ -44,6 +45,7 @@ export class Flusher {
   private readonly zeroBlock: Buffer;
   /** Reused WAL read buffers: fresh multi-MiB buffers per chunk cost page faults and GC. */
   private readonly chunkBuffers: Buffer[];
+  private readonly pacer: CheckpointPacer;
 
   constructor(
     private readonly state: VolumeState,
@@ -54,6 +56,7 @@ export class Flusher {
     private readonly hooks: FlusherHooks,
     private readonly cfg: {
       flushIntervalMs: number;
+      checkpointMaxDelayMs: number;
       maxCycleBytes: number;
       flusherWatermark: number;
       /** Contiguous extent runs at least this long are written O_DSYNC (Infinity: never). */
@@ -62,12 +65,13 @@ export class Flusher {
   ) {
     this.zeroBlock = Buffer.alloc(state.geo.blockSize);
     this.chunkBuffers = [0, 1].map(() => Buffer.allocUnsafe(scanChunkBytes(state.geo)));
+    this.pacer = new CheckpointPacer(cfg.checkpointMaxDelayMs);
   }
 
   start(): void {
     this.stopped = false;
     if (!this.timer) {
-      this.timer = setInterval(() => this.wake(), this.cfg.flushIntervalMs);
+      this.timer = setInterval(() => this.tick(), this.cfg.flushIntervalMs);
       this.timer.unref();
     }
   }
@@ -76,6 +80,18 @@ export class Flusher {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Timer: a checkpoint cycle when the pacer says so; persist work (checkpoint/tail) at once. */
+  private tick(): void {
+    const s = this.state;
+    const due = this.pacer.tick({
+      nowMs: performance.now(),
+      appendedLsn: s.appendedLsn,
+      checkpointLsn: s.checkpointLsn,
+      underPressure: this.underPressure(),
+    });
+    if (due || (s.checkpointLsn >= s.appendedLsn && this.hasPersistWork())) this.wake();
   }
 
   /** Requests a cycle soon (timer, pressure, admission); errors surface through the volume's failure. */

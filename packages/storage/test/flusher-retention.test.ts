@@ -34,6 +34,14 @@ describe("flusher and checkpoint", () => {
     await vol.close();
   });
 
+  it("checkpoints on its timer once appends pause, even with a long checkpointMaxDelayMs", async () => {
+    const { vol } = await simVolume({ flushIntervalMs: 5, checkpointMaxDelayMs: 3_600_000 });
+    for (let i = 0; i < 8; i++) await vol.write(i, block(i, 3));
+    await waitFor(() => vol.checkpointLsn === 8, "checkpoint on a quiet tick");
+    expect((await vol.readExtent(0, BS)).equals(block(0, 3))).toBe(true);
+    await vol.close();
+  });
+
   it("bounds each cycle by maxCycleBytes", async () => {
     const { vol } = await simVolume({ maxCycleBytes: 2000 });
     for (let i = 0; i < 12; i++) await vol.write(i, block(i, 2));
