@@ -73,7 +73,7 @@ describe("deploy/build-agent.mjs", () => {
         : imported.split("/")[0];
       expect(Object.keys(built.dependencies), imported).toContain(pkg);
     }
-    // The image's `npm install --omit=dev` (lockfile-pinned) puts these versions at the top of node_modules.
+    // The image's `npm ci --omit=dev` (lockfile-pinned) puts these versions at the top of node_modules.
     for (const [name, version] of Object.entries(built.dependencies)) {
       const installed = JSON.parse(
         readFileSync(join(REPO_ROOT, "node_modules", name, "package.json"), "utf8"),
