@@ -2,6 +2,7 @@
 // plus health and reflection, and stops gracefully (NOT_SERVING, drain, bounded stop, close volumes).
 import { hostname } from "node:os";
 import { authorizeCalls, observeCalls, type StartedRpcServer, startServer } from "@blockship/rpc";
+import { CRC32_IMPLEMENTATION } from "@blockship/storage";
 import { type Clock, realClock } from "./clock";
 import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
@@ -151,6 +152,7 @@ export class Agent {
         dataDir: config.dataDir,
         volumes: host.list().map((h) => h.volumeId),
         replication: binding.name,
+        crc32: CRC32_IMPLEMENTATION,
       },
       "agent started",
     );

@@ -1,6 +1,7 @@
 export type { AdmissionConfig, RawAppendResult } from "./appender";
 export type { CreateOptions, VolumeTuning } from "./config";
 export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES } from "./config";
+export { CRC32_IMPLEMENTATION } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
 export { fileStaging, SimStaging, type StagingStore } from "./install";

@@ -1,4 +1,4 @@
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc";
 import { assert } from "./errors";
 import { readU64, writeU64 } from "./u64";
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc";
 import { StorageError } from "./errors";
 import { readU64, writeU64 } from "./u64";
 
