@@ -5,6 +5,7 @@ export { CRC32_IMPLEMENTATION } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
 export { fileStaging, SimStaging, type StagingStore } from "./install";
+export type { InstallResumePoint } from "./install-resume";
 export { isSwapStaging, type SwapStaging, type SwapStagingHooks, swapStaging } from "./install-swap";
 export { SimTailFile, type StagedTailSummary, type TailFile } from "./install-tail";
 export {

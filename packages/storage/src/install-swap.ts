@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { type BlockDevice, FileDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import { readSuperblock } from "./format";
-import { fileStaging, type StagingStore } from "./install";
+import { fileStaging, resumeRecordFile, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
 import type { TailFile } from "./install-tail";
 import { recoverState } from "./recovery";
@@ -58,6 +58,7 @@ export function swapStaging(volumePath: string, hooks: SwapStagingHooks = {}): S
   // openExisting serves only a pending redo that a copy-layout install left behind (its image is
   // exactly volumeSizeBytes long, which a swap staging file never is).
   const files = fileStaging(path);
+  const resume = resumeRecordFile(path);
   return {
     ...files,
     layout: "swap",
@@ -68,6 +69,7 @@ export function swapStaging(volumePath: string, hooks: SwapStagingHooks = {}): S
         if (dev.sizeBytes === sizeBytes && (await regionIsZero(dev))) return dev;
         await dev.close();
       }
+      await resume.drop();
       await fs.promises.rm(path, { force: true });
       return FileDevice.createFile(path, sizeBytes);
     },

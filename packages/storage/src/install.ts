@@ -18,8 +18,15 @@ export interface StagingStore {
    * staging file is laid out like the volume file and is renamed over it (see `swapStaging`).
    */
   readonly layout?: "copy" | "swap";
-  /** Opens the staging image, `fresh` = discard any previous content. */
+  /**
+   * Opens the staging image, `fresh` = discard any previous content. Whenever the previous content
+   * is not kept (fresh, missing, another size, not a pure image), the resume record goes with it.
+   */
   open(sizeBytes: number, fresh: boolean): Promise<BlockDevice>;
+  /** The resume record of the image the last open() kept (see InstallResumePoint); undefined if none. */
+  readResumeRecord(): Promise<string | undefined>;
+  /** Replaces the resume record durably: written aside, synced, renamed over, directory synced. */
+  writeResumeRecord(text: string): Promise<void>;
   /** Opens an existing staging image (redo after a crash); undefined if there is none. */
   openExisting(): Promise<BlockDevice | undefined>;
   /** Opens the staged-WAL-tail sidecar empty (previous content discarded). */
@@ -28,25 +35,74 @@ export interface StagingStore {
   openExistingTail(): Promise<TailFile | undefined>;
   /** Makes the staging files' existence durable (directory entries); called before the commit point. */
   syncEntries(): Promise<void>;
-  /** Removes the image and the tail. */
+  /** Removes the image, the tail and the resume record. */
   remove(): Promise<void>;
+}
+
+/** The resume record of a file staging: `<path>-resume`, replaced atomically. */
+export function resumeRecordFile(path: string): {
+  read(): Promise<string | undefined>;
+  write(text: string): Promise<void>;
+  drop(): Promise<void>;
+} {
+  const file = `${path}-resume`;
+  return {
+    async read() {
+      try {
+        return await fs.promises.readFile(file, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw wrapIoError(err, "install resume record read");
+      }
+    },
+    async write(text) {
+      const tmp = `${file}.tmp`;
+      try {
+        const fh = await fs.promises.open(tmp, "w");
+        try {
+          await fh.writeFile(text, "utf8");
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        await fs.promises.rename(tmp, file);
+        await syncDirectory(file);
+      } catch (err) {
+        throw wrapIoError(err, "install resume record write");
+      }
+    },
+    async drop() {
+      await fs.promises.rm(file, { force: true });
+    },
+  };
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await fs.promises.open(nodePath.dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Sparse sidecar files: the image at `path` (by default `<volume path>.install`), the tail at `<path>-tail`. */
 export function fileStaging(path: string): StagingStore {
   const tailPath = `${path}-tail`;
+  const resume = resumeRecordFile(path);
   return {
     async open(sizeBytes, fresh) {
-      if (fresh) await fs.promises.rm(path, { force: true });
-      if (!fs.existsSync(path)) return FileDevice.createFile(path, sizeBytes);
-      const dev = await FileDevice.open(path);
-      if (dev.sizeBytes !== sizeBytes) {
+      if (!fresh && fs.existsSync(path)) {
+        const dev = await FileDevice.open(path);
+        if (dev.sizeBytes === sizeBytes) return dev;
         await dev.close();
-        await fs.promises.rm(path, { force: true });
-        return FileDevice.createFile(path, sizeBytes);
       }
-      return dev;
+      await resume.drop();
+      await fs.promises.rm(path, { force: true });
+      return FileDevice.createFile(path, sizeBytes);
     },
+    readResumeRecord: () => resume.read(),
+    writeResumeRecord: (text) => resume.write(text),
     async openExisting() {
       if (!fs.existsSync(path)) return undefined;
       return FileDevice.open(path);
@@ -56,15 +112,9 @@ export function fileStaging(path: string): StagingStore {
       if (!fs.existsSync(tailPath)) return undefined;
       return openTailFile(tailPath, false);
     },
-    async syncEntries() {
-      const dir = await fs.promises.open(nodePath.dirname(path), "r");
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    },
+    syncEntries: () => syncDirectory(path),
     async remove() {
+      await resume.drop();
       await fs.promises.rm(path, { force: true });
       await fs.promises.rm(tailPath, { force: true });
     },
@@ -78,10 +128,23 @@ export function fileStaging(path: string): StagingStore {
 export class SimStaging implements StagingStore {
   device: SimDevice | undefined;
   tail: SimTailFile | undefined;
+  /** Written durably (a crash keeps it), like the file staging's renamed-over record. */
+  resumeRecord: string | undefined;
 
   async open(sizeBytes: number, fresh: boolean): Promise<BlockDevice> {
-    if (fresh || !this.device || this.device.sizeBytes !== sizeBytes) this.device = new SimDevice(sizeBytes);
+    if (fresh || !this.device || this.device.sizeBytes !== sizeBytes) {
+      this.device = new SimDevice(sizeBytes);
+      this.resumeRecord = undefined;
+    }
     return this.reopened(this.device);
+  }
+
+  async readResumeRecord(): Promise<string | undefined> {
+    return this.resumeRecord;
+  }
+
+  async writeResumeRecord(text: string): Promise<void> {
+    this.resumeRecord = text;
   }
 
   async openExisting(): Promise<BlockDevice | undefined> {
@@ -108,6 +171,7 @@ export class SimStaging implements StagingStore {
   async remove(): Promise<void> {
     this.device = undefined;
     this.tail = undefined;
+    this.resumeRecord = undefined;
   }
 
   crash(chooser: CrashChooser): void {

@@ -5,6 +5,12 @@ import type { Gate } from "./gate";
 import { copyStagedImage, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
 import {
+  checkResumePoint,
+  decodeResumePoint,
+  encodeResumePoint,
+  type InstallResumePoint,
+} from "./install-resume";
+import {
   adoptSwappedVolume,
   buildSwapVolume,
   checkSwapTarget,
@@ -81,6 +87,35 @@ export class Installer {
     this.image = image;
     this.tail = new TailStager(tail, this.s.geo);
     this.writeback = new StagingWriteback(image, WRITEBACK_EVERY_BYTES, WRITEBACK_MAX_LAG_BYTES);
+  }
+
+  /**
+   * The resume point of the staged image this install kept (`begin(true)`); undefined when nothing
+   * was kept or no point was saved for it.
+   */
+  async resumePoint(): Promise<InstallResumePoint | undefined> {
+    if (!this.image || this.committing) throw new StorageError("install_state", "no install in progress");
+    const text = await this.env.staging!.readResumeRecord();
+    return decodeResumePoint(text, this.s.sb.volumeSizeBytes, this.s.geo.blockSize);
+  }
+
+  /**
+   * Records where a restarted transfer may continue: first makes every image byte written so far
+   * durable, then replaces the resume record. The caller names only bytes whose writes completed.
+   */
+  async saveResumePoint(p: InstallResumePoint): Promise<void> {
+    this.env.check();
+    checkResumePoint(p, this.s.sb.volumeSizeBytes, this.s.geo.blockSize);
+    const image = this.image;
+    if (!image || this.committing) throw new StorageError("install_state", "no install in progress");
+    try {
+      await this.writeback?.idle();
+      await image.sync();
+    } catch (err) {
+      throw wrapIoError(err, "staging sync");
+    }
+    if (this.image !== image) throw new StorageError("install_state", "the install ended meanwhile");
+    await this.env.staging!.writeResumeRecord(encodeResumePoint(p));
   }
 
   /** Idempotent positional write into the staging image (a resumed rebuild may re-send chunks). */

@@ -8,6 +8,7 @@ import { formatDevice, readSuperblock } from "./format";
 import type { Gate } from "./gate";
 import type { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
+import type { InstallResumePoint } from "./install-resume";
 import type { StagedTailSummary } from "./install-tail";
 import type { Installer } from "./installer";
 import { RECORD_HEADER_BYTES } from "./record";
@@ -248,6 +249,19 @@ export class Volume extends EventEmitter<VolumeEvents> {
   /** Starts staging a base image; `resume` keeps the staged image chunks (the staged tail is always discarded). */
   beginInstall(opts: { resume?: boolean } = {}): Promise<void> {
     return this.installer.begin(opts.resume ?? false);
+  }
+
+  /**
+   * After `beginInstall({resume: true})`: where the kept staged image may be continued from (saved by
+   * saveInstallResumePoint before a crash or restart), or undefined.
+   */
+  installResumePoint(): Promise<InstallResumePoint | undefined> {
+    return this.installer.resumePoint();
+  }
+
+  /** Syncs the staged image, then records `point` (its first `imageBytes` bytes are the image). */
+  saveInstallResumePoint(point: InstallResumePoint): Promise<void> {
+    return this.installer.saveResumePoint(point);
   }
 
   writeInstallChunk(offsetBytes: number, data: Buffer): Promise<void> {

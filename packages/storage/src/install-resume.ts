@@ -1,0 +1,62 @@
+import { StorageError } from "./errors";
+
+/**
+ * Where a restarted rebuild may continue an install: the staged image holds the base image of
+ * `baseLsn` (pulled at `epoch` from `sourceId`) durably from offset 0 to `imageBytes`. Written only
+ * after those image bytes were synced, and dropped with the staging content it describes, so a
+ * record never promises bytes the staging file does not hold.
+ */
+export interface InstallResumePoint {
+  readonly epoch: number;
+  readonly baseLsn: number;
+  readonly imageBytes: number;
+  /** Who the image came from (opaque to storage; the puller compares it). */
+  readonly sourceId: string;
+}
+
+const FORMAT = "blockship-install-resume/1";
+
+export function encodeResumePoint(p: InstallResumePoint): string {
+  return `${JSON.stringify({ format: FORMAT, ...p })}\n`;
+}
+
+/** True when `p` describes `imageBytes` whole blocks of an image of `imageSizeBytes`. */
+function isResumePoint(p: Record<string, unknown>, imageSizeBytes: number, blockSize: number): boolean {
+  const count = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+  const { epoch, baseLsn, imageBytes, sourceId } = p;
+  return (
+    count(epoch) &&
+    count(baseLsn) &&
+    count(imageBytes) &&
+    imageBytes <= imageSizeBytes &&
+    imageBytes % blockSize === 0 &&
+    typeof sourceId === "string"
+  );
+}
+
+/**
+ * Parses a record written by encodeResumePoint for an image of `imageSizeBytes` in `blockSize`
+ * blocks. Anything else (another format, a torn or foreign file, impossible values) is no record:
+ * the install then starts from offset 0, which is always safe.
+ */
+export function decodeResumePoint(
+  text: string | undefined,
+  imageSizeBytes: number,
+  blockSize: number,
+): InstallResumePoint | undefined {
+  if (text === undefined) return undefined;
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (v.format !== FORMAT || !isResumePoint(v, imageSizeBytes, blockSize)) return undefined;
+  const { epoch, baseLsn, imageBytes, sourceId } = v as unknown as InstallResumePoint;
+  return { epoch, baseLsn, imageBytes, sourceId };
+}
+
+export function checkResumePoint(p: InstallResumePoint, imageSizeBytes: number, blockSize: number): void {
+  if (!isResumePoint({ ...p }, imageSizeBytes, blockSize))
+    throw new StorageError("invalid_argument", `bad install resume point ${JSON.stringify(p)}`);
+}
