@@ -106,6 +106,7 @@ export function grpcReplicationBinding(
         epoch: p.epoch,
         replicaServerId: p.replicaServerId,
         primaryAddress: p.primaryAddress,
+        sourceId: p.primaryServerId === "" ? p.primaryAddress : p.primaryServerId,
         connect: (address) =>
           connectRebuild(
             address,

@@ -118,6 +118,8 @@ export interface RebuildPullResult {
   readonly totalBytes: number;
   readonly bytesTransferred: number;
   readonly resumes: number;
+  /** Image bytes kept from a pull that a restart of this agent interrupted. */
+  readonly resumedFromBytes: number;
 }
 
 export interface ReplicationBinding {

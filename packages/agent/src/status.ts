@@ -123,6 +123,7 @@ export function volumeStatusOf(h: HostedVolume): VolumeStatus {
             bytes_transferred: s(last.bytesTransferred),
             resumes: last.resumes,
             duration_ms: s(last.durationMs),
+            resumed_from_bytes: s(last.resumedFromBytes),
           },
         }),
   };

@@ -42,6 +42,7 @@ export function rebuildSummaryJson(r: RebuildSummary__Output) {
     bytes_transferred: r.bytes_transferred,
     resumes: r.resumes,
     duration_ms: r.duration_ms,
+    resumed_from_bytes: r.resumed_from_bytes,
   };
 }
 

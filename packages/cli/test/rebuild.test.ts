@@ -25,6 +25,7 @@ const SUMMARY = {
   bytes_transferred: String(16 * MiB),
   resumes: 1,
   duration_ms: "2000",
+  resumed_from_bytes: "0",
 };
 
 function status(over: Partial<VolumeJson> = {}): VolumeJson {

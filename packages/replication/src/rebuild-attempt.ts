@@ -1,4 +1,5 @@
 import type { RebuildClient, StreamBaseResponse__Output, WalBatch__Output } from "@blockship/rpc";
+import type { InstallResumePoint } from "@blockship/storage";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { assert, messageOf } from "./errors";
 import { RebuildError } from "./rebuild-errors";
@@ -24,6 +25,13 @@ export interface RebuildTargetVolume {
   ): Promise<{ firstLsn: number; lastLsn: number; count: number }>;
   commitInstall(baseLsn: number, epoch: number, opts?: { imageHighLsn?: number }): Promise<void>;
   abortInstall(): Promise<void>;
+  /**
+   * Optional, for resuming across restarts of this agent: after `beginInstall({resume: true})`, the
+   * point a previous pull saved for the kept staged image; and saving one (the image bytes it names
+   * are synced first).
+   */
+  installResumePoint?(): Promise<InstallResumePoint | undefined>;
+  saveInstallResumePoint?(point: InstallResumePoint): Promise<void>;
 }
 
 /** What survives between attempts: the image stored so far and its base. */
@@ -51,6 +59,8 @@ export interface AttemptParams {
   readonly signal: AbortSignal | undefined;
   readonly state: PullState;
   readonly progress: (stage: "base" | "tail") => void;
+  /** More of the image is stored (`state.storedBytes` moved). */
+  readonly stored?: () => void;
 }
 
 /** Runs one call to Done (resolves with the base and last LSN) or throws what broke it. */
@@ -141,6 +151,7 @@ class MessageRules {
     await w.done;
     this.writes.shift();
     this.p.state.storedBytes = w.end;
+    this.p.stored?.();
     this.p.progress("base");
   }
 

@@ -3,6 +3,7 @@ import { assert, messageOf } from "./errors";
 import { type PullState, type RebuildTargetVolume, runAttempt } from "./rebuild-attempt";
 import { classifyAttemptError, RebuildError } from "./rebuild-errors";
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from "./rebuild-request";
+import { ResumePoints } from "./rebuild-resume";
 import { cancellableSleep } from "./signal";
 
 export interface RebuildProgress {
@@ -25,6 +26,13 @@ export interface PullRebuildOptions {
   /** This agent's server ID (must be in the primary's replica set). */
   readonly replicaServerId: string;
   readonly primaryAddress: string;
+  /**
+   * Who serves the image (the primary's server ID): a staged image saved from another source is
+   * not resumed after a restart. Default: `primaryAddress`.
+   */
+  readonly sourceId?: string;
+  /** How often a resume point is saved while the image streams (default 1000 ms). */
+  readonly resumePointEveryMs?: number;
   /** A fresh client per attempt (credentials are the caller's), e.g. `connectRebuild(addr, {credentials})`. */
   readonly connect: (address: string) => RebuildClient;
   /** Requested rate in bytes/s; 0 or undefined = the primary's default (the primary may cap it). */
@@ -54,6 +62,8 @@ export interface PullRebuildResult {
   readonly bytesTransferred: number;
   /** Attempts after the first. */
   readonly resumes: number;
+  /** Image bytes kept from a pull interrupted by a restart of this agent (0: pulled from the start). */
+  readonly resumedFromBytes: number;
 }
 
 /**
@@ -79,14 +89,35 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
   let installOpen = false;
   let attempts = 0;
   let backoffMs = cfg.backoffMinMs;
+  let resumedFromBytes = 0;
+  const points = new ResumePoints(v, o.sourceId ?? o.primaryAddress, cfg.resumePointEveryMs);
   const fresh = async (): Promise<void> => {
+    await points.settle();
     if (installOpen) await v.abortInstall();
     installOpen = false;
     await v.beginInstall({ resume: false });
     installOpen = true;
+    points.reset();
     Object.assign(state, { baseLsn: undefined, storedBytes: 0, lastLsn: 0, tailStaged: false });
   };
+  /** Continues the staged image a previous life of this agent saved a point for, if it may. */
+  const resumeSaved = async (epoch: number): Promise<void> => {
+    if (v.installResumePoint === undefined) return;
+    await v.beginInstall({ resume: true });
+    installOpen = true;
+    const p = await points.usable(epoch);
+    if (p === undefined) return await fresh();
+    Object.assign(state, {
+      baseLsn: p.baseLsn,
+      storedBytes: p.imageBytes,
+      lastLsn: p.baseLsn,
+      tailStaged: false,
+    });
+    imageEpoch = epoch;
+    resumedFromBytes = p.imageBytes;
+  };
   const fail = async (reason: string, message: string, cause?: unknown): Promise<never> => {
+    await points.settle();
     if (installOpen) await v.abortInstall().catch(() => undefined);
     throw new RebuildError(reason, message, attempts, cause === undefined ? undefined : { cause });
   };
@@ -95,6 +126,7 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
     epoch: number,
   ): Promise<PullRebuildResult> => {
     try {
+      await points.settle();
       await v.commitInstall(r.baseLsn, epoch, { imageHighLsn: r.lastLsn });
     } catch (err) {
       installOpen = false; // storage ended the install (before its commit point the old state stands)
@@ -108,9 +140,11 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
       totalBytes: v.volumeSizeBytes,
       bytesTransferred: state.bytesTransferred,
       resumes: attempts - 1,
+      resumedFromBytes,
     };
   };
   try {
+    await resumeSaved(epochNow());
     for (;;) {
       if (o.signal?.aborted) return await fail("cancelled", "the rebuild was cancelled");
       const epoch = epochNow();
@@ -133,6 +167,7 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
           idleTimeoutMs: cfg.idleTimeoutMs,
           signal: o.signal,
           state,
+          stored: () => points.stored(state, epoch),
           progress: (stage) =>
             o.onProgress?.({
               stage,
@@ -158,8 +193,10 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
       }
       assert(verdict !== undefined, "an attempt ends with a result or a verdict");
       if (verdict.verdict === "restart") {
+        await points.settle();
         if (installOpen) await v.abortInstall();
         installOpen = false;
+        resumedFromBytes = 0;
       }
       if (attempts >= cfg.maxAttempts || Date.now() - startedMs + backoffMs > cfg.deadlineMs) {
         return await fail(verdict.reason, `gave up after ${attempts} attempts: ${verdict.message}`);
@@ -191,6 +228,8 @@ function resolveOptions(o: PullRebuildOptions) {
   const backoffMaxMs = o.retry?.backoffMaxMs ?? 5_000;
   const idleTimeoutMs = o.idleTimeoutMs ?? 60_000;
   const deadlineMs = o.retry?.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const resumePointEveryMs = o.resumePointEveryMs ?? 1000;
+  if (!(resumePointEveryMs > 0)) throw new RangeError("resumePointEveryMs must be > 0");
   if (!(Number.isSafeInteger(rate) && rate >= 0)) throw new RangeError(`rateLimitBytesPerSecond ${rate}`);
   const bs = o.volume.blockSize;
   if (!(Number.isSafeInteger(chunk) && chunk >= 0 && chunk <= MAX_CHUNK_BYTES && chunk % bs === 0)) {
@@ -202,5 +241,14 @@ function resolveOptions(o: PullRebuildOptions) {
   if (!(idleTimeoutMs > 0)) throw new RangeError("idleTimeoutMs must be > 0");
   if (!(deadlineMs > 0)) throw new RangeError("retry.deadlineMs must be > 0");
   assert(DEFAULT_CHUNK_BYTES <= MAX_CHUNK_BYTES, "chunk limits");
-  return { rate, chunk, maxAttempts, backoffMinMs, backoffMaxMs, idleTimeoutMs, deadlineMs };
+  return {
+    rate,
+    chunk,
+    maxAttempts,
+    backoffMinMs,
+    backoffMaxMs,
+    idleTimeoutMs,
+    deadlineMs,
+    resumePointEveryMs,
+  };
 }

@@ -1,4 +1,5 @@
-import { StorageError } from "./errors";
+import { StorageError, wrapIoError } from "./errors";
+import type { StagingStore } from "./install";
 
 /**
  * Where a restarted rebuild may continue an install: the staged image holds the base image of
@@ -59,4 +60,50 @@ export function decodeResumePoint(
 export function checkResumePoint(p: InstallResumePoint, imageSizeBytes: number, blockSize: number): void {
   if (!isResumePoint({ ...p }, imageSizeBytes, blockSize))
     throw new StorageError("invalid_argument", `bad install resume point ${JSON.stringify(p)}`);
+}
+
+/**
+ * Reads and saves the resume record of one staging store. A save first makes the image bytes durable
+ * (`syncImage`), then replaces the record unless the install ended meanwhile (`stillOpen`); `settle`
+ * lets the end of an install wait for a save in flight, so a record is never written after the
+ * staging it describes was discarded or replaced.
+ */
+export class ResumeRecords {
+  private saving: Promise<void> | undefined;
+
+  constructor(
+    private readonly staging: StagingStore,
+    private readonly imageSizeBytes: number,
+    private readonly blockSize: number,
+  ) {}
+
+  async read(): Promise<InstallResumePoint | undefined> {
+    return decodeResumePoint(await this.staging.readResumeRecord(), this.imageSizeBytes, this.blockSize);
+  }
+
+  async save(p: InstallResumePoint, syncImage: () => Promise<void>, stillOpen: () => boolean): Promise<void> {
+    checkResumePoint(p, this.imageSizeBytes, this.blockSize);
+    const previous = this.saving;
+    const save = (async (): Promise<void> => {
+      await previous?.catch(() => undefined);
+      try {
+        await syncImage();
+      } catch (err) {
+        throw wrapIoError(err, "staging sync");
+      }
+      if (!stillOpen()) throw new StorageError("install_state", "the install ended meanwhile");
+      await this.staging.writeResumeRecord(encodeResumePoint(p));
+    })();
+    this.saving = save;
+    try {
+      await save;
+    } finally {
+      if (this.saving === save) this.saving = undefined;
+    }
+  }
+
+  /** Waits for a save in flight, if any (its outcome is its caller's). */
+  async settle(): Promise<void> {
+    await this.saving?.catch(() => undefined);
+  }
 }

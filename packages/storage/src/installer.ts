@@ -4,12 +4,7 @@ import { StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
 import { copyStagedImage, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
-import {
-  checkResumePoint,
-  decodeResumePoint,
-  encodeResumePoint,
-  type InstallResumePoint,
-} from "./install-resume";
+import { type InstallResumePoint, ResumeRecords } from "./install-resume";
 import {
   adoptSwappedVolume,
   buildSwapVolume,
@@ -50,6 +45,8 @@ export class Installer {
   private tail: TailStager | undefined;
   private writeback: StagingWriteback | undefined;
   private committing = false;
+  /** Resume points of the staging store (see saveResumePoint). */
+  private resumeRecords: ResumeRecords | undefined;
 
   constructor(
     private readonly s: VolumeState,
@@ -87,35 +84,29 @@ export class Installer {
     this.image = image;
     this.tail = new TailStager(tail, this.s.geo);
     this.writeback = new StagingWriteback(image, WRITEBACK_EVERY_BYTES, WRITEBACK_MAX_LAG_BYTES);
+    this.resumeRecords ??= new ResumeRecords(staging, this.s.sb.volumeSizeBytes, this.s.geo.blockSize);
   }
 
-  /**
-   * The resume point of the staged image this install kept (`begin(true)`); undefined when nothing
-   * was kept or no point was saved for it.
-   */
+  /** The resume point saved for the staged image this install kept (`begin(true)`), if any. */
   async resumePoint(): Promise<InstallResumePoint | undefined> {
     if (!this.image || this.committing) throw new StorageError("install_state", "no install in progress");
-    const text = await this.env.staging!.readResumeRecord();
-    return decodeResumePoint(text, this.s.sb.volumeSizeBytes, this.s.geo.blockSize);
+    return this.resumeRecords!.read();
   }
 
-  /**
-   * Records where a restarted transfer may continue: first makes every image byte written so far
-   * durable, then replaces the resume record. The caller names only bytes whose writes completed.
-   */
+  /** Records where a restarted transfer may continue (the image bytes it names are synced first). */
   async saveResumePoint(p: InstallResumePoint): Promise<void> {
     this.env.check();
-    checkResumePoint(p, this.s.sb.volumeSizeBytes, this.s.geo.blockSize);
     const image = this.image;
     if (!image || this.committing) throw new StorageError("install_state", "no install in progress");
-    try {
-      await this.writeback?.idle();
-      await image.sync();
-    } catch (err) {
-      throw wrapIoError(err, "staging sync");
-    }
-    if (this.image !== image) throw new StorageError("install_state", "the install ended meanwhile");
-    await this.env.staging!.writeResumeRecord(encodeResumePoint(p));
+    const writeback = this.writeback;
+    await this.resumeRecords!.save(
+      p,
+      async () => {
+        await writeback?.idle();
+        await image.sync();
+      },
+      () => this.image === image,
+    );
   }
 
   /** Idempotent positional write into the staging image (a resumed rebuild may re-send chunks). */
@@ -398,9 +389,10 @@ export class Installer {
 
   async closeStaging(remove: boolean): Promise<void> {
     const image = this.image;
+    this.image = undefined; // a save in flight sees the install gone before it writes its record
+    await this.resumeRecords?.settle();
     const tail = this.tail;
     const writeback = this.writeback;
-    this.image = undefined;
     this.tail = undefined;
     this.writeback = undefined;
     await writeback?.idle().catch(() => undefined);

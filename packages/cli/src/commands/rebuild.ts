@@ -135,7 +135,7 @@ function summaryText(doc: ReturnType<typeof resultDoc>, addr: string): string {
   const rate = doc.mb_per_s === null ? "" : ` (${doc.mb_per_s} MB/s)`;
   return (
     `${doc.volume_id} on ${addr}: rebuilt from ${doc.primary_server_id} and now REPLICA at epoch ${doc.epoch}\n` +
-    `  image ${formatBytes(s.total_bytes)} (base LSN ${s.base_lsn}, last LSN ${s.last_lsn}), ${formatBytes(s.bytes_transferred)} transferred in ${formatDuration(Number(s.duration_ms))}${rate}, ${s.resumes} resumes\n` +
+    `  image ${formatBytes(s.total_bytes)} (base LSN ${s.base_lsn}, last LSN ${s.last_lsn}), ${formatBytes(s.bytes_transferred)} transferred in ${formatDuration(Number(s.duration_ms))}${rate}, ${s.resumes} resumes${Number(s.resumed_from_bytes) > 0 ? `, continued from ${formatBytes(s.resumed_from_bytes)} kept across a restart` : ""}\n` +
     `  next: the primary's shipper catches it up (blockctl --addr ${doc.primary_address} status ${doc.volume_id}: sender in_sync)`
   );
 }

@@ -30,6 +30,12 @@ export interface RebuildSummary {
    * Wall time from the first request to the commit, in milliseconds.
    */
   'duration_ms'?: (number | string | Long);
+  /**
+   * Image bytes kept from a transfer that this agent's restart interrupted (it saves a resume
+   * point about once a second; the primary keeps the image's WAL tail for a grace period):
+   * 0 = the image was pulled from its start.
+   */
+  'resumed_from_bytes'?: (number | string | Long);
 }
 
 /**
@@ -60,4 +66,10 @@ export interface RebuildSummary__Output {
    * Wall time from the first request to the commit, in milliseconds.
    */
   'duration_ms': (string);
+  /**
+   * Image bytes kept from a transfer that this agent's restart interrupted (it saves a resume
+   * point about once a second; the primary keeps the image's WAL tail for a grace period):
+   * 0 = the image was pulled from its start.
+   */
+  'resumed_from_bytes': (string);
 }
