@@ -56,8 +56,13 @@ export class VolumeHost {
   private openOptions(volumeId: string, onBlockDevice: boolean): OpenOptions {
     return {
       ...this.options.tuning,
-      ...(onBlockDevice ? { staging: fileStaging(join(this.volumesDir, `${volumeId}.install`)) } : {}),
+      ...(onBlockDevice ? { staging: fileStaging(this.stagingPath(volumeId, onBlockDevice, "")) } : {}),
     };
+  }
+
+  /** The staging image of a volume's rebuilds (its tail and resume record sit beside it). */
+  private stagingPath(volumeId: string, onBlockDevice: boolean, devicePath: string): string {
+    return onBlockDevice ? join(this.volumesDir, `${volumeId}.install`) : `${devicePath}.install`;
   }
 
   /** A hosted volume changes itself (REBUILDING → REPLICA) under the same lock as assignments. */
@@ -206,8 +211,9 @@ export class VolumeHost {
         }
       } else {
         await fsp.rm(hosted.devicePath, { force: true });
-        await fsp.rm(`${hosted.devicePath}.install`, { force: true, recursive: true });
       }
+      // An unfinished rebuild's staging (image, tail, resume record) goes with the volume.
+      await fileStaging(this.stagingPath(volumeId, hosted.onBlockDevice, hosted.devicePath)).remove();
       hosted.log.info("volume deleted");
       return true;
     });

@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from "node:fs";
 import {
   type AllocateVolumeResponse__Output,
   type ApplyAssignmentsResponse__Output,
@@ -102,11 +103,15 @@ describe("AllocateVolume / DeleteVolume", () => {
     expect(status.report?.volumes).toEqual([]);
   });
 
-  it("deletes (idempotently) and the volume is gone", async () => {
+  it("deletes (idempotently) and the volume is gone, with an unfinished rebuild's staging files", async () => {
     await allocate(allocateRequest("v1"));
+    const device = agent.host.get("v1")?.devicePath ?? "";
+    const staging = [".install", ".install-tail", ".install-resume"].map((suffix) => `${device}${suffix}`);
+    for (const f of staging) writeFileSync(f, "left by a rebuild the agent's restart cut");
     const del = () =>
       unary<DeleteVolumeResponse__Output>((cb) => control.DeleteVolume({ volume_id: "v1" }, cb));
     expect((await del()).existed).toBe(true);
+    expect([device, ...staging].filter((f) => existsSync(f))).toEqual([]);
     expect((await del()).existed).toBe(false);
     expect(await reason(write("v1", 0, Buffer.alloc(4096)))).toBe("volume_not_found");
     expect((await allocate(allocateRequest("v1"))).created).toBe(true);

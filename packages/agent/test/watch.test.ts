@@ -1,4 +1,4 @@
-import { truncateSync, writeFileSync } from "node:fs";
+import { existsSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   closeClient,
@@ -73,7 +73,7 @@ describe("WatchStatus", () => {
 });
 
 describe("block devices named in config", () => {
-  it("allocate formats the device, a restart reopens it, delete wipes its superblock", async () => {
+  it("allocate formats the device, a restart reopens it, delete wipes its superblock and its rebuild staging", async () => {
     const t = tempDir();
     const device = join(t.dir, "fake-disk.img");
     writeFileSync(device, Buffer.alloc(0));
@@ -92,7 +92,11 @@ describe("block devices named in config", () => {
       agent = await start();
       control = createControlClient(agent.address);
       expect(agent.host.list().map((h) => h.volumeId)).toEqual(["dev-vol"]);
+      // A block device's rebuild stages in the data dir; delete removes what a cut rebuild left.
+      const staging = ["", "-tail", "-resume"].map((s) => join(t.dir, "volumes", `dev-vol.install${s}`));
+      for (const f of staging) writeFileSync(f, "left by a rebuild");
       await unary((cb) => control.DeleteVolume({ volume_id: "dev-vol" }, cb));
+      expect(staging.filter((f) => existsSync(f))).toEqual([]);
       closeClient(control);
       await agent.stop();
       agent = await start();
