@@ -3,9 +3,9 @@ import type { PullState, RebuildTargetVolume } from "./rebuild-attempt";
 
 /**
  * Resume points of one rebuild pull: where it may continue if this agent restarts (a connection
- * that breaks while the agent runs resumes from memory). Saved in the background, one at a time and
- * at most every `everyMs`, while the image streams; storage syncs the image bytes a point names
- * before it records the point. A target without resume support (test doubles) just never resumes.
+ * that breaks while the agent runs resumes from memory). Saved in the background, one at a time,
+ * at most every `everyMs` while the image streams and once more when it is complete; storage syncs
+ * the image bytes a point names before it records the point. A target without resume support (test doubles) just never resumes.
  */
 export class ResumePoints {
   private saving: Promise<void> | undefined;
@@ -31,13 +31,18 @@ export class ResumePoints {
   stored(state: PullState, epoch: number): void {
     const save = this.volume.saveInstallResumePoint?.bind(this.volume);
     if (save === undefined || this.saving !== undefined || state.baseLsn === undefined) return;
-    if (state.storedBytes <= this.lastSavedBytes || Date.now() - this.lastSaveMs < this.everyMs) return;
+    if (state.storedBytes <= this.lastSavedBytes) return;
+    // The whole image is always worth a point: a restart during the tail then re-sends no chunk.
+    const whole = state.storedBytes === this.volume.volumeSizeBytes;
+    if (!whole && Date.now() - this.lastSaveMs < this.everyMs) return;
     const point = { epoch, baseLsn: state.baseLsn, imageBytes: state.storedBytes, sourceId: this.sourceId };
     this.lastSaveMs = Date.now();
     this.saving = save(point).then(
       () => {
         this.lastSavedBytes = point.imageBytes;
         this.saving = undefined;
+        // The image was completed while this save ran: no chunk will call again.
+        if (state.storedBytes === this.volume.volumeSizeBytes) this.stored(state, epoch);
       },
       // The previous point (or none) stays valid: its bytes were synced before it was written.
       () => {
@@ -53,6 +58,6 @@ export class ResumePoints {
 
   /** Waits for the save in flight, if any. */
   async settle(): Promise<void> {
-    await this.saving;
+    while (this.saving !== undefined) await this.saving;
   }
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { openVolumeFile, StorageError, type Volume } from "@blockship/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RebuildTargetVolume } from "../src/rebuild-attempt";
-import { BS, block, makeVolume, tmpDir } from "./helpers";
+import { BS, block, makeVolume, tmpDir, waitFor } from "./helpers";
 import { BlockModel, expectSameImage, pull, SourceNode } from "./rebuild-helpers";
 
 const SIZE = 1024 * BS; // 4 MiB
@@ -49,19 +49,25 @@ describe("rebuild pull across a restart of the rebuilding agent", () => {
    * The first life of the rebuilding agent: it dies (no clean-up at all) once half the image is
    * stored, having saved resume points as it went. Returns the largest point saved.
    */
-  async function dieHalfway(epoch: number): Promise<number> {
+  async function dieHalfway(epoch: number, at: "image" | "tail" = "image"): Promise<number> {
     let saved = 0;
     let dead = false;
+    const dieAt = at === "image" ? SIZE / 2 : SIZE;
     const dying: RebuildTargetVolume = {
       volumeSizeBytes: target.volumeSizeBytes,
       blockSize: target.blockSize,
       beginInstall: (o) => target.beginInstall(o),
       writeInstallChunk: (offset, data) => {
-        if (offset < SIZE / 2 && !dead) return target.writeInstallChunk(offset, data);
+        if (offset < dieAt && !dead) return target.writeInstallChunk(offset, data);
         dead = true;
         return Promise.reject(new StorageError("io_error", "the agent died"));
       },
-      stageInstallTail: (bytes, o) => target.stageInstallTail(bytes, o),
+      stageInstallTail: async (bytes, o) => {
+        if (at === "image") return target.stageInstallTail(bytes, o);
+        await waitFor(() => saved === SIZE, "the whole image saved as a resume point");
+        dead = true;
+        throw new StorageError("io_error", "the agent died");
+      },
       commitInstall: (base, e, o) => target.commitInstall(base, e, o),
       abortInstall: () => (dead ? Promise.resolve() : target.abortInstall()), // the dead discard nothing
       installResumePoint: () => target.installResumePoint(),
@@ -88,6 +94,19 @@ describe("rebuild pull across a restart of the rebuilding agent", () => {
     expect(result.resumedFromBytes).toBe(saved);
     expect(result.bytesTransferred).toBeLessThan(SIZE); // the rest of the image and the tail only
     expect(target.headLsn).toBe(result.lastLsn);
+    expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
+  });
+
+  it("a restart during the tail re-sends no image chunk: the complete image was saved", async () => {
+    // Writes after the base make a tail; the first tail batch finds the agent dead.
+    const base = primary.checkpointLsn;
+    await fill(0, 64, 2);
+    expect(primary.headLsn).toBeGreaterThan(base);
+    const saved = await dieHalfway(primary.epoch, "tail");
+    expect(saved).toBe(SIZE);
+    const result = await pull(target, src.address, { sourceId: SOURCE_ID });
+    expect(result.resumedFromBytes).toBe(SIZE);
+    expect(result.bytesTransferred).toBeLessThan(SIZE / 4); // the tail only
     expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
   });
 
