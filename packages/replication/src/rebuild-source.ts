@@ -237,7 +237,7 @@ export class RebuildSource {
       call.off("cancelled", onCancelled);
       v.off("needsRebuild", onRelease);
       if (slot.active === ac) slot.active = undefined;
-      this.afterStream(v, owner, slot, outcome, reason, progress.lastLsn);
+      this.afterStream(v, owner, slot, outcome, reason);
       this.report({
         volumeId: f.volumeId,
         replicaServerId: f.replicaServerId,
@@ -310,21 +310,15 @@ export class RebuildSource {
     slot: Slot,
     outcome: RebuildStreamReport["outcome"],
     reason: string | undefined,
-    lastLsn: number,
   ): void {
     if (slot.active !== undefined) return; // a newer stream owns the pin now
     if (outcome === "failed" && reason !== undefined && DROP_PIN_REASONS.has(reason)) {
       v.unpinWal(owner);
       return;
     }
-    if (outcome === "done") {
-      // Hand-over: keep what the replica does not have yet until its shipper re-pins.
-      try {
-        v.pinWal(owner, lastLsn + 1);
-      } catch {
-        // recycled meanwhile or the volume closed: nothing to keep
-      }
-    }
+    // Done or not, the pin stays at base + 1 for the grace period: Done on the stream does not mean
+    // the copy committed (it may restart and resume from base + 1), and it keeps everything the
+    // copy lacks until the shipper's own pin takes over (hand-over without a recycled gap).
     this.startGrace(v, owner, slot);
   }
 

@@ -85,8 +85,8 @@ describe("shipper after needs_rebuild: handshake probes, then catch-up once the 
     const lsn = await durableFlush(primary, group, "sync_all");
     expect(lsn).toBe(primary.headLsn);
     await expectSameBlocks(primary, b.volume);
-    // The shipper's own pin took over; the rebuild's hand-over pin can go.
+    // The shipper's own pin took over; the rebuild's pin (base + 1 for the grace period) can go.
     expect(primary.pinnedLsn(b.replicaId)).toBeDefined();
-    expect(primary.pinnedLsn(rebuildPinOwner("srv-b"))).toBe(result.lastLsn + 1);
+    expect(primary.pinnedLsn(rebuildPinOwner("srv-b"))).toBe(result.baseLsn + 1);
   });
 });

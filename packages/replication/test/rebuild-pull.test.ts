@@ -78,8 +78,9 @@ describe("rebuild pull (base image + WAL tail over gRPC)", () => {
     // After the commit the copy holds exactly the entries <= last_lsn, and continues at last_lsn + 1.
     expect(target.headLsn).toBe(result.lastLsn);
     expectSameImage(await target.read(0, SIZE), model.imageAt(result.lastLsn, SIZE));
-    // The source handed its pin over at last + 1 (grace for the shipper).
-    expect(primary.pinnedLsn(rebuildPinOwner(REBUILDER_ID))).toBe(result.lastLsn + 1);
+    // The source keeps its pin at base + 1 for the grace period (a resume after a restart of the
+    // copy before its commit; the shipper's hand-over).
+    expect(primary.pinnedLsn(rebuildPinOwner(REBUILDER_ID))).toBe(result.baseLsn + 1);
     expect(src.reports).toMatchObject([{ outcome: "done", imageBytesSent: SIZE, baseLsn: result.baseLsn }]);
   });
 
