@@ -9,7 +9,8 @@ export const VolumeMode = {
    */
   VOLUME_MODE_UNSPECIFIED: 'VOLUME_MODE_UNSPECIFIED',
   /**
-   * Allocated, no assignment applied.
+   * No replication: allocated with no assignment applied, or a primary without replicas (RF=1:
+   * it serves I/O, `writable` says so, but an unreplicated volume is never publish_healthy).
    */
   VOLUME_MODE_ALLOCATED_ONLY: 'VOLUME_MODE_ALLOCATED_ONLY',
   /**
@@ -44,7 +45,8 @@ export type VolumeMode =
   | 'VOLUME_MODE_UNSPECIFIED'
   | 0
   /**
-   * Allocated, no assignment applied.
+   * No replication: allocated with no assignment applied, or a primary without replicas (RF=1:
+   * it serves I/O, `writable` says so, but an unreplicated volume is never publish_healthy).
    */
   | 'VOLUME_MODE_ALLOCATED_ONLY'
   | 1
