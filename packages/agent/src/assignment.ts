@@ -50,6 +50,31 @@ const RECOVERY: Readonly<Record<string, RecoveryTarget>> = {
   RECOVERY_KIND_REBUILD: "rebuild",
 };
 
+/**
+ * What recovery_target may ask of each role. Recovery is automatic here: a primary runs a catch-up
+ * session for each listed replica that lags (the phase gate needs it), a rebuilding copy pulls its
+ * image; a value a role would accept and not do is refused instead.
+ */
+const RECOVERY_BY_ROLE: Readonly<Record<Role, readonly RecoveryTarget[]>> = {
+  none: ["default", "none"],
+  primary: ["default", "catchup"],
+  replica: ["default", "none"],
+  stale: ["default", "none"],
+  rebuilding: ["default", "rebuild"],
+  draining: ["default", "none"],
+};
+
+const RECOVERY_HINT: Readonly<Record<Role, string>> = {
+  none: "this role runs no recovery session",
+  primary:
+    "a primary catches up each listed replica by itself; a rebuild is pulled by the copy (assign it ROLE_REBUILDING)",
+  replica:
+    "a replica's catch-up is run by its primary (StartRecovery there); for a rebuild assign ROLE_REBUILDING",
+  stale: "this role runs no recovery session",
+  rebuilding: "a rebuilding copy pulls its image (rebuild)",
+  draining: "this role runs no recovery session",
+};
+
 /** Throws invalid_argument naming the field; `localServerId` may not appear as a replica. */
 export function parseAssignment(
   a: Assignment__Output,
@@ -63,6 +88,12 @@ export function parseAssignment(
   const recoveryTarget = RECOVERY[String(a.recovery_target)];
   if (recoveryTarget === undefined)
     throw invalidArgument(f("recovery_target"), `unknown value ${String(a.recovery_target)}`);
+  if (!RECOVERY_BY_ROLE[role].includes(recoveryTarget)) {
+    throw invalidArgument(
+      f("recovery_target"),
+      `${String(a.recovery_target)} does not apply to ${String(a.role)}: ${RECOVERY_HINT[role]}`,
+    );
+  }
   let durabilityMode: DurabilityMode | null = null;
   if (a.durability_mode !== "DURABILITY_MODE_UNSPECIFIED") {
     const mode = durabilityFromWire(String(a.durability_mode));

@@ -82,6 +82,24 @@ describe("assignment validation", () => {
     expect(problem({ ...P, replicas })).toMatch(/at most 8 replicas/);
   });
 
+  it("recovery_target: what each role does, or refused (never accepted and ignored)", () => {
+    const R = { volume_id: "v1", epoch: "1", role: "ROLE_REPLICA", primary_server_id: "p" } as const;
+    const B = { ...R, role: "ROLE_REBUILDING", primary_address: "h:1" } as const;
+    const ok: Assignment[] = [
+      { ...P, recovery_target: "RECOVERY_KIND_CATCHUP" },
+      { ...R, recovery_target: "RECOVERY_KIND_NONE" },
+      { ...B, recovery_target: "RECOVERY_KIND_REBUILD" },
+      { volume_id: "v1", epoch: "1", role: "ROLE_STALE", recovery_target: "RECOVERY_KIND_NONE" },
+    ];
+    for (const a of ok) expect(problem(a), JSON.stringify(a)).toBe("");
+    expect(problem({ ...P, recovery_target: "RECOVERY_KIND_NONE" })).toMatch(
+      /^invalid_argument: assignment.recovery_target: RECOVERY_KIND_NONE does not apply to ROLE_PRIMARY: a primary catches up/,
+    );
+    expect(problem({ ...P, recovery_target: "RECOVERY_KIND_REBUILD" })).toMatch(/assign it ROLE_REBUILDING/);
+    expect(problem({ ...R, recovery_target: "RECOVERY_KIND_CATCHUP" })).toMatch(/run by its primary/);
+    expect(problem({ ...B, recovery_target: "RECOVERY_KIND_CATCHUP" })).toMatch(/pulls its image/);
+  });
+
   it("identical deliveries compare equal; any field a role uses makes them differ", () => {
     const a = parseAssignment(wire({ ...P, replicas: [{ server_id: "r1", address: "h:1" }] }), "me");
     const same = parseAssignment(wire({ ...P, replicas: [{ server_id: "r1", address: "h:1" }] }), "me");

@@ -38,7 +38,9 @@ export interface Assignment {
    */
   'durability_mode'?: (_blockship_v1_DurabilityMode);
   /**
-   * The recovery session to attach (see RecoveryKind; UNSPECIFIED = the role's default).
+   * The recovery session to attach (see RecoveryKind; UNSPECIFIED = the role's default). Recovery
+   * is automatic, so each role takes only what it does: ROLE_PRIMARY CATCHUP (each listed replica
+   * that lags), ROLE_REBUILDING REBUILD, the other roles NONE; anything else is invalid_argument.
    */
   'recovery_target'?: (_blockship_v1_RecoveryKind);
   /**
@@ -92,7 +94,9 @@ export interface Assignment__Output {
    */
   'durability_mode': (_blockship_v1_DurabilityMode__Output);
   /**
-   * The recovery session to attach (see RecoveryKind; UNSPECIFIED = the role's default).
+   * The recovery session to attach (see RecoveryKind; UNSPECIFIED = the role's default). Recovery
+   * is automatic, so each role takes only what it does: ROLE_PRIMARY CATCHUP (each listed replica
+   * that lags), ROLE_REBUILDING REBUILD, the other roles NONE; anything else is invalid_argument.
    */
   'recovery_target': (_blockship_v1_RecoveryKind__Output);
   /**
