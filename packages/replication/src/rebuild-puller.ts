@@ -193,8 +193,6 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
       }
       assert(verdict !== undefined, "an attempt ends with a result or a verdict");
       if (verdict.verdict === "restart") {
-        if (process.env.X_DEBUG)
-          console.error("XDBG restart", verdict.reason, verdict.message, state.baseLsn, state.storedBytes);
         await points.settle();
         if (installOpen) await v.abortInstall();
         installOpen = false;

@@ -73,6 +73,7 @@ export function resumeRecordFile(path: string): {
     },
     async drop() {
       await fs.promises.rm(file, { force: true });
+      await fs.promises.rm(`${file}.tmp`, { force: true });
     },
   };
 }
