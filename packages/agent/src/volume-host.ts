@@ -56,13 +56,13 @@ export class VolumeHost {
   private openOptions(volumeId: string, onBlockDevice: boolean): OpenOptions {
     return {
       ...this.options.tuning,
-      ...(onBlockDevice ? { staging: fileStaging(this.stagingPath(volumeId, onBlockDevice, "")) } : {}),
+      ...(onBlockDevice ? { staging: fileStaging(this.blockDeviceStagingPath(volumeId)) } : {}),
     };
   }
 
-  /** The staging image of a volume's rebuilds (its tail and resume record sit beside it). */
-  private stagingPath(volumeId: string, onBlockDevice: boolean, devicePath: string): string {
-    return onBlockDevice ? join(this.volumesDir, `${volumeId}.install`) : `${devicePath}.install`;
+  /** Where a block-device volume stages a rebuild (a file volume uses `<its file>.install`). */
+  private blockDeviceStagingPath(volumeId: string): string {
+    return join(this.volumesDir, `${volumeId}.install`);
   }
 
   /** A hosted volume changes itself (REBUILDING → REPLICA) under the same lock as assignments. */
@@ -213,7 +213,10 @@ export class VolumeHost {
         await fsp.rm(hosted.devicePath, { force: true });
       }
       // An unfinished rebuild's staging (image, tail, resume record) goes with the volume.
-      await fileStaging(this.stagingPath(volumeId, hosted.onBlockDevice, hosted.devicePath)).remove();
+      const staging = hosted.onBlockDevice
+        ? this.blockDeviceStagingPath(volumeId)
+        : `${hosted.devicePath}.install`;
+      await fileStaging(staging).remove();
       hosted.log.info("volume deleted");
       return true;
     });
