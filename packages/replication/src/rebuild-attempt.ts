@@ -60,7 +60,7 @@ export interface AttemptParams {
   readonly state: PullState;
   readonly progress: (stage: "base" | "tail") => void;
   /** More of the image is stored (`state.storedBytes` moved). */
-  readonly stored?: () => void;
+  readonly stored: () => void;
 }
 
 /** Runs one call to Done (resolves with the base and last LSN) or throws what broke it. */
@@ -151,7 +151,7 @@ class MessageRules {
     await w.done;
     this.writes.shift();
     this.p.state.storedBytes = w.end;
-    this.p.stored?.();
+    this.p.stored();
     this.p.progress("base");
   }
 

@@ -5,7 +5,8 @@ import type { PullState, RebuildTargetVolume } from "./rebuild-attempt";
  * Resume points of one rebuild pull: where it may continue if this agent restarts (a connection
  * that breaks while the agent runs resumes from memory). Saved in the background, one at a time,
  * at most every `everyMs` while the image streams and once more when it is complete; storage syncs
- * the image bytes a point names before it records the point. A target without resume support (test doubles) just never resumes.
+ * the image bytes a point names before it records the point. A target without resume support
+ * (test doubles) just never resumes.
  */
 export class ResumePoints {
   private saving: Promise<void> | undefined;

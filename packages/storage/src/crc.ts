@@ -29,4 +29,3 @@ const loaded = load();
 export const crc32: Crc32 = loaded.crc32;
 /** Which implementation runs (for diagnostics and tests). */
 export const CRC32_IMPLEMENTATION = loaded.implementation;
-export { zlibCrc32 };

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { type BlockDevice, FileDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import { readSuperblock } from "./format";
-import { fileStaging, resumeRecordFile, type StagingStore } from "./install";
+import { fileStaging, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
 import type { TailFile } from "./install-tail";
 import { recoverState } from "./recovery";
@@ -57,22 +57,12 @@ export function swapStaging(volumePath: string, hooks: SwapStagingHooks = {}): S
   // The tail sidecar, directory sync and removal are those of the copy layout at the same path;
   // openExisting serves only a pending redo that a copy-layout install left behind (its image is
   // exactly volumeSizeBytes long, which a swap staging file never is).
-  const files = fileStaging(path);
-  const resume = resumeRecordFile(path);
+  // An existing staging file is kept only while it holds nothing but image chunks.
+  const files = fileStaging(path, regionIsZero);
   return {
     ...files,
     layout: "swap",
     volumePath,
-    async open(sizeBytes, fresh) {
-      if (!fresh && fs.existsSync(path)) {
-        const dev = await FileDevice.open(path);
-        if (dev.sizeBytes === sizeBytes && (await regionIsZero(dev))) return dev;
-        await dev.close();
-      }
-      await resume.drop();
-      await fs.promises.rm(path, { force: true });
-      return FileDevice.createFile(path, sizeBytes);
-    },
     async replaceVolume(renaming) {
       await hooks.beforeRename?.();
       renaming();

@@ -40,7 +40,7 @@ export interface StagingStore {
 }
 
 /** The resume record of a file staging: `<path>-resume`, replaced atomically. */
-export function resumeRecordFile(path: string): {
+function resumeRecordFile(path: string): {
   read(): Promise<string | undefined>;
   write(text: string): Promise<void>;
   drop(): Promise<void>;
@@ -87,15 +87,22 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-/** Sparse sidecar files: the image at `path` (by default `<volume path>.install`), the tail at `<path>-tail`. */
-export function fileStaging(path: string): StagingStore {
+/**
+ * Sparse sidecar files: the image at `path` (by default `<volume path>.install`), the tail at
+ * `<path>-tail`, the resume record at `<path>-resume`. `keep` decides whether an existing image of
+ * the right size may be kept by a non-fresh open (the swap layout keeps only pure images).
+ */
+export function fileStaging(
+  path: string,
+  keep: (image: BlockDevice) => Promise<boolean> = async () => true,
+): StagingStore {
   const tailPath = `${path}-tail`;
   const resume = resumeRecordFile(path);
   return {
     async open(sizeBytes, fresh) {
       if (!fresh && fs.existsSync(path)) {
         const dev = await FileDevice.open(path);
-        if (dev.sizeBytes === sizeBytes) return dev;
+        if (dev.sizeBytes === sizeBytes && (await keep(dev))) return dev;
         await dev.close();
       }
       await resume.drop();
