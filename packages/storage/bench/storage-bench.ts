@@ -17,6 +17,10 @@
  * BENCH_CASES (rand,seq), BENCH_RAND_CONCURRENCY (1,16,64), BENCH_MAX_CYCLE_MIB (flusher cycle size, default 32), BENCH_TUNING (JSON
  * VolumeTuning overrides, for experiments).
  * Prints one JSON line per figure: {"bench":"storage","case",…,"value","unit","baseline","ratio"}.
+ *
+ * The c64 case also runs a third side in the same rounds, `4k_randwrite_inplace_ceiling_c64`: the
+ * I/O that any design updating the extent in place must do, in plain fs (inplace-ceiling.ts). Its
+ * ratio is the most this layout can reach on this disk in this run.
  */
 
 import { spawnSync } from "node:child_process";
@@ -25,6 +29,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FileDevice, Volume, type VolumeTuning } from "../src/index";
+import { inPlaceCeilingSlice, type Slice } from "./inplace-ceiling";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
@@ -96,11 +101,20 @@ async function preallocate(file: string, sizeBytes: number): Promise<void> {
 
 const VOLUME_FILE = path.join(DIR, "volume.img");
 const BASELINE_FILE = path.join(DIR, "baseline.img");
+const CEILING_FILE = path.join(DIR, "ceiling.img");
+/** The concurrency whose goal (≥ 10× the baseline) the in-place ceiling is measured for. */
+const CEILING_CONCURRENCY = 64;
 
-/** Work done in one timed slice: units (writes or MiB) and seconds. */
-interface Slice {
-  units: number;
-  seconds: number;
+function ceilingSlice(concurrency: number): Promise<Slice> {
+  return inPlaceCeilingSlice({
+    file: CEILING_FILE,
+    walSizeBytes: WAL_BYTES,
+    extentBlocks: BLOCKS,
+    blockSizeBytes: BS,
+    recordsPerBatch: concurrency,
+    cycleRecords: Math.floor((MAX_CYCLE_MIB * MIB) / BS),
+    seconds: SLICE_SECONDS,
+  });
 }
 
 async function openVolume(): Promise<Volume> {
@@ -197,19 +211,25 @@ async function baselineSequentialSlice(cursor: { pos: number }): Promise<Slice> 
 const rate = (slices: Slice[]): number =>
   slices.reduce((n, x) => n + x.units, 0) / slices.reduce((n, x) => n + x.seconds, 0);
 
-/** Alternates baseline and volume slices; reports the ratio of the totals. */
+/**
+ * Alternates baseline and volume slices (and ceiling slices, when given); reports the ratio of the
+ * totals.
+ */
 async function runCase(
   name: string,
   unit: string,
   baselineSlice: () => Promise<Slice>,
   volumeSlice: (vol: Volume) => Promise<Slice>,
+  ceiling?: { name: string; slice: () => Promise<Slice> },
 ): Promise<void> {
   const vol = await openVolume();
   const base: Slice[] = [];
   const mine: Slice[] = [];
+  const bound: Slice[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
       base.push(await baselineSlice());
+      if (ceiling) bound.push(await ceiling.slice());
       mine.push(await volumeSlice(vol));
     }
   } finally {
@@ -221,6 +241,10 @@ async function runCase(
     `${name}: rounds ${perRound.join(" ")} (volume/baseline); ${st.headLsn} records, ${st.admission.batches} append batches (${st.admission.durableBatches} O_DSYNC), ${st.syncs} group syncs, ${st.flusherCycles} flusher cycles, ${st.superblockWrites} superblock writes, soft delays ${st.admission.softDelays}, hard waits ${st.admission.hardWaits}`,
   );
   report(name, rate(mine), unit, rate(base));
+  if (ceiling) {
+    log(`${name}: the volume did ${Math.round((rate(mine) / rate(bound)) * 100)} % of the in-place ceiling`);
+    report(ceiling.name, rate(bound), unit, rate(base));
+  }
 }
 
 async function main(): Promise<void> {
@@ -231,10 +255,20 @@ async function main(): Promise<void> {
     log("preallocating the volume and baseline files");
     await preallocate(VOLUME_FILE, 4096 + WAL_BYTES + VOLUME_BYTES);
     await preallocate(BASELINE_FILE, VOLUME_BYTES);
+    if (CASES.includes("rand") && RAND_CONCURRENCY.includes(CEILING_CONCURRENCY))
+      await preallocate(CEILING_FILE, 4096 + WAL_BYTES + VOLUME_BYTES);
     if (CASES.includes("rand")) {
       for (const c of RAND_CONCURRENCY) {
-        await runCase(`4k_randwrite_flush_each_c${c}`, "IOPS", baselineRandomSlice, (vol) =>
-          volumeRandomSlice(vol, c),
+        const ceiling =
+          c === CEILING_CONCURRENCY
+            ? { name: `4k_randwrite_inplace_ceiling_c${c}`, slice: () => ceilingSlice(c) }
+            : undefined;
+        await runCase(
+          `4k_randwrite_flush_each_c${c}`,
+          "IOPS",
+          baselineRandomSlice,
+          (vol) => volumeRandomSlice(vol, c),
+          ceiling,
         );
       }
     }
