@@ -14,6 +14,7 @@
 
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import { EXTENT_WRITE_CONCURRENCY, RECORD_HEADER_BYTES, WAL_OFFSET_BYTES } from "../src/index";
 
 /** Work done in one timed slice: units (writes or MiB) and seconds. */
 export interface Slice {
@@ -22,7 +23,7 @@ export interface Slice {
 }
 
 export interface CeilingOptions {
-  /** A preallocated file laid out like the volume: 4 KiB superblock, WAL, extent. */
+  /** A preallocated file laid out like the volume: superblock region, WAL, extent. */
   file: string;
   walSizeBytes: number;
   extentBlocks: number;
@@ -33,12 +34,6 @@ export interface CeilingOptions {
   cycleRecords: number;
   seconds: number;
 }
-
-const SUPERBLOCK_BYTES = 4096;
-/** The volume's WAL record header (record.ts RECORD_HEADER_BYTES). */
-const RECORD_HEADER_BYTES = 48;
-/** Extent writes in flight: the volume flusher's EXTENT_WRITE_CONCURRENCY. */
-const EXTENT_WRITES_IN_FLIGHT = 4;
 
 /** A wake-up for a loop that re-checks its condition after every wait (no lost wake-ups). */
 class Signal {
@@ -61,7 +56,7 @@ export async function inPlaceCeilingSlice(o: CeilingOptions): Promise<Slice> {
   const block = randomBytes(o.blockSizeBytes);
   const walRecords = Math.floor(o.walSizeBytes / recordBytes);
   if (walRecords < 2 * o.recordsPerBatch) throw new Error("WAL too small for two batches");
-  const extentOffsetBytes = SUPERBLOCK_BYTES + o.walSizeBytes;
+  const extentOffsetBytes = WAL_OFFSET_BYTES + o.walSizeBytes;
   // A cycle starts once this many records wait, or when the appends have ended.
   const cycleStartRecords = Math.min(o.cycleRecords, Math.floor(walRecords / 2));
 
@@ -79,7 +74,7 @@ export async function inPlaceCeilingSlice(o: CeilingOptions): Promise<Slice> {
     while (performance.now() < deadline) {
       while (appended - checkpointed + o.recordsPerBatch > walRecords) await spaceFreed.wait();
       if (walPos + batch.length > o.walSizeBytes) walPos = 0; // the ring wraps (PADDING)
-      await walFile.write(batch, 0, batch.length, SUPERBLOCK_BYTES + walPos);
+      await walFile.write(batch, 0, batch.length, WAL_OFFSET_BYTES + walPos);
       walPos += batch.length;
       appended += o.recordsPerBatch;
       recordsArrived.notify();
@@ -104,7 +99,7 @@ export async function inPlaceCeilingSlice(o: CeilingOptions): Promise<Slice> {
           await extentFile.write(block, 0, block.length, extentOffsetBytes + lba * o.blockSizeBytes);
         }
       };
-      await Promise.all(Array.from({ length: EXTENT_WRITES_IN_FLIGHT }, writer));
+      await Promise.all(Array.from({ length: EXTENT_WRITE_CONCURRENCY }, writer));
       await extentFile.datasync();
       checkpointed = end;
       spaceFreed.notify();

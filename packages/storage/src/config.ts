@@ -82,6 +82,8 @@ export interface ResolvedTuning {
 export const DEFAULT_WAL_SIZE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_BLOCK_SIZE = 4096;
 export const MIN_WAL_SIZE_BYTES = 16 * 1024;
+/** Extent writes in flight (flusher writeback, install replay): the random-write queue depth we give the disk. */
+export const EXTENT_WRITE_CONCURRENCY = 4;
 
 function bad(message: string): never {
   throw new StorageError("invalid_argument", message);

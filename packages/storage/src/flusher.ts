@@ -1,4 +1,5 @@
 import { CheckpointPacer } from "./checkpoint-pacer";
+import { EXTENT_WRITE_CONCURRENCY } from "./config";
 import type { BlockDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
@@ -23,8 +24,6 @@ interface Run {
   lsn: number;
   bufs: Buffer[];
 }
-
-const EXTENT_WRITE_CONCURRENCY = 4;
 
 /**
  * WAL → extent checkpointing. One cycle covers a bounded WAL range [flushedOffset, end):

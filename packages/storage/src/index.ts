@@ -1,6 +1,6 @@
 export type { AdmissionConfig, RawAppendResult } from "./appender";
 export type { CreateOptions, VolumeTuning } from "./config";
-export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES } from "./config";
+export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES, EXTENT_WRITE_CONCURRENCY } from "./config";
 export { CRC32_IMPLEMENTATION } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
@@ -22,6 +22,6 @@ export type { RecordBatch } from "./record-reader";
 export type { RecoveryReport } from "./recovery";
 export { type Clock, type NeedsRebuildEvent, realClock } from "./retention";
 export { type CrashChooser, type CrashFate, randomCrashChooser, SimDevice } from "./sim-device";
-export { DURABILITY_MODES, type DurabilityMode } from "./superblock";
+export { DURABILITY_MODES, type DurabilityMode, WAL_OFFSET_BYTES } from "./superblock";
 export { type OpenOptions, type PressureState, Volume, type VolumeEvents, type VolumeStats } from "./volume";
 export { createVolumeFile, openVolumeFile } from "./volume-file";

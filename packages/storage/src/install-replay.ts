@@ -1,3 +1,4 @@
+import { EXTENT_WRITE_CONCURRENCY } from "./config";
 import type { BlockDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { TailFile } from "./install-tail";
@@ -28,7 +29,6 @@ export interface TailReplayResult {
 }
 
 const READ_CHUNK_BYTES = 8 * 1024 * 1024;
-const EXTENT_WRITE_CONCURRENCY = 4;
 
 /**
  * Second step of the install redo: replays the staged tail (records baseLsn+1..lastLsn) on top of
