@@ -46,6 +46,9 @@ export class GroupCommit {
 
   /** A sync done by someone else (flusher, superblock write) also made `lsn` durable. */
   noteDurable(lsn: number): void {
+    // After any I/O failure nothing more is durable: a sync that succeeds after a failed one does not
+    // prove the pages the failed one dropped reached the disk.
+    if (this.hooks.failure()) return;
     if (lsn > this.state.durableLsn) this.state.durableLsn = lsn;
   }
 
@@ -77,6 +80,9 @@ export class GroupCommit {
             this.hooks.fail(e);
             throw e;
           }
+          // Our sync succeeded, but another one (flusher, superblock) may have failed meanwhile.
+          const failedMeanwhile = this.hooks.failure();
+          if (failedMeanwhile) throw failedMeanwhile;
           this.noteDurable(covered);
         }
         const durable = this.state.durableLsn;

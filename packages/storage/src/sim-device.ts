@@ -34,6 +34,14 @@ export class SimDevice implements BlockDevice {
   failSync: (() => Error | undefined) | undefined;
   /** Test hook: a read waits for the returned promise before copying (to interleave I/O). */
   beforeRead: ((offsetBytes: number, lengthBytes: number) => Promise<void> | undefined) | undefined;
+  /**
+   * Linux after a failed fdatasync ("fsyncgate"): the writes that sync covered are marked clean and
+   * never reach the disk, although reads still see them. Set to model that; otherwise they stay
+   * pending and a later sync may still write them.
+   */
+  dropOnFailedSync = false;
+  /** Test hook: a sync waits for the returned promise before it completes (a slow disk; the fate from failSync is chosen at the start). */
+  beforeSync: (() => Promise<void> | undefined) | undefined;
   syncCount = 0;
   writeCount = 0;
 
@@ -97,8 +105,11 @@ export class SimDevice implements BlockDevice {
     const failure = this.failSync?.();
     // Writes issued before the sync started are the ones it covers.
     const upTo = this.nextSeq;
-    await Promise.resolve();
-    if (failure) throw failure;
+    await (this.beforeSync?.() ?? Promise.resolve());
+    if (failure) {
+      if (this.dropOnFailedSync) this.pending = this.pending.filter((w) => w.seq >= upTo);
+      throw failure;
+    }
     this.syncCount++;
     const done = this.pending.filter((w) => w.seq < upTo);
     this.pending = this.pending.filter((w) => w.seq >= upTo);

@@ -57,8 +57,9 @@ export function wireVolumeParts(
   const state = newVolumeState(sb, t.maxWriteBytes + RECORD_HEADER_BYTES);
   const gate = new Gate();
   // Every sync of the open volume goes through one service: never two fdatasyncs at once.
-  const shared = new SharedSyncDevice(device);
   const fail = (err: StorageError): void => hooks.fail(err);
+  // A failed sync fails the volume at once, whoever asked for it (see SyncService).
+  const shared = new SharedSyncDevice(device, fail);
   const failure = (): StorageError | undefined => hooks.failure();
   const check = (): void => hooks.checkUsable();
   const noteDurable = (lsn: number): void => groupCommit.noteDurable(lsn);
@@ -99,7 +100,7 @@ export function wireVolumeParts(
     { failure, fail, noteDurable, onTailAdvanced: () => appender.schedule() },
     t,
   );
-  const ops = new VolumeOps(state, device, gate, sbWriter, appender, retention, { fail, check });
+  const ops = new VolumeOps(state, shared, gate, sbWriter, appender, retention, { fail, check });
   const installer = new Installer(state, device, gate, sbWriter, appender, retention, {
     fail,
     check,
