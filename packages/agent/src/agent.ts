@@ -104,6 +104,7 @@ export class Agent {
         feed,
         stopping: agent.stopController.signal,
         now: () => Date.now(),
+        clock,
       });
       const authorizeControl = security.authorizeControl;
       agent.rpc = await startServer({

@@ -5,11 +5,19 @@
 import type { Assignment__Output, AssignmentResult } from "@blockship/rpc";
 import { itemStatusOf, OK_ITEM_STATUS, RpcError } from "@blockship/rpc";
 import { type ParsedAssignment, parseAssignment, sameAssignment } from "./assignment";
+import type { Clock } from "./clock";
 import { toAgentRpcError, volumeNotFound } from "./errors";
 import { checkAssignment } from "./fence";
 import type { HostedVolume } from "./hosted-volume";
+import { type GrantWindow, windowProblem } from "./lease";
 import type { Role } from "./roles";
 import type { VolumeHost } from "./volume-host";
+
+/** The call's timing: an item reached after the call's deadline is refused (deadline_exceeded). */
+export interface CallTiming {
+  readonly clock: Clock;
+  readonly window: GrantWindow;
+}
 
 interface Planned {
   readonly index: number;
@@ -66,10 +74,21 @@ export function planBatch(
 export async function applyOne(
   host: VolumeHost,
   a: ParsedAssignment,
+  timing?: CallTiming,
 ): Promise<{ unchanged: boolean; executed: string[] }> {
   return host.locks.run(a.volumeId, async () => {
     const h = host.get(a.volumeId);
     if (h === undefined) throw volumeNotFound(a.volumeId);
+    // The master stopped waiting for this call: it may already act on its failure (e.g. choose
+    // another primary), so an assignment reached only now must not take effect.
+    const late = timing === undefined ? null : windowProblem(timing.clock, timing.window, "assignment");
+    if (late !== null) {
+      h.log.warn(
+        { epoch: a.epoch, role: a.role, reason: late.reason },
+        "assignment refused: deadline passed",
+      );
+      throw late;
+    }
     if (isUnchanged(h, a)) return { unchanged: true, executed: [] };
     // Re-check under the lock: another call may have moved the volume since validation.
     const problem = h.fence.check(a);
@@ -80,7 +99,7 @@ export async function applyOne(
     const from = h.fence.role;
     const fromEpoch = h.fence.masterEpoch;
     // A demoted primary stops shipping once drained, before it turns STALE.
-    await h.fence.apply(a, () => h.runtime.stopShipping());
+    await h.fence.apply(a, () => h.runtime.stopShipping(), timing?.window.arrivedAtMs);
     h.runtime.assignment = a;
     h.completedRebuild = undefined;
     // A (new) rebuild must commit before this copy may become REPLICA again.
@@ -105,6 +124,7 @@ export async function applyBatch(
   host: VolumeHost,
   items: readonly Assignment__Output[],
   localServerId: string,
+  timing?: CallTiming,
 ): Promise<AssignmentResult[]> {
   const planned = planBatch(host, items, localServerId);
   const results: AssignmentResult[] = [];
@@ -116,7 +136,7 @@ export async function applyBatch(
       continue;
     }
     try {
-      const { unchanged } = await applyOne(host, p.parsed);
+      const { unchanged } = await applyOne(host, p.parsed, timing);
       results.push({ ...base, status: { ...OK_ITEM_STATUS }, unchanged });
     } catch (err) {
       results.push({ ...base, status: itemStatusOf(toAgentRpcError(err)), unchanged: false });

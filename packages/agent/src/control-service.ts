@@ -15,8 +15,9 @@ import {
   unaryHandler,
 } from "@blockship/rpc";
 import { applyBatch } from "./apply";
+import { type Clock, realClock } from "./clock";
 import { mapErrors, toAgentRpcError, volumeNotFound } from "./errors";
-import { MAX_LEASE_TTL_MS } from "./lease";
+import { grantWindow, MAX_LEASE_TTL_MS, windowProblem } from "./lease";
 import { durabilityFromWire, WIRE_DURABILITY_MODES } from "./modes";
 import { cancelRecovery, startRecovery } from "./recovery-service";
 import { protocolStateOf, volumeStatusOf } from "./status";
@@ -30,6 +31,8 @@ export interface ControlDeps {
   readonly feed: ChangeFeed;
   readonly stopping: AbortSignal;
   readonly now: () => number;
+  /** The clock the volumes' fences use (leases, grant deadlines); default the real clock. */
+  readonly clock?: Clock;
 }
 
 const MiB = 1024 * 1024;
@@ -74,6 +77,7 @@ export function parseAllocate(
 
 export function controlServiceHandlers(deps: ControlDeps): Partial<ControlHandlers> {
   const { host } = deps;
+  const clock = deps.clock ?? realClock;
   let seq = 0;
   const report = (volumeIds: readonly string[]): StatusReport => {
     const all =
@@ -110,17 +114,19 @@ export function controlServiceHandlers(deps: ControlDeps): Partial<ControlHandle
   };
 
   return {
-    ApplyAssignments: unaryHandler((req) =>
+    ApplyAssignments: unaryHandler((req, call) =>
       mapErrors(async () => {
+        const window = grantWindow(clock, call.getDeadline());
         stoppingCheck();
         const items = requireList(req.assignments, "assignments");
-        const results = await applyBatch(host, items, deps.serverId);
+        const results = await applyBatch(host, items, deps.serverId, { clock, window });
         deps.feed.notify();
         return { results };
       }),
     ),
-    RenewLeases: unaryHandler((req) =>
+    RenewLeases: unaryHandler((req, call) =>
       mapErrors(async () => {
+        const window = grantWindow(clock, call.getDeadline());
         stoppingCheck();
         const grants = requireList(req.grants, "grants");
         const results = grants.map((g, i) => {
@@ -146,7 +152,9 @@ export function controlServiceHandlers(deps: ControlDeps): Partial<ControlHandle
                 `grant is for epoch ${epoch}, the volume is at ${h.fence.masterEpoch}`,
               );
             }
-            h.fence.renew(Number(epoch), g.lease_ttl_ms);
+            const late = windowProblem(clock, window, "lease renewal");
+            if (late !== null) throw late;
+            h.fence.renew(Number(epoch), g.lease_ttl_ms, window.arrivedAtMs);
             return {
               volume_id: volumeId,
               status: { ...OK_ITEM_STATUS },

@@ -60,7 +60,11 @@ export class Fence {
    * Applies an assignment that passed check(). `beforeStale` runs once a demoted primary has
    * drained (the host stops its shippers there).
    */
-  async apply(target: FenceTarget, beforeStale: () => Promise<void> = async () => {}): Promise<void> {
+  async apply(
+    target: FenceTarget,
+    beforeStale: () => Promise<void> = async () => {},
+    leaseFromMs?: number,
+  ): Promise<void> {
     const problem = this.check(target);
     if (problem !== null) throw problem;
     const from = this.currentRole;
@@ -78,11 +82,13 @@ export class Fence {
     }
     await this.adoptEpoch(target.epoch);
     this.currentRole = to;
-    if (to === "primary") this.lease.grant(target.leaseTtlMs);
+    // Counted from the grant's arrival, not from now: persisting the epoch or waiting for the
+    // volume's lock must not lengthen the lease the master granted.
+    if (to === "primary") this.lease.grant(target.leaseTtlMs, leaseFromMs);
   }
 
-  /** Extends the lease of a primary at exactly `epoch`. */
-  renew(epoch: number, ttlMs: number): void {
+  /** Extends the lease of a primary at exactly `epoch`, counted from `fromMs` (the grant's arrival). */
+  renew(epoch: number, ttlMs: number, fromMs?: number): void {
     if (this.currentRole !== "primary") throw new RpcError("not_primary", `role is ${this.currentRole}`);
     if (epoch !== this.assignedEpoch || epoch !== this.storage.persistedEpoch()) {
       throw new RpcError(
@@ -90,7 +96,7 @@ export class Fence {
         `grant is for epoch ${epoch}, the volume is at ${this.assignedEpoch}`,
       );
     }
-    this.lease.grant(ttlMs);
+    this.lease.grant(ttlMs, fromMs);
   }
 
   /** Why a write/trim/flush may not be acknowledged now, or null. */
@@ -166,7 +172,12 @@ export class Fence {
   }
 }
 
-/** The assignment checks that precede any state change: epoch regression, then the role table. */
+/**
+ * The assignment checks that precede any state change: epoch regression, the role table, then
+ * promotion: a copy becomes PRIMARY only at an epoch above its own (the old primary may still hold
+ * the old epoch, and two primaries must never share one). NONE → PRIMARY at the same epoch stays
+ * allowed: a restarted agent forgets its role, and the master re-assigns the primary it had.
+ */
 export function checkAssignment(
   role: Role,
   persistedEpoch: number,
@@ -181,5 +192,11 @@ export function checkAssignment(
   }
   const problem = transitionProblem(role, target.role, { rebuildCommitted });
   if (problem !== null) return new RpcError("invalid_role_transition", problem);
+  if (target.role === "primary" && role !== "primary" && role !== "none" && target.epoch <= persistedEpoch) {
+    return new RpcError(
+      "epoch_stale",
+      `${role} → primary needs an epoch above the volume's epoch ${persistedEpoch}, got ${target.epoch}`,
+    );
+  }
   return null;
 }

@@ -272,6 +272,10 @@ export class VolumeRuntime {
         queue.push({ type: "receiver_ready" });
         return;
       case "configure_shipper": {
+        if (c.replicas.length === 0 && this.group === null) {
+          queue.push({ type: "shipper_configured" });
+          return;
+        }
         const group = this.ensureGroup();
         group.setReplicas(
           c.replicas.map((r) => ({

@@ -2,6 +2,7 @@ import { reasonOf } from "@blockship/rpc";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock";
 import { Fence, type FenceStorage } from "../src/fence";
+import { grantWindow, windowProblem } from "../src/lease";
 import { ROLES, transitionTable } from "../src/roles";
 
 class FakeStorage implements FenceStorage {
@@ -172,5 +173,41 @@ describe("fence", () => {
     fence.rebuildCommitted = true;
     await fence.apply({ role: "replica", epoch: 1, leaseTtlMs: 0 });
     expect(fence.role).toBe("replica");
+  });
+
+  it("promotion needs an epoch above the copy's own: REPLICA → PRIMARY at the same epoch is epoch_stale", async () => {
+    const { fence } = setup();
+    await fence.apply({ role: "replica", epoch: 3, leaseTtlMs: 0 });
+    expect(fence.check({ role: "primary", epoch: 3, leaseTtlMs: 1000 })?.reason).toBe("epoch_stale");
+    expect(fence.check({ role: "primary", epoch: 4, leaseTtlMs: 1000 })).toBeNull();
+    // A restarted agent (NONE) may be re-assigned PRIMARY at its persisted epoch.
+    const restarted = setup();
+    restarted.storage.epoch = 3;
+    expect(restarted.fence.check({ role: "primary", epoch: 3, leaseTtlMs: 1000 })).toBeNull();
+  });
+
+  it("a lease counts from the grant's arrival, never from when it was applied", async () => {
+    const { clock, fence } = setup();
+    const arrivedAtMs = clock.now();
+    clock.advance(300); // the grant waited (lock, epoch fsync) before it was applied
+    await fence.apply({ role: "primary", epoch: 1, leaseTtlMs: 1000 }, async () => {}, arrivedAtMs);
+    expect(fence.lease.remainingMs()).toBe(700);
+    const renewalArrivedAtMs = clock.now();
+    clock.advance(100);
+    fence.renew(1, 1000, renewalArrivedAtMs);
+    expect(fence.lease.remainingMs()).toBe(900);
+    // A start in the future is clamped to now.
+    fence.renew(1, 1000, clock.now() + 5000);
+    expect(fence.lease.remainingMs()).toBe(1000);
+  });
+
+  it("a grant reached after its call's deadline is deadline_exceeded; no deadline never expires", () => {
+    const clock = new ManualClock();
+    const window = grantWindow(clock, Date.now() + 200);
+    expect(windowProblem(clock, window, "assignment")).toBeNull();
+    clock.advance(250);
+    expect(windowProblem(clock, window, "assignment")?.reason).toBe("deadline_exceeded");
+    expect(windowProblem(clock, grantWindow(clock, Number.POSITIVE_INFINITY), "renewal")).toBeNull();
+    expect(windowProblem(clock, grantWindow(clock, new Date(Date.now() - 1)), "renewal")?.code).toBe(4);
   });
 });

@@ -141,9 +141,11 @@ export function issueHostSetup(
     commands.push({ type: "start_receiver", volumeId });
     latches.receiverEpoch = epoch;
   }
+  // An empty set is configured too once shippers exist: the host must stop every one of them.
+  const hadReplicas = latches.shipper !== null && latches.shipper.replicas.length > 0;
   if (
     role === "primary" &&
-    desired.length > 0 &&
+    (desired.length > 0 || hadReplicas) &&
     !readiness.shipperConfigured &&
     (latches.shipper === null ||
       latches.shipper.epoch !== epoch ||

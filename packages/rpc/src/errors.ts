@@ -28,6 +28,7 @@ export const REASON_CODES = {
   wal_full: status.RESOURCE_EXHAUSTED,
   out_of_range: status.OUT_OF_RANGE,
   drain_timeout: status.DEADLINE_EXCEEDED,
+  deadline_exceeded: status.DEADLINE_EXCEEDED,
   unimplemented: status.UNIMPLEMENTED,
   internal: status.INTERNAL,
 } as const satisfies Record<string, status>;
