@@ -9,12 +9,13 @@ import { controlServiceHandlers } from "./control-service";
 import { grpcHandshake } from "./handshake";
 import type { Logger } from "./log";
 import { AgentMetrics, type MetricsServer, startMetricsServer } from "./metrics";
+import { NbdFrontend } from "./nbd-frontend";
 import { grpcReplicationBinding } from "./replication-binding";
 import type { ReplicationBinding } from "./replication-port";
 import type { HandshakeFn } from "./runtime";
 import { type AgentSecurity, loadAgentSecurity } from "./security";
 import { VolumeHost } from "./volume-host";
-import { volumeServiceHandlers } from "./volume-service";
+import { VolumeIo, volumeServiceHandlers } from "./volume-service";
 import { ChangeFeed } from "./watch";
 
 export interface AgentOptions {
@@ -40,6 +41,7 @@ export class Agent {
   private stopping: Promise<{ forced: boolean }> | undefined;
   private lastWritable = "";
   private metricsServer: MetricsServer | undefined;
+  private nbd: NbdFrontend | undefined;
 
   private constructor(
     readonly config: AgentConfig,
@@ -134,7 +136,23 @@ export class Agent {
       });
       if (config.metricsListen !== undefined)
         agent.metricsServer = await startMetricsServer(config.metricsListen, metrics.registry);
+      if (config.nbdListen !== undefined) {
+        // The same VolumeIo path as the Volume service: fenced writes, durable flushes, metrics.
+        const isShuttingDown = () => agent.stopController.signal.aborted;
+        agent.nbd = await NbdFrontend.start({
+          listen: config.nbdListen,
+          host,
+          io: new VolumeIo({ host, binding, isShuttingDown, metrics: metrics.events }),
+          feed,
+          log: log.child({ frontend: "nbd" }),
+          metrics: metrics.nbd,
+          isShuttingDown,
+          tls: config.tls,
+        });
+      }
     } catch (err) {
+      await agent.nbd?.close();
+      await agent.metricsServer?.close();
       await agent.rpc?.shutdown(0);
       await host.closeAll();
       throw err;
@@ -148,6 +166,7 @@ export class Agent {
         address: agent.address,
         advertise: agent.advertise,
         metricsAddress: agent.metricsAddress,
+        nbdAddress: agent.nbdAddress,
         healthAddress: agent.healthAddress,
         transportSecurity: security.mode,
         dataDir: config.dataDir,
@@ -168,6 +187,11 @@ export class Agent {
   /** The bound metrics HTTP address, or undefined when --metrics-listen is not set. */
   get metricsAddress(): string | undefined {
     return this.metricsServer?.address;
+  }
+
+  /** The bound NBD address, or undefined when --nbd-listen is not set. */
+  get nbdAddress(): string | undefined {
+    return this.nbd?.address;
   }
 
   /** The bound plaintext health-only address, or undefined when --health-listen is not set. */
@@ -227,6 +251,8 @@ export class Agent {
     this.log.info("stopping: health NOT_SERVING, draining calls");
     this.rpc?.health.setAll("NOT_SERVING");
     this.stopController.abort();
+    // NBD connections close without replies to pending requests: clients resend them elsewhere.
+    await this.nbd?.close();
     const { forced } = (await this.rpc?.shutdown(this.config.shutdownTimeoutMs)) ?? { forced: false };
     await this.host.closeAll();
     await this.metricsServer?.close();

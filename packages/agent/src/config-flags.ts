@@ -22,6 +22,7 @@ export const OPTIONS = {
   insecure: { type: "boolean" },
   "control-allowed-identities": { type: "string" },
   "health-listen": { type: "string" },
+  "nbd-listen": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -47,6 +48,7 @@ export const ENV_NAMES = {
   insecure: "BLOCKSHIP_INSECURE",
   "control-allowed-identities": "BLOCKSHIP_CONTROL_ALLOWED_IDENTITIES",
   "health-listen": "BLOCKSHIP_HEALTH_LISTEN",
+  "nbd-listen": "BLOCKSHIP_NBD_LISTEN",
 } as const;
 
 export type BooleanFlag = "tls-client-auth" | "insecure";
@@ -69,6 +71,9 @@ export const USAGE = `usage: agent [flags]   (every flag also reads an environme
   --device VOLUME=PATH        BLOCKSHIP_DEVICES           host VOLUME on a block device (repeatable;
                                                           env: comma-separated list)
   --metrics-listen HOST:PORT  BLOCKSHIP_METRICS_LISTEN    Prometheus /metrics HTTP address (off unless set)
+  --nbd-listen HOST:PORT      BLOCKSHIP_NBD_LISTEN        NBD server address (off unless set; port 0 = any
+                                                          free port): export name = volume ID, served
+                                                          while this copy is the writable primary
 transport security (required: TLS files, or --insecure):
   --tls-cert FILE             BLOCKSHIP_TLS_CERT          PEM certificate; its Subject CN must be --server-id
   --tls-key FILE              BLOCKSHIP_TLS_KEY           PEM private key of --tls-cert

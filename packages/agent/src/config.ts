@@ -50,6 +50,8 @@ export interface AgentConfig {
   readonly controlAllowedIdentities: readonly string[];
   /** A plaintext listener serving grpc.health.v1 only (kubelet probes); undefined = none. */
   readonly healthListen: string | undefined;
+  /** Where the NBD server listens, `host:port` (port 0 = any); undefined = off. With TLS: STARTTLS only. */
+  readonly nbdListen: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -254,6 +256,10 @@ export function parseConfig(
   else if (healthListen !== undefined && healthListen === listen && !listen.endsWith(":0"))
     problems.push("--health-listen: must differ from --listen (it is a second, plaintext port)");
 
+  const nbdListen = pick("nbd-listen");
+  if (nbdListen !== undefined && !isHostPort(nbdListen, true))
+    problems.push(`--nbd-listen: must be host:port, got ${JSON.stringify(nbdListen)}`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     listen,
@@ -271,5 +277,6 @@ export function parseConfig(
     metricsListen,
     ...security,
     healthListen,
+    nbdListen,
   };
 }

@@ -49,7 +49,7 @@ export async function runAgentMain(
     process.exit(1);
   }
   process.stdout.write(
-    `${JSON.stringify({ msg: "listening", address: agent.address, advertise: agent.advertise, metricsAddress: agent.metricsAddress ?? null, healthAddress: agent.healthAddress ?? null, serverId: config.serverId, pid: process.pid })}\n`,
+    `${JSON.stringify({ msg: "listening", address: agent.address, advertise: agent.advertise, metricsAddress: agent.metricsAddress ?? null, nbdAddress: agent.nbdAddress ?? null, healthAddress: agent.healthAddress ?? null, serverId: config.serverId, pid: process.pid })}\n`,
   );
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

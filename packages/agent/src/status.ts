@@ -15,6 +15,7 @@ import type {
 } from "@blockship/rpc";
 import type { HostedVolume } from "./hosted-volume";
 import { durabilityToWire } from "./modes";
+import { nbdConnectionsOf } from "./nbd-frontend";
 import { roleToWire } from "./roles";
 
 const s = (n: number | bigint): string => String(n);
@@ -113,6 +114,7 @@ export function volumeStatusOf(h: HostedVolume): VolumeStatus {
     rebuild_total_bytes: s(rebuild?.totalBytes ?? 0),
     rebuild_stage: rebuild?.stage ?? "",
     rebuild_resumes: rebuild?.resumes ?? 0,
+    nbd_connections: nbdConnectionsOf(h),
     ...(last === undefined
       ? {}
       : {

@@ -62,6 +62,7 @@ interface Conn {
   socket: Duplex;
   tls: boolean;
   exportName: string;
+  exp: NbdExport | undefined;
   structured: boolean;
   readonly connectedAtMs: number;
   transmission: Transmission | undefined;
@@ -109,16 +110,21 @@ export class NbdServer {
       }));
   }
 
-  /** Exports with at least one connection in transmission. */
-  exportsInUse(): string[] {
-    return [...new Set([...this.conns].map((c) => c.exportName).filter((n) => n !== ""))];
+  /** The export objects that connections are using (each once). */
+  exportsInUse(): NbdExport[] {
+    const out = new Set<NbdExport>();
+    for (const c of this.conns) if (c.exp !== undefined) out.add(c.exp);
+    return [...out];
   }
 
-  /** Closes every connection of `exportName` now; pending requests get no reply. */
-  closeExport(exportName: string, reason: string): number {
+  /**
+   * Closes every connection of an export now — by name, or only those using one export object —
+   * and pending requests get no reply. Returns how many were closed.
+   */
+  closeExport(which: string | NbdExport, reason: string): number {
     let n = 0;
     for (const c of [...this.conns]) {
-      if (c.exportName !== exportName) continue;
+      if (typeof which === "string" ? c.exportName !== which : c.exp !== which) continue;
       this.closeConn(c, reason);
       n++;
     }
@@ -147,6 +153,7 @@ export class NbdServer {
       socket: raw,
       tls: false,
       exportName: "",
+      exp: undefined,
       structured: false,
       connectedAtMs: Date.now(),
       transmission: undefined,
@@ -214,6 +221,7 @@ export class NbdServer {
     const used = [...this.conns].filter((o) => o.exportName === exp.name).length;
     if (used >= cap) return `export ${exp.name} has ${used} connections already (the limit is ${cap})`;
     c.exportName = exp.name;
+    c.exp = exp;
     return null;
   }
 

@@ -3,15 +3,18 @@
 // collectors read at scrape time.
 import { Registry } from "prom-client";
 import { EventMetrics } from "./event-metrics";
+import { NbdMetrics } from "./nbd-metrics";
 import { registerStateCollectors, type VolumeSource } from "./state-collectors";
 
 export class AgentMetrics {
   readonly registry: Registry;
   readonly events: EventMetrics;
+  readonly nbd: NbdMetrics;
 
   constructor(source: VolumeSource) {
     this.registry = new Registry();
     this.events = new EventMetrics(this.registry);
+    this.nbd = new NbdMetrics(this.registry);
     registerStateCollectors(this.registry, source);
   }
 

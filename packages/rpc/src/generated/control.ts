@@ -19,6 +19,7 @@ import type { GetStatusResponse as _blockship_v1_GetStatusResponse, GetStatusRes
 import type { ItemStatus as _blockship_v1_ItemStatus, ItemStatus__Output as _blockship_v1_ItemStatus__Output } from './blockship/v1/ItemStatus';
 import type { LeaseGrant as _blockship_v1_LeaseGrant, LeaseGrant__Output as _blockship_v1_LeaseGrant__Output } from './blockship/v1/LeaseGrant';
 import type { LeaseResult as _blockship_v1_LeaseResult, LeaseResult__Output as _blockship_v1_LeaseResult__Output } from './blockship/v1/LeaseResult';
+import type { NbdConnection as _blockship_v1_NbdConnection, NbdConnection__Output as _blockship_v1_NbdConnection__Output } from './blockship/v1/NbdConnection';
 import type { RebuildSummary as _blockship_v1_RebuildSummary, RebuildSummary__Output as _blockship_v1_RebuildSummary__Output } from './blockship/v1/RebuildSummary';
 import type { RenewLeasesRequest as _blockship_v1_RenewLeasesRequest, RenewLeasesRequest__Output as _blockship_v1_RenewLeasesRequest__Output } from './blockship/v1/RenewLeasesRequest';
 import type { RenewLeasesResponse as _blockship_v1_RenewLeasesResponse, RenewLeasesResponse__Output as _blockship_v1_RenewLeasesResponse__Output } from './blockship/v1/RenewLeasesResponse';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
       ItemStatus: MessageTypeDefinition<_blockship_v1_ItemStatus, _blockship_v1_ItemStatus__Output>
       LeaseGrant: MessageTypeDefinition<_blockship_v1_LeaseGrant, _blockship_v1_LeaseGrant__Output>
       LeaseResult: MessageTypeDefinition<_blockship_v1_LeaseResult, _blockship_v1_LeaseResult__Output>
+      NbdConnection: MessageTypeDefinition<_blockship_v1_NbdConnection, _blockship_v1_NbdConnection__Output>
       RebuildSummary: MessageTypeDefinition<_blockship_v1_RebuildSummary, _blockship_v1_RebuildSummary__Output>
       RecoveryKind: EnumTypeDefinition
       RenewLeasesRequest: MessageTypeDefinition<_blockship_v1_RenewLeasesRequest, _blockship_v1_RenewLeasesRequest__Output>

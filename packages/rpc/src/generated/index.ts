@@ -27,6 +27,7 @@ export * from "./blockship/v1/HandshakeResponse";
 export * from "./blockship/v1/ItemStatus";
 export * from "./blockship/v1/LeaseGrant";
 export * from "./blockship/v1/LeaseResult";
+export * from "./blockship/v1/NbdConnection";
 export * from "./blockship/v1/ReadRequest";
 export * from "./blockship/v1/ReadResponse";
 export * from "./blockship/v1/Rebuild";

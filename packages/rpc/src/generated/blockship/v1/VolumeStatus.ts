@@ -5,6 +5,7 @@ import type { DurabilityMode as _blockship_v1_DurabilityMode, DurabilityMode__Ou
 import type { VolumeMode as _blockship_v1_VolumeMode, VolumeMode__Output as _blockship_v1_VolumeMode__Output } from '../../blockship/v1/VolumeMode';
 import type { ReplicaStatus as _blockship_v1_ReplicaStatus, ReplicaStatus__Output as _blockship_v1_ReplicaStatus__Output } from '../../blockship/v1/ReplicaStatus';
 import type { RebuildSummary as _blockship_v1_RebuildSummary, RebuildSummary__Output as _blockship_v1_RebuildSummary__Output } from '../../blockship/v1/RebuildSummary';
+import type { NbdConnection as _blockship_v1_NbdConnection, NbdConnection__Output as _blockship_v1_NbdConnection__Output } from '../../blockship/v1/NbdConnection';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -111,6 +112,10 @@ export interface VolumeStatus {
    * The last rebuild of this copy that committed (absent when none did since the agent started).
    */
   'last_rebuild'?: (_blockship_v1_RebuildSummary | null);
+  /**
+   * NBD connections to this volume's export on this agent (in transmission), oldest first.
+   */
+  'nbd_connections'?: (_blockship_v1_NbdConnection)[];
 }
 
 /**
@@ -217,4 +222,8 @@ export interface VolumeStatus__Output {
    * The last rebuild of this copy that committed (absent when none did since the agent started).
    */
   'last_rebuild': (_blockship_v1_RebuildSummary__Output | null);
+  /**
+   * NBD connections to this volume's export on this agent (in transmission), oldest first.
+   */
+  'nbd_connections': (_blockship_v1_NbdConnection__Output)[];
 }
