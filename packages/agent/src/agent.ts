@@ -2,7 +2,7 @@
 // plus health and reflection, and stops gracefully (NOT_SERVING, drain, bounded stop, close volumes).
 import { hostname } from "node:os";
 import { authorizeCalls, observeCalls, type StartedRpcServer, startServer } from "@blockship/rpc";
-import { CRC32_IMPLEMENTATION } from "@blockship/storage";
+import { CRC32_IMPLEMENTATION, discardBackend } from "@blockship/storage";
 import { type Clock, realClock } from "./clock";
 import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
@@ -173,6 +173,8 @@ export class Agent {
         volumes: host.list().map((h) => h.volumeId),
         replication: binding.name,
         crc32: CRC32_IMPLEMENTATION,
+        // How trims reach the extent: the native punch-hole helper, or the zero-write fallback.
+        discard: discardBackend(),
       },
       "agent started",
     );

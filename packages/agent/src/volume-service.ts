@@ -79,31 +79,21 @@ export class VolumeIo {
     return this.timed(h, "read", lengthBytes, () => h.volume.read(lba, lengthBytes));
   }
 
-  /** Large trims are split into storage-sized pieces; the LSN of the last piece is returned. */
+  /**
+   * Any trim inside the volume goes to storage as one call: storage keeps a trimmed range as one
+   * entry and one (or, past 2^31 blocks, a few) 48-byte records, whatever its length.
+   */
   trim(h: HostedVolume, lba: number, lengthBytes: number, expectedEpoch: number): Promise<number> {
-    const piece = h.volume.tuning.maxWriteBytes;
-    return this.timed(h, "trim", lengthBytes, () =>
-      this.guardedTrim(h, lba, lengthBytes, piece, expectedEpoch),
-    );
+    return this.timed(h, "trim", lengthBytes, () => this.guardedTrim(h, lba, lengthBytes, expectedEpoch));
   }
 
   private guardedTrim(
     h: HostedVolume,
     lba: number,
     lengthBytes: number,
-    piece: number,
     expectedEpoch: number,
   ): Promise<number> {
-    return h.fence.guarded(expectedEpoch, async () => {
-      let lsn = 0;
-      const pieces: Promise<number>[] = [];
-      for (let off = 0; off < lengthBytes; off += piece) {
-        const len = Math.min(piece, lengthBytes - off);
-        pieces.push(h.volume.trim(lba + off / h.volume.blockSize, len));
-      }
-      for (const p of pieces) lsn = Math.max(lsn, await p);
-      return lsn;
-    });
+    return h.fence.guarded(expectedEpoch, () => h.volume.trim(lba, lengthBytes));
   }
 
   flush(h: HostedVolume, expectedEpoch: number): Promise<number> {

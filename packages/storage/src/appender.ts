@@ -280,9 +280,10 @@ export class Appender {
   ): void {
     const s = this.state;
     assert(lsn === s.appendedLsn + 1, `append completion out of order: ${lsn} after ${s.appendedLsn}`);
-    for (let i = 0; i < blockCount; i++) {
-      s.dirty.put(lba + i, { lsn, recordOffset: offset, blockInRecord: type === RecordType.TRIM ? -1 : i });
-    }
+    if (type === RecordType.TRIM) s.dirty.putTrim(lba, blockCount, lsn, offset);
+    else
+      for (let i = 0; i < blockCount; i++)
+        s.dirty.put(lba + i, { lsn, recordOffset: offset, blockInRecord: i });
     s.index.push(lsn, offset, crc);
     s.appendedLsn = lsn;
   }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { nativeDiscard, writeZerosWhereNonZero } from "./discard";
 import { StorageError, wrapIoError } from "./errors";
 
 /**
@@ -21,6 +22,12 @@ export interface BlockDevice {
    * own bytes, not the flusher's extent writeback.
    */
   writevDurable?(bufs: readonly Buffer[], offsetBytes: number): Promise<void>;
+  /**
+   * Optional: makes [offsetBytes, offsetBytes + lengthBytes) read as zeros, releasing the space
+   * where the device can (punch hole, discard). Durable like a write: after the next sync. Without
+   * it, callers write zeros.
+   */
+  discard?(offsetBytes: number, lengthBytes: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +95,7 @@ export class FileDevice implements BlockDevice {
     private fd: number,
     readonly sizeBytes: number,
     readonly path: string,
+    private readonly blockDevice = false,
   ) {}
 
   /** Creates a new regular file (fails if it exists) of `sizeBytes` (sparse). */
@@ -118,7 +126,7 @@ export class FileDevice implements BlockDevice {
       }
       let size = st.size;
       if (st.isBlockDevice() && size === 0) size = await blockDeviceSize(devicePath);
-      return new FileDevice(fd, size, devicePath);
+      return new FileDevice(fd, size, devicePath, st.isBlockDevice());
     } catch (err) {
       await closeFd(fd);
       throw err;
@@ -135,6 +143,18 @@ export class FileDevice implements BlockDevice {
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Punch hole (files) or BLKZEROOUT (block devices) through the native helper, else zero writes. */
+  async discard(offsetBytes: number, lengthBytes: number): Promise<void> {
+    if (this.closed) throw new Error("device closed");
+    if (await nativeDiscard(this.fd, offsetBytes, lengthBytes, this.blockDevice)) return;
+    await writeZerosWhereNonZero(
+      (buf, at) => this.read(buf, at),
+      (bufs, at) => this.writev(bufs, at),
+      offsetBytes,
+      lengthBytes,
+    );
   }
 
   async writevDurable(bufs: readonly Buffer[], offsetBytes: number): Promise<void> {

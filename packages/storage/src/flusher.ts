@@ -1,6 +1,7 @@
 import { CheckpointPacer } from "./checkpoint-pacer";
 import { EXTENT_WRITE_CONCURRENCY } from "./config";
 import type { BlockDevice } from "./device";
+import { writeZeros } from "./discard";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { Gate } from "./gate";
 import { RECORD_HEADER_BYTES, RecordType } from "./record";
@@ -16,6 +17,11 @@ export interface FlusherHooks {
   noteDurable(lsn: number): void;
   /** WAL space was freed. */
   onTailAdvanced(): void;
+}
+
+interface Punch {
+  lba: number;
+  blocks: number;
 }
 
 interface Run {
@@ -39,9 +45,10 @@ export class Flusher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   cycles = 0;
+  /** Extent blocks released by trims (punched, discarded, or zero-written by the fallback). */
+  punchedBlocks = 0;
   /** This cycle wrote extent blocks that only an fdatasync makes durable. */
   private plainExtentWrites = false;
-  private readonly zeroBlock: Buffer;
   /** Reused WAL read buffers: fresh multi-MiB buffers per chunk cost page faults and GC. */
   private readonly chunkBuffers: Buffer[];
   private readonly pacer: CheckpointPacer;
@@ -62,7 +69,6 @@ export class Flusher {
       durableExtentMinBytes: number;
     },
   ) {
-    this.zeroBlock = Buffer.alloc(state.geo.blockSize);
     this.chunkBuffers = [0, 1].map(() => Buffer.allocUnsafe(scanChunkBytes(state.geo)));
     this.pacer = new CheckpointPacer(cfg.checkpointMaxDelayMs);
   }
@@ -183,7 +189,9 @@ export class Flusher {
       // Chunk by chunk through two reused buffers: the extent writes of one chunk overlap the read
       // of the next; a buffer is read into again only after its chunk's writes completed.
       let runs: Run[] = [];
+      let punches: Punch[] = [];
       const flushed: Run[] = [];
+      const flushedTrims: Run[] = [];
       this.plainExtentWrites = false;
       let previousWrites: Promise<void> = Promise.resolve();
       await scanWal(this.device, s.geo, {
@@ -193,14 +201,23 @@ export class Flusher {
         maxEpoch: Number.MAX_SAFE_INTEGER,
         chunkBuffers: this.chunkBuffers,
         onRecord: (rec) => {
-          if (rec.type === RecordType.WRITE || rec.type === RecordType.TRIM) this.collect(rec, runs);
+          if (rec.type === RecordType.WRITE) this.collect(rec, runs);
+          else if (rec.type === RecordType.TRIM) {
+            this.collectTrim(rec, punches);
+            flushedTrims.push({ lba: rec.lba, blocks: rec.blockCount, lsn: rec.lsn, bufs: [] });
+          }
           return undefined;
         },
         onChunkDone: async () => {
-          const writes = this.writeExtent(runs);
+          // Punches and writes of one cycle never overlap (collectTrim leaves out every block with
+          // a newer written version), so they may run side by side.
+          const writes = Promise.all([this.writeExtent(runs), this.punchExtent(punches)]).then(
+            () => undefined,
+          );
           writes.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
           for (const r of runs) flushed.push({ lba: r.lba, blocks: r.blocks, lsn: r.lsn, bufs: [] });
           runs = [];
+          punches = [];
           await previousWrites;
           previousWrites = writes;
         },
@@ -212,6 +229,7 @@ export class Flusher {
         this.hooks.noteDurable(covered);
       }
       for (const r of flushed) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
+      for (const t of flushedTrims) s.dirty.deleteTrimIfLsn(t.lba, t.blocks, t.lsn);
       s.checkpointLsn = upTo;
       s.flushedOffset = end;
       s.extentHighLsn = Math.max(s.extentHighLsn, upTo);
@@ -281,8 +299,7 @@ export class Flusher {
         runs.push(run);
       }
       run.blocks++;
-      if (rec.type === RecordType.TRIM) run.bufs.push(this.zeroBlock);
-      else {
+      {
         const start = rec.at + RECORD_HEADER_BYTES + i * bs;
         const last = run.bufs[run.bufs.length - 1];
         // Extend the previous view when the bytes are adjacent in the same chunk (no new iovec).
@@ -294,6 +311,36 @@ export class Flusher {
           run.bufs[run.bufs.length - 1] = rec.buf.subarray(start - last.length, start + bs);
         } else run.bufs.push(rec.buf.subarray(start, start + bs));
       }
+    }
+  }
+
+  /**
+   * The ranges a TRIM record still owns (not replaced by a newer trim), minus the blocks that hold a
+   * newer written version (those reach the extent by their own record): the holes to punch.
+   */
+  private collectTrim(rec: { lsn: number; lba: number; blockCount: number }, punches: Punch[]): void {
+    const dirty = this.state.dirty;
+    for (const r of dirty.trimRangesOf(rec.lba, rec.blockCount, rec.lsn)) {
+      let from = r.start;
+      for (const lba of dirty.writtenIn(r.start, r.end)) {
+        if (lba > from) punches.push({ lba: from, blocks: lba - from });
+        from = lba + 1;
+      }
+      if (r.end > from) punches.push({ lba: from, blocks: r.end - from });
+    }
+  }
+
+  /** Trimmed ranges go to the extent as holes (punch hole / discard), not as written zeros. */
+  private async punchExtent(punches: Punch[]): Promise<void> {
+    if (punches.length === 0) return;
+    const bs = this.state.geo.blockSize;
+    this.plainExtentWrites = true; // durable with the cycle's sync, like plain writes
+    const discard = this.device.discard?.bind(this.device);
+    for (const p of punches) {
+      const at = this.state.extentOffsetBytes + p.lba * bs;
+      if (discard) await discard(at, p.blocks * bs);
+      else await writeZeros((bufs, off) => this.device.writev(bufs, off), at, p.blocks * bs);
+      this.punchedBlocks += p.blocks;
     }
   }
 

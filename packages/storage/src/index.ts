@@ -3,6 +3,7 @@ export type { CreateOptions, VolumeTuning } from "./config";
 export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES, EXTENT_WRITE_CONCURRENCY } from "./config";
 export { CRC32_IMPLEMENTATION } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
+export { allocatedBytes, type DiscardBackend, discardBackend } from "./discard";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
 export { fileStaging, SimStaging, type StagingStore } from "./install";
 export type { InstallResumePoint } from "./install-resume";
@@ -23,5 +24,12 @@ export type { RecoveryReport } from "./recovery";
 export { type Clock, type NeedsRebuildEvent, realClock } from "./retention";
 export { type CrashChooser, type CrashFate, randomCrashChooser, SimDevice } from "./sim-device";
 export { DURABILITY_MODES, type DurabilityMode, WAL_OFFSET_BYTES } from "./superblock";
-export { type OpenOptions, type PressureState, Volume, type VolumeEvents, type VolumeStats } from "./volume";
+export {
+  MAX_TRIM_RECORD_BLOCKS,
+  type OpenOptions,
+  type PressureState,
+  Volume,
+  type VolumeEvents,
+  type VolumeStats,
+} from "./volume";
 export { createVolumeFile, openVolumeFile } from "./volume-file";

@@ -35,13 +35,12 @@ export async function recoverState(device: BlockDevice, s: VolumeState): Promise
       s.index.push(rec.lsn, rec.logicalOffset, rec.crc);
       if (rec.lsn > sb.checkpointLsn) {
         replayed++;
-        const trim = rec.type === RecordType.TRIM;
-        for (let i = 0; i < rec.blockCount; i++) {
-          s.dirty.put(rec.lba + i, {
-            lsn: rec.lsn,
-            recordOffset: rec.logicalOffset,
-            blockInRecord: trim ? -1 : i,
-          });
+        if (rec.type === RecordType.TRIM)
+          s.dirty.putTrim(rec.lba, rec.blockCount, rec.lsn, rec.logicalOffset);
+        else {
+          for (let i = 0; i < rec.blockCount; i++) {
+            s.dirty.put(rec.lba + i, { lsn: rec.lsn, recordOffset: rec.logicalOffset, blockInRecord: i });
+          }
         }
       } else {
         retained++;

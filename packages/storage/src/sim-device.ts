@@ -44,6 +44,7 @@ export class SimDevice implements BlockDevice {
   beforeSync: (() => Promise<void> | undefined) | undefined;
   syncCount = 0;
   writeCount = 0;
+  discardCount = 0;
 
   constructor(sizeBytes: number, image?: Buffer) {
     this.sizeBytes = sizeBytes;
@@ -99,6 +100,12 @@ export class SimDevice implements BlockDevice {
       b.copy(this.durable, pos);
       pos += b.length;
     }
+  }
+
+  /** A discard is a zero write of the range as far as crashes go (durable after the next sync). */
+  async discard(offsetBytes: number, lengthBytes: number): Promise<void> {
+    this.discardCount++;
+    await this.writev([Buffer.alloc(lengthBytes)], offsetBytes);
   }
 
   async sync(): Promise<void> {

@@ -105,6 +105,12 @@ export class SharedSyncDevice implements BlockDevice {
     return (bufs, offsetBytes) => inner.writevDurable!(bufs, offsetBytes);
   }
 
+  get discard(): ((offsetBytes: number, lengthBytes: number) => Promise<void>) | undefined {
+    const inner = this.inner;
+    if (!inner.discard) return undefined;
+    return (offsetBytes, lengthBytes) => inner.discard!(offsetBytes, lengthBytes);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -26,6 +26,9 @@ import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./vo
 
 export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
 
+/** Most blocks one TRIM record covers (its block count is 32 bits; a power of two keeps pieces aligned). */
+export const MAX_TRIM_RECORD_BLOCKS = 2 ** 31;
+
 /**
  * One volume on one device: `superblock (4 KiB) | WAL ring | extent`. See README.md for the layout,
  * the record format and the crash-safety argument. The facade over the parts wired in volume-parts.ts.
@@ -127,15 +130,22 @@ export class Volume extends EventEmitter<VolumeEvents> {
     }
   }
 
-  /** Appends a TRIM record: the blocks read as zeros. */
+  /**
+   * Appends TRIM records: the blocks read as zeros. Any range inside the volume is one record (a
+   * range in the dirty map, a hole in the extent), or a few when it has more blocks than a record's
+   * 32-bit block count holds; resolves with the last record's LSN.
+   */
   trim(lba: number, lengthBytes: number): Promise<number> {
     try {
       this.checkUsable();
       const blocks = checkRange(this.state, lba, lengthBytes, this.state.sb.volumeSizeBytes);
-      return this.appender.submit(
-        { kind: "trim", lba, blockCount: blocks },
-        RECORD_HEADER_BYTES,
-      ) as Promise<number>;
+      const pieces: Array<Promise<number>> = [];
+      for (let done = 0; done < blocks; done += MAX_TRIM_RECORD_BLOCKS) {
+        const blockCount = Math.min(MAX_TRIM_RECORD_BLOCKS, blocks - done);
+        const p = this.appender.submit({ kind: "trim", lba: lba + done, blockCount }, RECORD_HEADER_BYTES);
+        pieces.push(p as Promise<number>);
+      }
+      return Promise.all(pieces).then((lsns) => Math.max(...lsns));
     } catch (err) {
       return Promise.reject(err);
     }
