@@ -67,7 +67,7 @@ describe("NBD with real clients", () => {
       can_fast_zero: true,
       can_cache: true,
       can_multi_conn: true,
-      block_size_minimum: 4096,
+      block_size_minimum: 512,
       block_size_preferred: 4096,
       block_size_maximum: 32 * MiB,
     });
@@ -180,6 +180,25 @@ describe("NBD with real clients", () => {
     expect(status.replicas[0]?.durable_lsn).toBe(status.head_lsn);
     const [p, q] = await Promise.all([readAll(primary, RF2, 16 * MiB), readAll(replica, RF2, 16 * MiB)]);
     expect(firstDifference(p, q)).toBe(-1);
+  });
+
+  it("concurrent 512-byte writes into one block keep every sector (read-modify-write under a lock)", async () => {
+    showLogsOnFailure(fleet);
+    const c = await RawClient.connect(nbdAddressOf(primary));
+    try {
+      await c.hello();
+      expect((await c.go(RF1)).at(-1)?.type).toBe(Rep.ACK);
+      const base = 40 * MiB;
+      for (let i = 0; i < 8; i++)
+        c.request(Cmd.WRITE, 0, BigInt(i), BigInt(base + i * 512), 512, Buffer.alloc(512, 0x30 + i));
+      for (let i = 0; i < 8; i++) expect((await c.reply()).error).toBe(0);
+      c.request(Cmd.READ, 0, 99n, BigInt(base), 4096);
+      const got = (await c.reply(new Map([[99n, 4096]]))).data as Buffer;
+      for (let i = 0; i < 8; i++)
+        expect(got.subarray(i * 512, (i + 1) * 512).every((b) => b === 0x30 + i)).toBe(true);
+    } finally {
+      c.close();
+    }
   });
 
   it("GetStatus lists the NBD connections of a volume", async () => {

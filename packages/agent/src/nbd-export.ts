@@ -12,6 +12,7 @@ import {
   type ZeroOptions,
 } from "@blockship/nbd";
 import type { HostedVolume } from "./hosted-volume";
+import { coveringRange, modifyBlock, NBD_MIN_BLOCK_BYTES, type Piece, splitByBlock } from "./nbd-rmw";
 import type { VolumeHost } from "./volume-host";
 import type { VolumeIo } from "./volume-service";
 
@@ -67,7 +68,8 @@ export class VolumeExport implements NbdExport {
     this.name = h.volumeId;
     this.epoch = h.fence.masterEpoch;
     this.sizeBytes = h.volume.volumeSizeBytes;
-    this.minBlockBytes = h.volume.blockSize;
+    // Below the volume's block size, partial blocks are read-modify-written (nbd-rmw.ts).
+    this.minBlockBytes = Math.min(NBD_MIN_BLOCK_BYTES, h.volume.blockSize);
     this.preferredBlockBytes = Math.max(4096, h.volume.blockSize);
     this.description = `blockship volume ${h.volumeId} (${h.volume.durabilityMode}, epoch ${this.epoch})`;
   }
@@ -97,24 +99,30 @@ export class VolumeExport implements NbdExport {
     return out;
   }
 
+  private get blockBytes(): number {
+    return this.h.volume.blockSize;
+  }
+
   private lba(offset: number): number {
-    return offset / this.minBlockBytes;
+    return offset / this.blockBytes;
   }
 
   read(offset: number, lengthBytes: number): Promise<Buffer> {
-    return this.fenced(() => this.io.read(this.h, this.lba(offset), lengthBytes));
+    return this.fenced(async () => {
+      const cover = coveringRange(offset, lengthBytes, this.blockBytes);
+      const data = await this.io.read(this.h, this.lba(cover.offset), cover.length);
+      const at = offset - cover.offset;
+      return at === 0 && lengthBytes === cover.length ? data : data.subarray(at, at + lengthBytes);
+    });
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
     return this.fenced(async () => {
-      // Storage takes at most maxWriteBytes per record; the pieces are appended in order at once.
-      const piece = this.h.volume.tuning.maxWriteBytes;
-      const writes: Promise<number>[] = [];
-      for (let at = 0; at < data.length; at += piece) {
-        const part = data.subarray(at, Math.min(data.length, at + piece));
-        writes.push(this.io.write(this.h, this.lba(offset + at), part, this.epoch));
-      }
-      await settleAll(writes);
+      await this.eachPiece(offset, data.length, (p) =>
+        p.kind === "blocks"
+          ? this.writeBlocks(p.offset, data.subarray(p.at, p.at + p.length))
+          : this.modify(p, (block) => data.copy(block, p.start, p.at, p.at + (p.end - p.start))),
+      );
       if (fua) await this.io.flush(this.h, this.epoch);
     });
   }
@@ -127,7 +135,11 @@ export class VolumeExport implements NbdExport {
 
   trim(offset: number, lengthBytes: number, fua: boolean): Promise<void> {
     return this.fenced(async () => {
-      await this.io.trim(this.h, this.lba(offset), lengthBytes, this.epoch);
+      await this.eachPiece(offset, lengthBytes, (p) =>
+        p.kind === "blocks"
+          ? this.io.trim(this.h, this.lba(p.offset), p.length, this.epoch)
+          : this.modify(p, (block) => block.fill(0, p.start, p.end)),
+      );
       if (fua) await this.io.flush(this.h, this.epoch);
     });
   }
@@ -138,18 +150,11 @@ export class VolumeExport implements NbdExport {
       return Promise.reject(new NbdIoError(Errno.ENOTSUP, "zeroes without holes are written, not fast"));
     if (!options.noHole) return this.trim(offset, lengthBytes, fua);
     return this.fenced(async () => {
-      const piece = Math.min(lengthBytes, this.h.volume.tuning.maxWriteBytes);
-      const zeros = Buffer.alloc(piece);
-      let at = 0;
-      const next = async (): Promise<void> => {
-        while (at < lengthBytes) {
-          const mine = at;
-          const len = Math.min(piece, lengthBytes - mine);
-          at += len;
-          await this.io.write(this.h, this.lba(offset + mine), zeros.subarray(0, len), this.epoch);
-        }
-      };
-      await settleAll(Array.from({ length: ZERO_WRITE_CONCURRENCY }, next));
+      await this.eachPiece(offset, lengthBytes, (p) =>
+        p.kind === "blocks"
+          ? this.writeZeroBlocks(p.offset, p.length)
+          : this.modify(p, (b) => b.fill(0, p.start, p.end)),
+      );
       if (fua) await this.io.flush(this.h, this.epoch);
     });
   }
@@ -158,10 +163,52 @@ export class VolumeExport implements NbdExport {
   cache(): Promise<void> {
     return this.fenced(async () => {});
   }
+
+  private eachPiece(offset: number, lengthBytes: number, fn: (p: Piece) => Promise<unknown>): Promise<void> {
+    return settleAll(splitByBlock(offset, lengthBytes, this.blockBytes).map(fn));
+  }
+
+  /** Read-modify-write of one partial block (under the volume's lock of that block). */
+  private modify(p: Piece & { kind: "partial" }, patch: (block: Buffer) => void): Promise<void> {
+    const lba = this.lba(p.blockOffset);
+    return modifyBlock(
+      this.h,
+      p.blockOffset,
+      () => this.io.read(this.h, lba, this.blockBytes),
+      patch,
+      (block) => this.io.write(this.h, lba, block, this.epoch),
+    );
+  }
+
+  /** Storage takes at most maxWriteBytes per record; the pieces are appended in order at once. */
+  private writeBlocks(offset: number, data: Buffer): Promise<void> {
+    const piece = this.h.volume.tuning.maxWriteBytes;
+    const writes: Promise<number>[] = [];
+    for (let at = 0; at < data.length; at += piece) {
+      const part = data.subarray(at, Math.min(data.length, at + piece));
+      writes.push(this.io.write(this.h, this.lba(offset + at), part, this.epoch));
+    }
+    return settleAll(writes);
+  }
+
+  private writeZeroBlocks(offset: number, lengthBytes: number): Promise<void> {
+    const piece = Math.min(lengthBytes, this.h.volume.tuning.maxWriteBytes);
+    const zeros = Buffer.alloc(piece);
+    let at = 0;
+    const next = async (): Promise<void> => {
+      while (at < lengthBytes) {
+        const mine = at;
+        const len = Math.min(piece, lengthBytes - mine);
+        at += len;
+        await this.io.write(this.h, this.lba(offset + mine), zeros.subarray(0, len), this.epoch);
+      }
+    };
+    return settleAll(Array.from({ length: ZERO_WRITE_CONCURRENCY }, next));
+  }
 }
 
 /** Waits for every promise (none left unobserved), then throws the first failure. */
-async function settleAll<T>(all: Promise<T>[]): Promise<void> {
+async function settleAll(all: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(all);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed !== undefined) throw failed.reason;
