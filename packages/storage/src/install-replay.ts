@@ -1,5 +1,6 @@
 import { EXTENT_WRITE_CONCURRENCY } from "./config";
 import type { BlockDevice } from "./device";
+import { writeZeros } from "./discard";
 import { assert, StorageError, wrapIoError } from "./errors";
 import type { TailFile } from "./install-tail";
 import { checkHeader, crcMatches, encodeHeader, RECORD_HEADER_BYTES, RecordType, sealHeader } from "./record";
@@ -73,7 +74,10 @@ export async function replayStagedTail(
     } catch (err) {
       throw wrapIoError(err, "install tail read");
     }
-    const extentBlocks = new Map<number, Buffer | undefined>(); // lba → newest content (undefined: zeros)
+    // In LSN order: maps of lba → newest content, and trimmed ranges between them (a trim may cover
+    // the whole volume, so it is a range to punch, never one entry per block).
+    const extentSteps: ExtentStep[] = [new Map()];
+    let extentBlocks = extentSteps[0] as Map<number, Buffer | undefined>;
     const walRecords: Array<{ at: number; bytes: number; lsn: number; epoch: number }> = [];
     let at = 0;
     while (buf.length - at >= RECORD_HEADER_BYTES) {
@@ -89,7 +93,12 @@ export async function replayStagedTail(
         throw corrupt(`bad epoch ${h.epoch} at LSN ${h.lsn}`);
       if (h.lba + h.blockCount > geo.volumeBlocks)
         throw corrupt(`LSN ${h.lsn} addresses blocks past the end`);
-      if (filePos + at < cut) {
+      if (filePos + at < cut && h.type === RecordType.TRIM) {
+        extentBlocks = new Map();
+        extentSteps.push({ lba: h.lba, blocks: h.blockCount }, extentBlocks);
+        checkpointLsn = h.lsn;
+        checkpointCrc = h.crc;
+      } else if (filePos + at < cut) {
         for (let i = 0; i < h.blockCount; i++) {
           const start = at + RECORD_HEADER_BYTES + i * geo.blockSize;
           extentBlocks.set(
@@ -109,7 +118,10 @@ export async function replayStagedTail(
     }
     if (at === 0) throw corrupt(`truncated record at byte ${filePos}`);
     try {
-      await writeExtentBlocks(device, s, extentBlocks);
+      for (const step of extentSteps) {
+        if (step instanceof Map) await writeExtentBlocks(device, s, step);
+        else await discardExtent(device, s, step);
+      }
       walPos = await writeWalRecords(device, s, buf, walRecords, walPos);
     } catch (err) {
       throw wrapIoError(err, "install tail replay");
@@ -124,6 +136,16 @@ export async function replayStagedTail(
     throw wrapIoError(err, "install WAL end marker");
   }
   return { checkpointLsn, checkpointCrc, walEndOffset: walPos };
+}
+
+type ExtentStep = Map<number, Buffer | undefined> | { lba: number; blocks: number };
+
+/** A replayed TRIM: the range becomes a hole (or zeros, without a discarding device). */
+async function discardExtent(device: BlockDevice, s: VolumeState, r: { lba: number; blocks: number }) {
+  const at = s.extentOffsetBytes + r.lba * s.geo.blockSize;
+  const len = r.blocks * s.geo.blockSize;
+  if (device.discard) await device.discard(at, len);
+  else await writeZeros((bufs, off) => device.writev(bufs, off), at, len);
 }
 
 /** Sorted, coalesced writes of distinct blocks (so they may run concurrently). */
