@@ -84,12 +84,13 @@ async function stillServingAndIntact(): Promise<void> {
       agent.health.Check({ service: "" }, deadlineIn(5_000), cb),
     );
     expect(health.status).toBe("SERVING");
-    expect((await read(agent, VOLUME, 0, original.length)).equals(original)).toBe(true);
+    const copy = { allowCopyRead: agent === replica };
+    expect((await read(agent, VOLUME, 0, original.length, copy)).equals(original)).toBe(true);
   }
   const probe = randomBytes(4096);
   await write(primary, VOLUME, BLOCKS - 1, probe);
   await flush(primary, VOLUME); // sync_all: the replica confirmed it
-  expect((await read(replica, VOLUME, BLOCKS - 1, 4096)).equals(probe)).toBe(true);
+  expect((await read(replica, VOLUME, BLOCKS - 1, 4096, { allowCopyRead: true })).equals(probe)).toBe(true);
 }
 
 describe("bad input on every RPC → documented code and reason; the agents keep serving", () => {

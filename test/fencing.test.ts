@@ -92,6 +92,27 @@ describe("fencing", () => {
     expect(await rejection(flush(replica, "rep"))).toBe("not_primary");
   });
 
+  it("Read passes the same fence: a replica, a lapsed and a demoted primary refuse it unless allow_copy_read", async () => {
+    showLogsOnFailure(fleet);
+    const volumeId = "rd";
+    await allocate(primary, { volumeId });
+    await allocate(replica, { volumeId });
+    await assign(replica, replicaAssignment(volumeId, 1, primary));
+    await assign(primary, primaryAssignment(volumeId, 1, [replica], { lease_ttl_ms: SHORT_LEASE_MS }));
+    await write(primary, volumeId, 0, block(7));
+    await flush(primary, volumeId);
+    expect((await read(primary, volumeId, 0, 4096)).equals(block(7))).toBe(true);
+    const copy = { allowCopyRead: true };
+    expect(await rejection(read(replica, volumeId, 0, 4096))).toBe("not_primary");
+    await waitFor(async () => (await read(replica, volumeId, 0, 4096, copy)).equals(block(7)), "shipped");
+    await waitFor(() => leaseLapsed(primary, volumeId), "lease lapsed");
+    expect(await rejection(read(primary, volumeId, 0, 4096))).toBe("lease_expired");
+    expect((await read(primary, volumeId, 0, 4096, copy)).equals(block(7))).toBe(true);
+    await assign(primary, { volume_id: volumeId, epoch: "2", role: "ROLE_STALE" });
+    expect(await rejection(read(primary, volumeId, 0, 4096))).toBe("not_primary");
+    expect((await read(primary, volumeId, 0, 4096, copy)).equals(block(7))).toBe(true);
+  });
+
   it("after failover (replica promoted at epoch+1) the old primary can acknowledge neither a write nor a flush", async () => {
     showLogsOnFailure(fleet);
     const volumeId = "fo";

@@ -114,6 +114,12 @@ export const volumeCases = (ctx: BadInputContext): Case[] => [
     "volume_not_found",
   ],
   [
+    "Read: on the replica without allow_copy_read",
+    () => unary((cb) => ctx.replica.volume.Read({ volume_id: ctx.volume, lba: "0", length_bytes: 4096 }, cb)),
+    FAILED_PRECONDITION,
+    "not_primary",
+  ],
+  [
     "Trim: unaligned length",
     () =>
       unary((cb) => ctx.primary.volume.Trim({ volume_id: ctx.volume, lba: "0", length_bytes: "100" }, cb)),

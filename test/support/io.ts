@@ -70,15 +70,27 @@ export async function flush(agent: AgentHandle, volumeId: string, expectedEpoch 
   );
 }
 
+export interface ReadOptions {
+  /** Read this agent's copy whatever its role (a replica, a demoted primary): allow_copy_read. */
+  readonly allowCopyRead?: boolean;
+}
+
+/** Reads from a writable primary (the fence applies) unless `allowCopyRead`. */
 export async function read(
   agent: AgentHandle,
   volumeId: string,
   lba: number,
   lengthBytes: number,
+  options: ReadOptions = {},
 ): Promise<Buffer> {
   const res = await unary<ReadResponse__Output>((cb) =>
     agent.volume.Read(
-      { volume_id: volumeId, lba: String(lba), length_bytes: lengthBytes },
+      {
+        volume_id: volumeId,
+        lba: String(lba),
+        length_bytes: lengthBytes,
+        allow_copy_read: options.allowCopyRead === true,
+      },
       deadlineIn(CALL_TIMEOUT_MS),
       cb,
     ),
@@ -86,12 +98,12 @@ export async function read(
   return res.data;
 }
 
-/** Reads a whole volume through Volume.Read in chunks. */
+/** Reads a whole copy through Volume.Read in chunks (any role: tests compare copies byte for byte). */
 export async function readAll(agent: AgentHandle, volumeId: string, sizeBytes: number): Promise<Buffer> {
   const out = Buffer.alloc(sizeBytes);
   for (let offset = 0; offset < sizeBytes; offset += MAX_READ_BYTES) {
     const length = Math.min(MAX_READ_BYTES, sizeBytes - offset);
-    const chunk = await read(agent, volumeId, offset / BLOCK_BYTES, length);
+    const chunk = await read(agent, volumeId, offset / BLOCK_BYTES, length, { allowCopyRead: true });
     if (chunk.length !== length) throw new Error(`short read at ${offset}: ${chunk.length} of ${length}`);
     chunk.copy(out, offset);
   }

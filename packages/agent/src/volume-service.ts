@@ -1,6 +1,7 @@
-// blockship.v1.Volume: client block I/O. Writes, trims and flushes pass the fence's write gate
-// (before and after), reads are served by any role. Flush is durableFlush under the volume's
-// persisted durability mode.
+// blockship.v1.Volume: client block I/O. Writes, trims, flushes and reads pass the fence's write
+// gate (before and after): a demoted primary or a replica must not answer a client with data the
+// primary may have overwritten. A read that asks for a copy's data (allow_copy_read) is served by
+// any role. Flush is durableFlush under the volume's persisted durability mode.
 
 import type { U64Wire } from "@blockship/rpc";
 import {
@@ -75,8 +76,13 @@ export class VolumeIo {
     );
   }
 
-  read(h: HostedVolume, lba: number, lengthBytes: number): Promise<Buffer> {
-    return this.timed(h, "read", lengthBytes, () => h.volume.read(lba, lengthBytes));
+  /** Fenced like a write unless `allowCopyRead` (then any role serves its own copy's data). */
+  read(h: HostedVolume, lba: number, lengthBytes: number, allowCopyRead = false): Promise<Buffer> {
+    return this.timed(h, "read", lengthBytes, () =>
+      allowCopyRead
+        ? h.volume.read(lba, lengthBytes)
+        : h.fence.guarded(0, () => h.volume.read(lba, lengthBytes)),
+    );
   }
 
   /**
@@ -149,7 +155,7 @@ export function volumeServiceHandlers(deps: VolumeServiceDeps): Partial<VolumeHa
           );
         }
         const lba = io.lba(h, req.lba);
-        return { data: await io.read(h, lba, len) };
+        return { data: await io.read(h, lba, len, req.allow_copy_read === true) };
       }),
     ),
     Trim: unaryHandler((req) =>

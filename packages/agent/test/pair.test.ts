@@ -77,7 +77,7 @@ describe("primary + replica", () => {
     const f = await unary<FlushResponse__Output>((cb) => pv.Flush({ volume_id: "v" }, cb));
     expect(f.durable_lsn).toBe("1");
     const got = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: "v", lba: "5", length_bytes: data.length }, cb),
+      rv.Read({ volume_id: "v", lba: "5", length_bytes: data.length, allow_copy_read: true }, cb),
     );
     expect(got.data.equals(data)).toBe(true);
     // The replica refuses client writes.
@@ -93,7 +93,7 @@ describe("primary + replica", () => {
       await unary((cb) => pv.Write({ volume_id: "v", lba: String(i), data: Buffer.alloc(4096, i) }, cb));
     await unary((cb) => pv.Flush({ volume_id: "v" }, cb));
     const got = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: "v", lba: "19", length_bytes: 4096 }, cb),
+      rv.Read({ volume_id: "v", lba: "19", length_bytes: 4096, allow_copy_read: true }, cb),
     );
     expect(got.data.equals(Buffer.alloc(4096, 19))).toBe(true);
   });
@@ -150,7 +150,7 @@ describe("primary + replica", () => {
     );
     expect(state.replicas[0]).toMatchObject({ live_eligible: true, session_active: false });
     const got = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: "w", lba: "9", length_bytes: 4096 }, cb),
+      rv.Read({ volume_id: "w", lba: "9", length_bytes: 4096, allow_copy_read: true }, cb),
     );
     expect(got.data.equals(Buffer.alloc(4096, 10))).toBe(true);
     const f = await unary<FlushResponse__Output>((cb) => pv.Flush({ volume_id: "w" }, cb));
@@ -229,7 +229,7 @@ describe("primary + replica", () => {
     expect(promote.results[0]?.status?.reason).toBe("");
     // The flushed data of the old primary is on the new one; it now takes writes, the old one refuses.
     const before = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: "v", lba: "19", length_bytes: 4096 }, cb),
+      rv.Read({ volume_id: "v", lba: "19", length_bytes: 4096, allow_copy_read: true }, cb),
     );
     expect(before.data.equals(Buffer.alloc(4096, 19))).toBe(true);
     await unary((cb) => rv.Write({ volume_id: "v", lba: "19", data: Buffer.alloc(4096, 0xee) }, cb));

@@ -80,7 +80,7 @@ describe("agent process", () => {
         ["vol-1", "1", "ROLE_NONE", "1"],
       ]);
       const r = await unary<ReadResponse__Output>((cb) =>
-        volume2.Read({ volume_id: "vol-1", lba: "7", length_bytes: 4096 }, cb),
+        volume2.Read({ volume_id: "vol-1", lba: "7", length_bytes: 4096, allow_copy_read: true }, cb),
       );
       expect(r.data.subarray(0, 10).toString()).toBe("blockship!");
     } finally {

@@ -53,7 +53,7 @@ it("replica restart: sync_all flushes fail while it is down, then it is re-assig
     await unary((cb) => pv.Flush({ volume_id: "y" }, cb));
     const rv = createVolumeClient(replicaAddress);
     const got = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: "y", lba: "1", length_bytes: 8192 }, cb),
+      rv.Read({ volume_id: "y", lba: "1", length_bytes: 8192, allow_copy_read: true }, cb),
     );
     closeClient(rv);
     expect(got.data.equals(Buffer.concat([Buffer.alloc(4096, 0xa1), Buffer.alloc(4096, 0xb2)]))).toBe(true);

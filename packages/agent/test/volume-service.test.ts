@@ -53,8 +53,10 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 }
 
 const write = (req: object) => unary((cb) => volume.Write(req, cb));
-const read = (volume_id: string, lba: number, length_bytes: number) =>
-  unary<ReadResponse__Output>((cb) => volume.Read({ volume_id, lba: String(lba), length_bytes }, cb));
+const read = (volume_id: string, lba: number, length_bytes: number, allow_copy_read = false) =>
+  unary<ReadResponse__Output>((cb) =>
+    volume.Read({ volume_id, lba: String(lba), length_bytes, allow_copy_read }, cb),
+  );
 
 describe("Volume service", () => {
   it("write, flush, read back; trim reads as zeros; GetInfo", async () => {
@@ -140,8 +142,9 @@ describe("Volume service", () => {
     for (const [what, call, expected] of cases) expect(await outcome(call()), what).toBe(expected);
   });
 
-  it("reads are served on any role (replica copy)", async () => {
-    expect((await read("r", 0, 4096)).data.equals(Buffer.alloc(4096))).toBe(true);
+  it("a copy that is not a writable primary reads only with allow_copy_read (else not_primary)", async () => {
+    expect(await outcome(read("r", 0, 4096))).toBe("9 not_primary");
+    expect((await read("r", 0, 4096, true)).data.equals(Buffer.alloc(4096))).toBe(true);
   });
 
   it("a large trim is split into storage-sized pieces", async () => {

@@ -107,7 +107,17 @@ describe("blockctl against a primary and a replica agent", () => {
       blockctl(["--json", ...at(primary), "flush", VOLUME]),
       blockctl([...at(primary), "read", VOLUME, "--lba", "2", "--length", "16KiB", "--out", back]),
       ...[primary, replica].map((agent) =>
-        blockctl(["--json", ...at(agent), "verify", VOLUME, "--lba", "2", "--file", dataFile]),
+        blockctl([
+          "--json",
+          ...at(agent),
+          "verify",
+          VOLUME,
+          "--lba",
+          "2",
+          "--file",
+          dataFile,
+          ...(agent === replica ? ["--allow-copy-read"] : []),
+        ]),
       ),
     ]);
     expectExit(bigWrite, 0);

@@ -210,11 +210,16 @@ export class AgentApi {
     return BigInt(written.lsn);
   }
 
+  /** Reads this agent's copy whatever its role (allow_copy_read): tests compare copies. */
   async read(volumeId: string, lba: number, lengthBytes: number): Promise<Buffer> {
     const response = await unary<ReadResponse__Output>((cb) =>
       this.ctx
         .volume()
-        .Read({ volume_id: volumeId, lba: String(lba), length_bytes: lengthBytes }, this.ctx.deadline(), cb),
+        .Read(
+          { volume_id: volumeId, lba: String(lba), length_bytes: lengthBytes, allow_copy_read: true },
+          this.ctx.deadline(),
+          cb,
+        ),
     );
     return response.data;
   }

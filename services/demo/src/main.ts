@@ -220,7 +220,7 @@ async function main(): Promise<number> {
 
     step(6, "verifying: reading the same blocks back from the replica agent");
     const read = await unary<ReadResponse__Output>((cb) =>
-      rv.Read({ volume_id: VOLUME_ID, lba: "0", length_bytes: data.length }, cb),
+      rv.Read({ volume_id: VOLUME_ID, lba: "0", length_bytes: data.length, allow_copy_read: true }, cb),
     );
     if (!read.data.equals(data)) throw new Error("the replica's data differs from what was written");
     say(`    replica copy matches byte for byte (sha256 ${sha(read.data)}… = written ${sha(data)}…)`);

@@ -109,18 +109,22 @@ export async function readBlocks(
   lba: bigint,
   lengthBytes: number,
   blockSize: number,
+  allowCopyRead = false,
 ) {
   const parts: Buffer[] = [];
   for (let offset = 0; offset < lengthBytes; offset += IO_CHUNK_BYTES) {
     const length = Math.min(IO_CHUNK_BYTES, lengthBytes - offset);
     const response = await unary<ReadResponse__Output>((cb) =>
-      ctx
-        .volume()
-        .Read(
-          { volume_id: volume, lba: u64ToWire(lba + BigInt(offset / blockSize)), length_bytes: length },
-          ctx.deadline(),
-          cb,
-        ),
+      ctx.volume().Read(
+        {
+          volume_id: volume,
+          lba: u64ToWire(lba + BigInt(offset / blockSize)),
+          length_bytes: length,
+          allow_copy_read: allowCopyRead,
+        },
+        ctx.deadline(),
+        cb,
+      ),
     );
     parts.push(response.data);
   }
@@ -143,6 +147,10 @@ const expectedEpochOption = () =>
   new Option("--expected-epoch <n>", "fail with epoch_stale unless the volume is at this epoch")
     .argParser(epochArg)
     .default(0n, "0 = any epoch");
+
+const COPY_READ_FLAG = "--allow-copy-read";
+const COPY_READ_HELP =
+  "read this agent's copy whatever its role (a replica, a demoted primary); without it only a writable primary answers (else not_primary)";
 
 async function readInput(file: string): Promise<Buffer> {
   const data = await readFile(file).catch((err: NodeJS.ErrnoException) => {
@@ -227,7 +235,9 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
 
   program
     .command("read")
-    .description("read whole blocks at an LBA (any role); raw bytes to --out or stdout")
+    .description(
+      "read whole blocks at an LBA from the primary (or a copy: --allow-copy-read); raw bytes to --out or stdout",
+    )
     .argument("<volume>", "volume id")
     .requiredOption("--lba <n>", "first block", lbaArg)
     .requiredOption(
@@ -236,36 +246,54 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
       arg((t) => parseSmallSize(t, "--length", 1, MAX_TRANSFER_BYTES)),
     )
     .option("--out <path>", "write the data to this file (else stdout; --json: base64 in data_base64)")
-    .addHelpText("after", "\nExample: blockctl read vol-1 --lba 0 --length 64KiB --out ./back.bin")
-    .action((volume: string, opts: { lba: bigint; length: number; out?: string }, cmd: Command) =>
-      run(cmd, volume, async (ctx) => {
-        if (opts.out === undefined && !ctx.out.json && process.stdout.isTTY === true) {
-          throw usageError(
-            "refusing to write raw blocks to a terminal",
-            "use --out FILE, pipe stdout, or --json (base64)",
+    .option(COPY_READ_FLAG, COPY_READ_HELP)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  blockctl read vol-1 --lba 0 --length 64KiB --out ./back.bin\n  blockctl --addr 127.0.0.1:7200 read vol-1 --lba 0 --length 4KiB --out ./copy.bin --allow-copy-read",
+    )
+    .action(
+      (
+        volume: string,
+        opts: { lba: bigint; length: number; out?: string; allowCopyRead?: boolean },
+        cmd: Command,
+      ) =>
+        run(cmd, volume, async (ctx) => {
+          if (opts.out === undefined && !ctx.out.json && process.stdout.isTTY === true) {
+            throw usageError(
+              "refusing to write raw blocks to a terminal",
+              "use --out FILE, pipe stdout, or --json (base64)",
+            );
+          }
+          const info = await volumeInfo(ctx, volume);
+          if (opts.length % info.block_size !== 0) {
+            throw usageError(
+              `--length ${opts.length} is not a multiple of the block size ${info.block_size}`,
+            );
+          }
+          const data = await readBlocks(
+            ctx,
+            volume,
+            opts.lba,
+            opts.length,
+            info.block_size,
+            opts.allowCopyRead === true,
           );
-        }
-        const info = await volumeInfo(ctx, volume);
-        if (opts.length % info.block_size !== 0) {
-          throw usageError(`--length ${opts.length} is not a multiple of the block size ${info.block_size}`);
-        }
-        const data = await readBlocks(ctx, volume, opts.lba, opts.length, info.block_size);
-        if (opts.out !== undefined) await writeFile(opts.out, data);
-        const doc = {
-          volume_id: volume,
-          lba: opts.lba.toString(),
-          bytes: data.length,
-          sha256: sha256(data),
-          ...(opts.out === undefined ? { data_base64: data.toString("base64") } : { out: opts.out }),
-        };
-        if (ctx.out.json) ctx.out.jsonLine(doc);
-        else if (opts.out === undefined) process.stdout.write(data);
-        else
-          ctx.out.result(
-            doc,
-            () => `read ${data.length} bytes at lba ${doc.lba} of ${volume} into ${opts.out}`,
-          );
-      }),
+          if (opts.out !== undefined) await writeFile(opts.out, data);
+          const doc = {
+            volume_id: volume,
+            lba: opts.lba.toString(),
+            bytes: data.length,
+            sha256: sha256(data),
+            ...(opts.out === undefined ? { data_base64: data.toString("base64") } : { out: opts.out }),
+          };
+          if (ctx.out.json) ctx.out.jsonLine(doc);
+          else if (opts.out === undefined) process.stdout.write(data);
+          else
+            ctx.out.result(
+              doc,
+              () => `read ${data.length} bytes at lba ${doc.lba} of ${volume} into ${opts.out}`,
+            );
+        }),
     );
 
   program
@@ -290,12 +318,23 @@ export function registerIoVerbs(program: Command, run: VerbRunner): void {
     .argument("<volume>", "volume id")
     .requiredOption("--lba <n>", "first block", lbaArg)
     .requiredOption("--file <path>", "expected data")
-    .addHelpText("after", "\nExample: blockctl --addr 127.0.0.1:7200 verify vol-1 --lba 0 --file ./data.bin")
-    .action((volume: string, opts: { lba: bigint; file: string }, cmd: Command) =>
+    .option(COPY_READ_FLAG, COPY_READ_HELP)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  blockctl verify vol-1 --lba 0 --file ./data.bin\n  blockctl --addr 127.0.0.1:7200 verify vol-1 --lba 0 --file ./data.bin --allow-copy-read",
+    )
+    .action((volume: string, opts: { lba: bigint; file: string; allowCopyRead?: boolean }, cmd: Command) =>
       run(cmd, volume, async (ctx) => {
         const info = await volumeInfo(ctx, volume);
         const expected = padToBlocks(await readInput(opts.file), info.block_size);
-        const actual = await readBlocks(ctx, volume, opts.lba, expected.length, info.block_size);
+        const actual = await readBlocks(
+          ctx,
+          volume,
+          opts.lba,
+          expected.length,
+          info.block_size,
+          opts.allowCopyRead === true,
+        );
         const index = firstDifference(expected, actual);
         if (index >= 0) {
           const block = opts.lba + BigInt(Math.floor(index / info.block_size));

@@ -53,6 +53,17 @@ export interface ProtoGrpcType {
        * Control is served by every agent (primary and replica alike: a role changes with
        * failover). The master pushes assignments and lease renewals and pulls or watches status.
        * Error reasons and codes are listed in blockship/v1/common.proto.
+       * 
+       * Leases and deadlines. Send every ApplyAssignments and RenewLeases with a gRPC deadline. The
+       * agent refuses an assignment or grant that it reaches after the call's deadline (item status
+       * DEADLINE_EXCEEDED deadline_exceeded; nothing changes), and counts a granted lease from the
+       * call's arrival, never from the later moment it was applied. So a primary's lease never outlives
+       * the grant's deadline plus its lease_ttl_ms, and the master's rule is: a new primary for a volume
+       * may be chosen only after the old primary's last grant deadline plus that grant's lease_ttl_ms
+       * has passed (on the master's clock, plus a margin for clock rate drift). gRPC carries deadlines
+       * as relative timeouts, so time a request spends in transit before it arrives is not seen by the
+       * agent; the master's margin must cover it. Promotion to ROLE_PRIMARY needs an epoch above the
+       * copy's current one (REPLICA at epoch e → PRIMARY at e is refused with epoch_stale).
        */
       Control: SubtypeConstructor<typeof grpc.Client, _blockship_v1_ControlClient> & { service: _blockship_v1_ControlDefinition }
       DeleteVolumeRequest: MessageTypeDefinition<_blockship_v1_DeleteVolumeRequest, _blockship_v1_DeleteVolumeRequest__Output>

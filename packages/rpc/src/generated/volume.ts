@@ -47,7 +47,9 @@ export interface ProtoGrpcType {
        * Writes and trims are acknowledged after the WAL append and are durable only after a
        * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
        * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
-       * acknowledge anything after failover. Reads are served in every role.
+       * acknowledge anything after failover. A Read passes the same fence (role, epoch, lease) unless
+       * it asks explicitly for a copy's data (ReadRequest.allow_copy_read), so a demoted primary or a
+       * lagging replica never answers stale data to a client that did not ask for it.
        * Error reasons and codes are listed in blockship/v1/common.proto.
        */
       Volume: SubtypeConstructor<typeof grpc.Client, _blockship_v1_VolumeClient> & { service: _blockship_v1_VolumeDefinition }

@@ -23,13 +23,13 @@ export interface Assignment {
    */
   'role'?: (_blockship_v1_Role);
   /**
-   * Length of the primary's write lease in milliseconds, counted from when the agent applies
-   * the assignment. Required for ROLE_PRIMARY: 1..600000; ignored for other roles.
+   * Length of the primary's write lease in milliseconds, counted from when the call arrived at
+   * the agent (see "Leases and deadlines"). Required for ROLE_PRIMARY: 1..600000; ignored for other roles.
    */
   'lease_ttl_ms'?: (number);
   /**
    * ROLE_PRIMARY: the full replica set (0..8 entries, distinct server_ids). An empty list
-   * means "no replicas". Ignored for other roles.
+   * means "no replicas": every shipper stops. Ignored for other roles.
    */
   'replicas'?: (_blockship_v1_ReplicaTarget)[];
   /**
@@ -79,13 +79,13 @@ export interface Assignment__Output {
    */
   'role': (_blockship_v1_Role__Output);
   /**
-   * Length of the primary's write lease in milliseconds, counted from when the agent applies
-   * the assignment. Required for ROLE_PRIMARY: 1..600000; ignored for other roles.
+   * Length of the primary's write lease in milliseconds, counted from when the call arrived at
+   * the agent (see "Leases and deadlines"). Required for ROLE_PRIMARY: 1..600000; ignored for other roles.
    */
   'lease_ttl_ms': (number);
   /**
    * ROLE_PRIMARY: the full replica set (0..8 entries, distinct server_ids). An empty list
-   * means "no replicas". Ignored for other roles.
+   * means "no replicas": every shipper stops. Ignored for other roles.
    */
   'replicas': (_blockship_v1_ReplicaTarget__Output)[];
   /**

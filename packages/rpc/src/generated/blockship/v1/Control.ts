@@ -25,6 +25,17 @@ import type { WatchStatusResponse as _blockship_v1_WatchStatusResponse, WatchSta
  * Control is served by every agent (primary and replica alike: a role changes with
  * failover). The master pushes assignments and lease renewals and pulls or watches status.
  * Error reasons and codes are listed in blockship/v1/common.proto.
+ * 
+ * Leases and deadlines. Send every ApplyAssignments and RenewLeases with a gRPC deadline. The
+ * agent refuses an assignment or grant that it reaches after the call's deadline (item status
+ * DEADLINE_EXCEEDED deadline_exceeded; nothing changes), and counts a granted lease from the
+ * call's arrival, never from the later moment it was applied. So a primary's lease never outlives
+ * the grant's deadline plus its lease_ttl_ms, and the master's rule is: a new primary for a volume
+ * may be chosen only after the old primary's last grant deadline plus that grant's lease_ttl_ms
+ * has passed (on the master's clock, plus a margin for clock rate drift). gRPC carries deadlines
+ * as relative timeouts, so time a request spends in transit before it arrives is not seen by the
+ * agent; the master's margin must cover it. Promotion to ROLE_PRIMARY needs an epoch above the
+ * copy's current one (REPLICA at epoch e → PRIMARY at e is refused with epoch_stale).
  */
 export interface ControlClient extends grpc.Client {
   /**
@@ -53,7 +64,8 @@ export interface ControlClient extends grpc.Client {
    * The RPC itself fails only for a malformed request as a whole (INVALID_ARGUMENT
    * invalid_argument, e.g. more than 1024 items); item failures are reported per item with
    * reasons invalid_argument, volume_not_found, epoch_regression, invalid_role_transition,
-   * drain_timeout or internal, and the rest of the batch still runs.
+   * epoch_stale (promotion without a higher epoch), deadline_exceeded, drain_timeout or internal,
+   * and the rest of the batch still runs.
    * Idempotent: re-delivering an assignment identical to the applied one is a no-op
    * answered OK with unchanged = true. The epoch is persisted before the role that uses it
    * takes effect; after every batch the per-replica protocol state (phase gate) is re-derived.
@@ -67,7 +79,8 @@ export interface ControlClient extends grpc.Client {
    * The RPC itself fails only for a malformed request as a whole (INVALID_ARGUMENT
    * invalid_argument, e.g. more than 1024 items); item failures are reported per item with
    * reasons invalid_argument, volume_not_found, epoch_regression, invalid_role_transition,
-   * drain_timeout or internal, and the rest of the batch still runs.
+   * epoch_stale (promotion without a higher epoch), deadline_exceeded, drain_timeout or internal,
+   * and the rest of the batch still runs.
    * Idempotent: re-delivering an assignment identical to the applied one is a no-op
    * answered OK with unchanged = true. The epoch is persisted before the role that uses it
    * takes effect; after every batch the per-replica protocol state (phase gate) is re-derived.
@@ -152,7 +165,8 @@ export interface ControlClient extends grpc.Client {
   /**
    * Extends the write lease of primaries, one result per grant (same order). A grant applies
    * only to a volume in role PRIMARY at exactly the given epoch; otherwise the item fails with
-   * volume_not_found, not_primary or epoch_stale. Renew at most every lease_ttl_ms / 3.
+   * volume_not_found, not_primary, epoch_stale or deadline_exceeded (reached after the call's
+   * deadline). Renew at most every lease_ttl_ms / 3.
    */
   RenewLeases(argument: _blockship_v1_RenewLeasesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_RenewLeasesResponse__Output>): grpc.ClientUnaryCall;
   RenewLeases(argument: _blockship_v1_RenewLeasesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_RenewLeasesResponse__Output>): grpc.ClientUnaryCall;
@@ -161,7 +175,8 @@ export interface ControlClient extends grpc.Client {
   /**
    * Extends the write lease of primaries, one result per grant (same order). A grant applies
    * only to a volume in role PRIMARY at exactly the given epoch; otherwise the item fails with
-   * volume_not_found, not_primary or epoch_stale. Renew at most every lease_ttl_ms / 3.
+   * volume_not_found, not_primary, epoch_stale or deadline_exceeded (reached after the call's
+   * deadline). Renew at most every lease_ttl_ms / 3.
    */
   renewLeases(argument: _blockship_v1_RenewLeasesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_RenewLeasesResponse__Output>): grpc.ClientUnaryCall;
   renewLeases(argument: _blockship_v1_RenewLeasesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_RenewLeasesResponse__Output>): grpc.ClientUnaryCall;
@@ -216,6 +231,17 @@ export interface ControlClient extends grpc.Client {
  * Control is served by every agent (primary and replica alike: a role changes with
  * failover). The master pushes assignments and lease renewals and pulls or watches status.
  * Error reasons and codes are listed in blockship/v1/common.proto.
+ * 
+ * Leases and deadlines. Send every ApplyAssignments and RenewLeases with a gRPC deadline. The
+ * agent refuses an assignment or grant that it reaches after the call's deadline (item status
+ * DEADLINE_EXCEEDED deadline_exceeded; nothing changes), and counts a granted lease from the
+ * call's arrival, never from the later moment it was applied. So a primary's lease never outlives
+ * the grant's deadline plus its lease_ttl_ms, and the master's rule is: a new primary for a volume
+ * may be chosen only after the old primary's last grant deadline plus that grant's lease_ttl_ms
+ * has passed (on the master's clock, plus a margin for clock rate drift). gRPC carries deadlines
+ * as relative timeouts, so time a request spends in transit before it arrives is not seen by the
+ * agent; the master's margin must cover it. Promotion to ROLE_PRIMARY needs an epoch above the
+ * copy's current one (REPLICA at epoch e → PRIMARY at e is refused with epoch_stale).
  */
 export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   /**
@@ -231,7 +257,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
    * The RPC itself fails only for a malformed request as a whole (INVALID_ARGUMENT
    * invalid_argument, e.g. more than 1024 items); item failures are reported per item with
    * reasons invalid_argument, volume_not_found, epoch_regression, invalid_role_transition,
-   * drain_timeout or internal, and the rest of the batch still runs.
+   * epoch_stale (promotion without a higher epoch), deadline_exceeded, drain_timeout or internal,
+   * and the rest of the batch still runs.
    * Idempotent: re-delivering an assignment identical to the applied one is a no-op
    * answered OK with unchanged = true. The epoch is persisted before the role that uses it
    * takes effect; after every batch the per-replica protocol state (phase gate) is re-derived.
@@ -267,7 +294,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Extends the write lease of primaries, one result per grant (same order). A grant applies
    * only to a volume in role PRIMARY at exactly the given epoch; otherwise the item fails with
-   * volume_not_found, not_primary or epoch_stale. Renew at most every lease_ttl_ms / 3.
+   * volume_not_found, not_primary, epoch_stale or deadline_exceeded (reached after the call's
+   * deadline). Renew at most every lease_ttl_ms / 3.
    */
   RenewLeases: grpc.handleUnaryCall<_blockship_v1_RenewLeasesRequest__Output, _blockship_v1_RenewLeasesResponse>;
   

@@ -15,7 +15,7 @@ export interface LeaseGrant {
    */
   'epoch'?: (number | string | Long);
   /**
-   * New lease length in milliseconds from now, 1..600000.
+   * New lease length in milliseconds from the call's arrival, 1..600000.
    */
   'lease_ttl_ms'?: (number);
 }
@@ -33,7 +33,7 @@ export interface LeaseGrant__Output {
    */
   'epoch': (string);
   /**
-   * New lease length in milliseconds from now, 1..600000.
+   * New lease length in milliseconds from the call's arrival, 1..600000.
    */
   'lease_ttl_ms': (number);
 }

@@ -11,7 +11,7 @@ export interface LeaseResult {
    */
   'volume_id'?: (string);
   /**
-   * OK, or volume_not_found / not_primary / epoch_stale / invalid_argument.
+   * OK, or volume_not_found / not_primary / epoch_stale / deadline_exceeded / invalid_argument.
    */
   'status'?: (_blockship_v1_ItemStatus | null);
   /**
@@ -29,7 +29,7 @@ export interface LeaseResult__Output {
    */
   'volume_id': (string);
   /**
-   * OK, or volume_not_found / not_primary / epoch_stale / invalid_argument.
+   * OK, or volume_not_found / not_primary / epoch_stale / deadline_exceeded / invalid_argument.
    */
   'status': (_blockship_v1_ItemStatus__Output | null);
   /**

@@ -18,6 +18,11 @@ export interface ReadRequest {
    * Bytes to read: a multiple of the block size, 1 block .. 8 MiB.
    */
   'length_bytes'?: (number);
+  /**
+   * Serve this copy's data whatever its role (replica, stale, a primary without a lease): for
+   * verification and debugging. The data may be older than what the primary acknowledged.
+   */
+  'allow_copy_read'?: (boolean);
 }
 
 /**
@@ -36,4 +41,9 @@ export interface ReadRequest__Output {
    * Bytes to read: a multiple of the block size, 1 block .. 8 MiB.
    */
   'length_bytes': (number);
+  /**
+   * Serve this copy's data whatever its role (replica, stale, a primary without a lease): for
+   * verification and debugging. The data may be older than what the primary acknowledged.
+   */
+  'allow_copy_read': (boolean);
 }

@@ -20,7 +20,9 @@ import type { WriteStreamResponse as _blockship_v1_WriteStreamResponse, WriteStr
  * Writes and trims are acknowledged after the WAL append and are durable only after a
  * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
  * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
- * acknowledge anything after failover. Reads are served in every role.
+ * acknowledge anything after failover. A Read passes the same fence (role, epoch, lease) unless
+ * it asks explicitly for a copy's data (ReadRequest.allow_copy_read), so a demoted primary or a
+ * lagging replica never answers stale data to a client that did not ask for it.
  * Error reasons and codes are listed in blockship/v1/common.proto.
  */
 export interface VolumeClient extends grpc.Client {
@@ -66,7 +68,9 @@ export interface VolumeClient extends grpc.Client {
   
   /**
    * Reads whole blocks at an LBA (the newest acknowledged data; trimmed or never-written blocks read as zeros).
-   * Errors: invalid_argument, volume_not_found, out_of_range, internal.
+   * Without allow_copy_read only a writable primary answers (checked before and after the read).
+   * Errors: invalid_argument, volume_not_found, out_of_range, not_primary, epoch_stale,
+   * lease_expired, internal.
    */
   Read(argument: _blockship_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _blockship_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
@@ -74,7 +78,9 @@ export interface VolumeClient extends grpc.Client {
   Read(argument: _blockship_v1_ReadRequest, callback: grpc.requestCallback<_blockship_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Reads whole blocks at an LBA (the newest acknowledged data; trimmed or never-written blocks read as zeros).
-   * Errors: invalid_argument, volume_not_found, out_of_range, internal.
+   * Without allow_copy_read only a writable primary answers (checked before and after the read).
+   * Errors: invalid_argument, volume_not_found, out_of_range, not_primary, epoch_stale,
+   * lease_expired, internal.
    */
   read(argument: _blockship_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_blockship_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   read(argument: _blockship_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_blockship_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
@@ -143,7 +149,9 @@ export interface VolumeClient extends grpc.Client {
  * Writes and trims are acknowledged after the WAL append and are durable only after a
  * Flush. Every mutating RPC fails with FAILED_PRECONDITION not_primary / epoch_stale /
  * lease_expired on a copy that may not acknowledge writes, so an old primary cannot
- * acknowledge anything after failover. Reads are served in every role.
+ * acknowledge anything after failover. A Read passes the same fence (role, epoch, lease) unless
+ * it asks explicitly for a copy's data (ReadRequest.allow_copy_read), so a demoted primary or a
+ * lagging replica never answers stale data to a client that did not ask for it.
  * Error reasons and codes are listed in blockship/v1/common.proto.
  */
 export interface VolumeHandlers extends grpc.UntypedServiceImplementation {
@@ -164,7 +172,9 @@ export interface VolumeHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * Reads whole blocks at an LBA (the newest acknowledged data; trimmed or never-written blocks read as zeros).
-   * Errors: invalid_argument, volume_not_found, out_of_range, internal.
+   * Without allow_copy_read only a writable primary answers (checked before and after the read).
+   * Errors: invalid_argument, volume_not_found, out_of_range, not_primary, epoch_stale,
+   * lease_expired, internal.
    */
   Read: grpc.handleUnaryCall<_blockship_v1_ReadRequest__Output, _blockship_v1_ReadResponse>;
   
