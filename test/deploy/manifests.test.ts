@@ -332,10 +332,14 @@ describe.each(OVERLAYS)("kustomize overlays/%s", (overlay) => {
       const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
       // With TLS the pods also have the health-only port for the kubelet (no Service needs it).
       expect([...ports.keys()].sort()).toEqual(
-        overlay === "tls" ? ["grpc", "health", "metrics"] : ["grpc", "metrics"],
+        overlay === "tls" ? ["grpc", "health", "metrics", "nbd"] : ["grpc", "metrics", "nbd"],
       );
       expect(ports.get("metrics")).toBe(METRICS_PORT);
-      expect(svc.spec.ports.map((p) => p.name).sort()).toEqual(["grpc", "metrics"]);
+      // The NBD frontend listens on the port the Service publishes.
+      expect(
+        parseConfig([], Object.fromEntries(containerEnv(sts, container, configMaps)), {}).nbdListen,
+      ).toBe(`0.0.0.0:${ports.get("nbd")}`);
+      expect(svc.spec.ports.map((p) => p.name).sort()).toEqual(["grpc", "metrics", "nbd"]);
       for (const p of svc.spec.ports) {
         expect(p.targetPort, `${svc.metadata.name} ${p.name}`).toBe(p.name);
         expect(p.port, `${svc.metadata.name} ${p.name} = container port`).toBe(ports.get(p.name));

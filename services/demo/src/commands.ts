@@ -24,3 +24,26 @@ export function grpcurlCommands(primary: string, replica: string, volumeId: stri
     `npx buf curl --protocol grpc --http2-prior-knowledge --list-services http://${primary}`,
   ];
 }
+
+/** Commands that use the volume as a disk over NBD (libnbd-bin, qemu-utils, fio, nbd-client). */
+export function nbdCommands(nbdAddress: string, replicaNbdAddress: string, volumeId: string): string[] {
+  const uri = `nbd://${nbdAddress}/${volumeId}`;
+  const [host, port] = [
+    nbdAddress.slice(0, nbdAddress.lastIndexOf(":")),
+    nbdAddress.slice(nbdAddress.lastIndexOf(":") + 1),
+  ];
+  return [
+    `# size, flags and block sizes the server advertises`,
+    `nbdinfo ${uri}`,
+    `# copy an image in and out (4 connections; FLUSH at the end = durable on both copies under sync_all)`,
+    `head -c 16M /dev/urandom > /tmp/demo.img && nbdcopy --connections=4 --flush /tmp/demo.img ${uri}`,
+    `nbdcopy ${uri} /tmp/demo-back.img`,
+    `qemu-img compare -f raw -F raw /tmp/demo.img ${uri}    # identical: the rest reads as zeros`,
+    `# fio's nbd engine: 4 KiB random writes, verified with crc32c`,
+    `fio --name=demo --ioengine=nbd --uri=${uri} --rw=randwrite --bs=4k --size=16M --iodepth=16 --verify=crc32c`,
+    `# a kernel block device (needs the nbd module: modprobe nbd), then a filesystem`,
+    `nbd-client -b 4096 -N ${volumeId} ${host} ${port} /dev/nbd0 && mkfs.ext4 /dev/nbd0   # detach: nbd-client -d /dev/nbd0`,
+    `# the replica refuses the export and names the primary (LIBNBD_DEBUG=1 shows the server's message)`,
+    `LIBNBD_DEBUG=1 nbdinfo nbd://${replicaNbdAddress}/${volumeId} 2>&1 | grep -m1 primary`,
+  ];
+}

@@ -22,7 +22,7 @@ import {
   type WriteResponse__Output,
 } from "@blockship/rpc";
 import { openVolumeFile } from "@blockship/storage";
-import { grpcurlCommands } from "./commands";
+import { grpcurlCommands, nbdCommands } from "./commands";
 import { type AgentChild, startAgentChild } from "./processes";
 
 const VOLUME_ID = "demo-vol";
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
       const a = await startAgentChild({ kind, serverId, dataDir, logFile: join(root, `${kind}-agent.log`) });
       agents.push(a);
       say(
-        `    ${a.name.padEnd(14)} server_id=${serverId.padEnd(13)} gRPC ${a.address}  pid ${a.child.pid}  log ${a.logFile}`,
+        `    ${a.name.padEnd(14)} server_id=${serverId.padEnd(13)} gRPC ${a.address}  NBD ${a.nbdAddress}  pid ${a.child.pid}  log ${a.logFile}`,
       );
     }
     const [replica, primary] = agents as [AgentChild, AgentChild];
@@ -228,6 +228,8 @@ async function main(): Promise<number> {
 
     say("\nThe pair is running. Try it (grpcurl; or buf curl as shown):");
     for (const line of grpcurlCommands(primary.address, replica.address, VOLUME_ID, epoch)) say(`  ${line}`);
+    say(`\nThe primary also serves ${VOLUME_ID} as a disk over NBD (export name = volume ID):`);
+    for (const line of nbdCommands(primary.nbdAddress, replica.nbdAddress, VOLUME_ID)) say(`  ${line}`);
 
     if (!opts.once) {
       say("\nPress Ctrl-C to stop both agents cleanly.");

@@ -13,6 +13,8 @@ export interface AgentChild {
   readonly name: string;
   readonly serverId: string;
   readonly address: string;
+  /** The NBD server's address (export name = volume ID; served by the primary). */
+  readonly nbdAddress: string;
   readonly dataDir: string;
   readonly logFile: string;
   readonly child: ChildProcess;
@@ -30,33 +32,38 @@ export async function startAgentChild(opts: {
   const entry = join(REPO_ROOT, `services/${opts.kind}-agent/src/main.ts`);
   const args = ["--import", "tsx", entry, "--listen", opts.listen ?? "127.0.0.1:0"];
   args.push("--server-id", opts.serverId, "--data-dir", opts.dataDir, "--log-level", "info");
+  args.push("--nbd-listen", "127.0.0.1:0");
   // The demo stays on loopback and says so: plaintext only because it is asked for.
   args.push("--insecure");
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(opts.logFile, { flags: "a" });
   child.stderr?.pipe(log, { end: false });
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  const address = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      log.write(`${line}\n`);
-      try {
-        const msg = JSON.parse(line) as { msg?: string; address?: string };
-        if (msg.msg === "listening" && typeof msg.address === "string") resolve(msg.address);
-      } catch {
-        // a non-JSON line: it is in the log file
-      }
-    });
-    exited.then(([code, signal]) =>
-      reject(
-        new Error(`${opts.kind}-agent exited (${code ?? signal}) before listening; see ${opts.logFile}`),
-      ),
-    );
-  });
+  const { address, nbdAddress } = await new Promise<{ address: string; nbdAddress: string }>(
+    (resolve, reject) => {
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+        log.write(`${line}\n`);
+        try {
+          const msg = JSON.parse(line) as { msg?: string; address?: string; nbdAddress?: string };
+          if (msg.msg === "listening" && typeof msg.address === "string")
+            resolve({ address: msg.address, nbdAddress: msg.nbdAddress ?? "" });
+        } catch {
+          // a non-JSON line: it is in the log file
+        }
+      });
+      exited.then(([code, signal]) =>
+        reject(
+          new Error(`${opts.kind}-agent exited (${code ?? signal}) before listening; see ${opts.logFile}`),
+        ),
+      );
+    },
+  );
   const name = `${opts.kind}-agent`;
   return {
     name,
     serverId: opts.serverId,
     address,
+    nbdAddress,
     dataDir: opts.dataDir,
     logFile: opts.logFile,
     child,

@@ -27,5 +27,6 @@ it("the demo replicates real data to the replica and verifies it (--once)", asyn
   expect(out).toMatch(/replica-agent exited with code 0/);
   expect(out).toMatch(/demo finished/);
   expect(out).toMatch(/grpcurl -plaintext 127\.0\.0\.1:\d+ list/);
+  expect(out).toMatch(/nbdinfo nbd:\/\/127\.0\.0\.1:\d+\/demo-vol/);
   expect(code).toBe(0);
 });
