@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deadlineIn, unary } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cmd, Opt, Rep } from "../packages/nbd/src/protocol";
 import { RawClient } from "../packages/nbd/test/support";
@@ -239,6 +240,31 @@ describe("NBD with real clients", () => {
       expect(r.stderr).toMatch(/lease_expired/);
     } finally {
       c.close();
+    }
+  });
+
+  it("demotion and deletion close the export's connections; pending requests get no reply", async () => {
+    showLogsOnFailure(fleet);
+    const open = async (id: string): Promise<RawClient> => {
+      const c = await RawClient.connect(nbdAddressOf(primary));
+      await c.hello();
+      expect((await c.go(id)).at(-1)?.type).toBe(Rep.ACK);
+      return c;
+    };
+    for (const id of ["nbd-demote", "nbd-delete"]) {
+      await allocate(primary, { volumeId: id, sizeBytes: 16 * MiB, mode: "best_effort" });
+      await assign(primary, primaryAssignment(id, 1, []));
+    }
+    const demoted = await open("nbd-demote");
+    const deleted = await open("nbd-delete");
+    try {
+      await assign(primary, { volume_id: "nbd-demote", epoch: "2", role: "ROLE_STALE" });
+      expect(await demoted.closedByServer(15_000)).toBe(true);
+      await unary((cb) => primary.control.DeleteVolume({ volume_id: "nbd-delete" }, deadlineIn(15_000), cb));
+      expect(await deleted.closedByServer(15_000)).toBe(true);
+    } finally {
+      demoted.close();
+      deleted.close();
     }
   });
 });

@@ -52,6 +52,8 @@ export const DEFAULT_MAX_REQUESTS_IN_FLIGHT = 128;
 /** Payload bytes in flight per connection: two maximum-size requests. */
 export const DEFAULT_MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Reply bytes queued in a socket beyond which no more requests are read (the client must read). */
+const MAX_REPLY_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** After DISC/ABORT: how long queued replies may take to leave before the socket is destroyed. */
 const GRACEFUL_CLOSE_MS = 5000;
 
@@ -202,6 +204,7 @@ export class NbdServer {
         send: (parts, done) => this.write(c, parts, done),
         close: (reason) => this.closeConn(c, reason),
         closed: () => c.closed,
+        backlogged: () => c.socket.writableLength > MAX_REPLY_BACKLOG_BYTES,
         ...(onRequest === undefined ? {} : { onRequest: (e: RequestEvent) => onRequest(name, e) }),
       },
       negotiated.export,
@@ -212,6 +215,7 @@ export class NbdServer {
       },
     );
     c.transmission = t;
+    c.socket.on("drain", () => t.wakeUp());
     return t.run();
   }
 

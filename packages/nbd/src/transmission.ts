@@ -40,6 +40,8 @@ export interface TransmissionIo {
   /** Closes the connection at once (no further replies). */
   close(reason: string): void;
   readonly closed: () => boolean;
+  /** True while replies wait in the socket beyond its bound (a client that does not read them). */
+  readonly backlogged: () => boolean;
   readonly onRequest?: (e: RequestEvent) => void;
 }
 
@@ -123,13 +125,18 @@ export class Transmission {
     }
   }
 
-  /** Waits until one more request (and `bytes` more payload) fits; an empty connection always fits. */
+  /**
+   * Waits until one more request (and `bytes` more payload) fits and the client reads its replies;
+   * an empty connection always fits. Error replies are immediate, so the reply backlog bound is
+   * what stops a client that floods bad requests without reading.
+   */
   private async capacity(bytes: number): Promise<void> {
     while (
       !this.io.closed() &&
-      this.inFlight > 0 &&
-      (this.inFlight >= this.limits.maxRequestsInFlight ||
-        this.bytesInFlight + bytes > this.limits.maxBytesInFlight)
+      (this.io.backlogged() ||
+        (this.inFlight > 0 &&
+          (this.inFlight >= this.limits.maxRequestsInFlight ||
+            this.bytesInFlight + bytes > this.limits.maxBytesInFlight)))
     ) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;

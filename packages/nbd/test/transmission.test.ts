@@ -1,9 +1,12 @@
 // Transmission over a real loopback socket with a raw client: every command, every request error
 // (and that it never reaches the export), out-of-order replies, the in-flight bounds and fencing.
+import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NbdFencedError, NbdIoError } from "../src/export";
 import { Cmd, CmdFlag, Errno, Opt } from "../src/protocol";
+import { SocketReader } from "../src/reader";
 import { NbdServer, type NbdServerOptions } from "../src/server";
+import { Transmission } from "../src/transmission";
 import { MemoryBackend, MemoryExport, RawClient } from "./support";
 
 const MiB = 1024 * 1024;
@@ -236,6 +239,40 @@ describe("concurrency and bounds", () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     for (let i = 0; i < 32; i++) expect((await c.reply()).error).toBe(0);
+  });
+
+  it("while replies back up in the socket no further request is read (error replies included)", async () => {
+    const stream = new PassThrough();
+    const sent: Buffer[] = [];
+    let backlogged = true;
+    const t = new Transmission(
+      {
+        reader: new SocketReader(stream),
+        send: (parts, done) => {
+          sent.push(...parts);
+          done?.();
+        },
+        close: () => {},
+        closed: () => false,
+        backlogged: () => backlogged,
+      },
+      exp,
+      false,
+      { maxRequestsInFlight: 128, maxBytesInFlight: MiB },
+    );
+    const ended = t.run();
+    const bad = Buffer.alloc(28);
+    bad.writeUInt32BE(0x25609513, 0);
+    bad.writeUInt16BE(99, 6); // unknown command: answered at once with EINVAL
+    for (let i = 0; i < 10; i++) stream.write(bad);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toHaveLength(0);
+    backlogged = false;
+    t.wakeUp();
+    for (let i = 0; i < 100 && sent.length < 10; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sent).toHaveLength(10);
+    stream.end();
+    await ended.catch(() => {});
   });
 
   it("a fenced operation closes the connection without replying to anything pending", async () => {
