@@ -72,7 +72,7 @@ export class VolumeIo {
 
   write(h: HostedVolume, lba: number, data: Buffer, expectedEpoch: number): Promise<number> {
     return this.timed(h, "write", data.length, () =>
-      h.fence.guarded(expectedEpoch, () => h.volume.write(lba, data)),
+      h.fence.guarded(expectedEpoch, () => writePieces(h, lba, data)),
     );
   }
 
@@ -120,6 +120,21 @@ export class VolumeIo {
       }),
     );
   }
+}
+
+/**
+ * A write larger than the volume's largest record (a small WAL bounds it below the 8 MiB the RPC
+ * allows) is split into record-sized pieces, submitted together (consecutive LSNs) and awaited
+ * together, so every piece's failure is observed; resolves with the last piece's LSN.
+ */
+function writePieces(h: HostedVolume, lba: number, data: Buffer): Promise<number> {
+  const piece = h.volume.tuning.maxWriteBytes;
+  if (data.length <= piece) return h.volume.write(lba, data);
+  const pieces: Promise<number>[] = [];
+  for (let off = 0; off < data.length; off += piece) {
+    pieces.push(h.volume.write(lba + off / h.volume.blockSize, data.subarray(off, off + piece)));
+  }
+  return Promise.all(pieces).then((lsns) => Math.max(...lsns));
 }
 
 /** The stable reason of a storage / replication / RPC error ("internal" when it carries none). */

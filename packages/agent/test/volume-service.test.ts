@@ -147,7 +147,18 @@ describe("Volume service", () => {
     expect((await read("r", 0, 4096, true)).data.equals(Buffer.alloc(4096))).toBe(true);
   });
 
-  it("a large trim is split into storage-sized pieces", async () => {
+  it("a write larger than the volume's largest record (1 MiB WAL) is admitted in pieces and reads back", async () => {
+    const data = Buffer.alloc(3 * MiB);
+    for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i / 4096 + 1, i);
+    const res = (await write({ volume_id: "p", lba: "0", data })) as { lsn: string };
+    expect(Number(res.lsn)).toBeGreaterThan(0);
+    for (let off = 0; off < data.length; off += MiB) {
+      const got = (await read("p", off / 4096, MiB)).data;
+      expect(got.equals(data.subarray(off, off + MiB)), `MiB at ${off}`).toBe(true);
+    }
+  });
+
+  it("a trim larger than a write record is one storage call", async () => {
     await write({ volume_id: "p", lba: "0", data: Buffer.alloc(4096, 9) });
     await unary((cb) => volume.Trim({ volume_id: "p", lba: "0", length_bytes: String(4 * MiB) }, cb));
     expect((await read("p", 0, 4096)).data.equals(Buffer.alloc(4096))).toBe(true);

@@ -43,7 +43,7 @@ export function parseRecordBatch(state: VolumeState, bytes: unknown, hardLimitBy
   if (bytes.length + largest > hardLimitBytes) {
     throw new StorageError(
       "invalid_argument",
-      `record batch of ${bytes.length} bytes cannot fit under this WAL's hard watermark (${hardLimitBytes} bytes)`,
+      `record batch of ${bytes.length} bytes cannot be admitted (hard watermark or admission queue: ${hardLimitBytes} bytes)`,
     );
   }
   return parsed.records;

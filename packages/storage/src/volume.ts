@@ -195,7 +195,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
   appendRecords(bytes: Buffer): Promise<RawAppendResult> {
     try {
       this.checkUsable();
-      const records = parseRecordBatch(this.state, bytes, this.appender.hardLimitBytes);
+      // A batch that could never be admitted is refused now, not left to wait or to fill the queue.
+      const records = parseRecordBatch(
+        this.state,
+        bytes,
+        Math.min(this.appender.hardLimitBytes, this.tuning.maxQueuedBytes),
+      );
       if (records.length === 0) {
         return Promise.resolve({ headLsn: this.state.nextLsn - 1, appended: 0, skipped: 0 });
       }
