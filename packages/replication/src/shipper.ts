@@ -351,6 +351,19 @@ export class ReplicaShipper {
     return { closed, state, streamLive, lastError, gateReason: this.gate.reason, cursor };
   }
 
+  /**
+   * Throttle before dropping: while this replica streams (in_sync / catching_up) under a mode that
+   * counts it for durability, its pin is exempt from the byte budget, so a faster writer is slowed
+   * and then blocked by admission instead of getting a live replica released; best_effort keeps the
+   * budget (the writer never waits for a replica there).
+   */
+  private markPinLive(): void {
+    const v = this.deps.volume;
+    const streaming = this.state === "in_sync" || this.state === "catching_up";
+    const counted = v.durabilityMode === "sync_all" || v.durabilityMode === "sync_quorum";
+    v.setPinLive(this.target.replicaId, streaming && counted && !this.closed);
+  }
+
   /** Moves the WAL pin forward to `lsn` (never backward); false when `lsn` is already recycled. */
   private pinAt(lsn: number): boolean {
     if (this.closed || this.state === "needs_rebuild") return true;
@@ -391,6 +404,7 @@ export class ReplicaShipper {
   private setState(s: ShipperState): void {
     if (s === this.state) return;
     this.state = s;
+    this.markPinLive();
     this.deps.emitState(this.status());
   }
 }

@@ -35,6 +35,12 @@ export interface NeedsRebuildEvent {
 
 interface Pin {
   fromLsn: number;
+  /**
+   * The owner is connected and streaming under a mode that counts it for durability: the byte
+   * budget does not apply (the writer is slowed, then blocked, by admission instead); only the age
+   * budget (no progress) releases it.
+   */
+  live: boolean;
   /** When the pin last advanced or was seen holding nothing. */
   sinceMs: number;
 }
@@ -85,7 +91,19 @@ export class Retention {
     }
     const now = this.clock.now();
     const old = this.pins.get(owner);
-    this.pins.set(owner, { fromLsn, sinceMs: old && old.fromLsn >= fromLsn ? old.sinceMs : now });
+    this.pins.set(owner, {
+      fromLsn,
+      live: old?.live ?? false,
+      sinceMs: old && old.fromLsn >= fromLsn ? old.sinceMs : now,
+    });
+  }
+
+  /** Marks `owner`'s pin live or not (see Pin.live); false when it holds no pin. */
+  setLive(owner: string, live: boolean): boolean {
+    const p = this.pins.get(owner);
+    if (p === undefined) return false;
+    p.live = live;
+    return true;
   }
 
   unpin(owner: string): boolean {
@@ -130,7 +148,7 @@ export class Retention {
       }
       const ageMs = now - p.sinceMs;
       let reason: NeedsRebuildEvent["reason"] | undefined;
-      if (heldBytes > this.budgets.maxHeldBytes) reason = "max_bytes";
+      if (heldBytes > this.budgets.maxHeldBytes && !p.live) reason = "max_bytes";
       else if (ageMs > this.budgets.maxAgeMs) reason = "max_age";
       if (reason) {
         this.pins.delete(owner);

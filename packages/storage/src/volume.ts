@@ -219,6 +219,16 @@ export class Volume extends EventEmitter<VolumeEvents> {
     this.retention.pin(owner, fromLsn);
   }
 
+  /**
+   * A live pin (its owner connected and streaming, counted for durability) is not released by the
+   * byte budget: the WAL fills, admission slows writers (soft watermark) and then blocks them (hard
+   * watermark, `wal_full` after walFullTimeoutMs) instead; only the age budget (no progress) releases
+   * it. Returns false when `owner` holds no pin.
+   */
+  setPinLive(owner: string, live: boolean): boolean {
+    return this.retention.setLive(owner, live);
+  }
+
   unpinWal(owner: string): boolean {
     const removed = this.retention.unpin(owner);
     if (removed) this.flusher.wake();
