@@ -49,6 +49,8 @@ export interface PlacedAppend {
   offsets: number[];
   /** write/trim: the sealed record's CRC. */
   crc: number;
+  /** write/trim: the epoch the record was sealed with. */
+  epoch: number;
 }
 
 /** The admission queue as the batch builder sees it: it only looks at the front and takes from it. */
@@ -139,6 +141,7 @@ export function buildAppendBatch(
       placed.push({
         pending: p,
         crc: 0,
+        epoch: 0,
         records: fresh,
         skipped: req.records.length - fresh.length,
         firstLsn: fresh[0]?.lsn ?? 0,
@@ -157,7 +160,15 @@ export function buildAppendBatch(
       payload,
     );
     const at = place(recordBytes, payload ? [header, payload] : [header], lsn);
-    placed.push({ pending: p, crc: prevCrc, records: [], skipped: 0, firstLsn: lsn, offsets: [at] });
+    placed.push({
+      pending: p,
+      crc: prevCrc,
+      epoch: s.epoch,
+      records: [],
+      skipped: 0,
+      firstLsn: lsn,
+      offsets: [at],
+    });
     lsn++;
   }
   if (placed.length === 0) return undefined;

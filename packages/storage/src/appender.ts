@@ -247,7 +247,7 @@ export class Appender {
       const req = pl.pending.req;
       if (req.kind === "raw") {
         pl.records.forEach((r, i) => {
-          this.applyRecord(r.lsn, r.type, r.lba, r.blockCount, pl.offsets[i]!, r.crc);
+          this.applyRecord(r.lsn, r.type, r.lba, r.blockCount, pl.offsets[i]!, r.crc, r.epoch);
         });
         pl.pending.resolve({
           headLsn: pl.records.length > 0 ? pl.records[pl.records.length - 1]!.lsn : s.appendedLsn,
@@ -256,7 +256,7 @@ export class Appender {
         });
       } else {
         const type = req.kind === "write" ? RecordType.WRITE : RecordType.TRIM;
-        this.applyRecord(pl.firstLsn, type, req.lba, req.blockCount, pl.offsets[0]!, pl.crc);
+        this.applyRecord(pl.firstLsn, type, req.lba, req.blockCount, pl.offsets[0]!, pl.crc, pl.epoch);
         pl.pending.resolve(pl.firstLsn);
       }
     }
@@ -277,6 +277,7 @@ export class Appender {
     blockCount: number,
     offset: number,
     crc: number,
+    epoch: number,
   ): void {
     const s = this.state;
     assert(lsn === s.appendedLsn + 1, `append completion out of order: ${lsn} after ${s.appendedLsn}`);
@@ -284,7 +285,7 @@ export class Appender {
     else
       for (let i = 0; i < blockCount; i++)
         s.dirty.put(lba + i, { lsn, recordOffset: offset, blockInRecord: i });
-    s.index.push(lsn, offset, crc);
+    s.index.push(lsn, offset, crc, epoch);
     s.appendedLsn = lsn;
   }
 }

@@ -246,10 +246,12 @@ export class Flusher {
     const tailLsn = Math.max(s.tailLsn, this.newTailLsn());
     const tailOffset = tailLsn === s.checkpointLsn ? s.flushedOffset : s.index.offsetOf(tailLsn + 1);
     const tailCrc = tailLsn === s.tailLsn ? s.sb.walTailCrc : s.index.crcOf(tailLsn);
+    const tailEpoch = tailLsn === s.tailLsn ? s.sb.walTailEpoch : s.index.epochOf(tailLsn);
     await this.sbWriter.persist({
       checkpointLsn: s.checkpointLsn,
       walTailLsn: tailLsn,
       walTailCrc: tailCrc,
+      walTailEpoch: tailEpoch,
       walTailOffset: tailOffset,
       walHeadOffset: s.flushedOffset,
       walHeadLsn: s.checkpointLsn,

@@ -20,6 +20,7 @@ export {
   recordPayload,
 } from "./record";
 export type { RecordBatch } from "./record-reader";
+export type { InstallBaseRecord, RecordRef } from "./record-ref";
 export type { RecoveryReport } from "./recovery";
 export { type Clock, type NeedsRebuildEvent, realClock } from "./retention";
 export { type CrashChooser, type CrashFate, randomCrashChooser, SimDevice } from "./sim-device";

@@ -14,6 +14,12 @@ export interface TailReplayInput {
   lastLsn: number;
   /** Install epoch: no record may carry a higher one. */
   maxEpoch: number;
+  /**
+   * CRC and epoch of the source's record baseLsn (the chain anchor the first tail record must
+   * continue); undefined when the source did not name it (an older version).
+   */
+  baseCrc: number | undefined;
+  baseEpoch: number | undefined;
   /** Logical WAL offset where the post-install WAL starts (the pending superblock's tail offset). */
   walStartOffset: number;
   /** Most WAL bytes the replayed suffix may occupy (padding included). */
@@ -23,8 +29,9 @@ export interface TailReplayInput {
 export interface TailReplayResult {
   /** Last record applied straight to the extent (baseLsn when every record went to the WAL). */
   checkpointLsn: number;
-  /** CRC of record `checkpointLsn` (undefined when it is baseLsn: the source's CRC is unknown). */
+  /** CRC and epoch of record `checkpointLsn` (the base record's when it is baseLsn). */
   checkpointCrc: number | undefined;
+  checkpointEpoch: number | undefined;
   /** Logical WAL offset just past the last record written to the WAL. */
   walEndOffset: number;
 }
@@ -62,10 +69,11 @@ export async function replayStagedTail(
   const cut = input.tailBytes - Math.max(0, input.walBudgetBytes - geo.maxRecordBytes);
   let walPos = input.walStartOffset;
   let expect = input.baseLsn + 1;
-  let prevCrc: number | undefined;
-  let prevEpoch = 0;
+  let prevCrc = input.baseCrc;
+  let prevEpoch = input.baseEpoch ?? 0;
   let checkpointLsn = input.baseLsn;
-  let checkpointCrc: number | undefined;
+  let checkpointCrc = input.baseCrc;
+  let checkpointEpoch = input.baseEpoch;
   const chunk = Buffer.allocUnsafe(Math.min(input.tailBytes, Math.max(READ_CHUNK_BYTES, geo.maxRecordBytes)));
   for (let filePos = 0; filePos < input.tailBytes; ) {
     const buf = chunk.subarray(0, Math.min(chunk.length, input.tailBytes - filePos));
@@ -108,6 +116,7 @@ export async function replayStagedTail(
         }
         checkpointLsn = h.lsn;
         checkpointCrc = h.crc;
+        checkpointEpoch = h.epoch;
       } else {
         walRecords.push({ at, bytes: h.recordBytes, lsn: h.lsn, epoch: h.epoch });
       }
@@ -135,7 +144,7 @@ export async function replayStagedTail(
   } catch (err) {
     throw wrapIoError(err, "install WAL end marker");
   }
-  return { checkpointLsn, checkpointCrc, walEndOffset: walPos };
+  return { checkpointLsn, checkpointCrc, checkpointEpoch, walEndOffset: walPos };
 }
 
 type ExtentStep = Map<number, Buffer | undefined> | { lba: number; blocks: number };

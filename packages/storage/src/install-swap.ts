@@ -108,6 +108,9 @@ export interface SwapBuild {
   imageHighLsn: number;
   /** Last staged LSN (baseLsn when the tail is empty). */
   lastLsn: number;
+  /** CRC and epoch of the source's record baseLsn (undefined: not named by the source). */
+  baseCrc: number | undefined;
+  baseEpoch: number | undefined;
   tail: TailFile;
   tailBytes: number;
   walBudgetBytes: number;
@@ -128,6 +131,8 @@ export async function buildSwapVolume(image: BlockDevice, s: VolumeState, b: Swa
     baseLsn: b.baseLsn,
     lastLsn: b.lastLsn,
     maxEpoch: b.epoch,
+    baseCrc: b.baseCrc,
+    baseEpoch: b.baseEpoch,
     walStartOffset: start,
     walBudgetBytes: b.walBudgetBytes,
   });
@@ -140,6 +145,7 @@ export async function buildSwapVolume(image: BlockDevice, s: VolumeState, b: Swa
     walTailOffset: start,
     walTailLsn: r.checkpointLsn,
     walTailCrc: r.checkpointCrc,
+    walTailEpoch: r.checkpointEpoch,
     walHeadOffset: r.walEndOffset,
     walHeadLsn: b.lastLsn,
     installPending: false,

@@ -114,6 +114,8 @@ export class TailStager {
   lastLsn = 0;
   lastCrc = 0;
   lastEpoch = 0;
+  /** prevCrc of the first staged record: it must be the CRC of the source's base record. */
+  firstPrevCrc = 0;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -180,7 +182,10 @@ export class TailStager {
       }
       if (first) {
         const last = records[records.length - 1]!;
-        if (this.count === 0) this.firstLsn = first.lsn;
+        if (this.count === 0) {
+          this.firstLsn = first.lsn;
+          this.firstPrevCrc = first.prevCrc;
+        }
         this.bytes += buf.length;
         this.count += records.length;
         this.lastLsn = last.lsn;
@@ -205,12 +210,18 @@ export class TailStager {
   }
 
   /** The staged tail must continue baseLsn, stay within the install epoch and cover imageHighLsn; returns its last LSN. */
-  checkCommit(baseLsn: number, epoch: number, imageHighLsn: number): number {
+  checkCommit(baseLsn: number, epoch: number, imageHighLsn: number, baseCrc?: number): number {
     const staged = this.summary();
     if (staged.count > 0 && staged.firstLsn !== baseLsn + 1) {
       throw new StorageError(
         "lsn_gap",
         `the staged tail starts at LSN ${staged.firstLsn}, not at baseLsn + 1 = ${baseLsn + 1}`,
+      );
+    }
+    if (staged.count > 0 && baseCrc !== undefined && this.firstPrevCrc !== baseCrc) {
+      throw new StorageError(
+        "log_mismatch",
+        `the staged tail's first record (LSN ${staged.firstLsn}) does not continue the base record's CRC`,
       );
     }
     if (staged.count > 0 && this.lastEpoch > epoch) {

@@ -14,6 +14,7 @@ import {
 } from "./install-swap";
 import { type StagedTailSummary, type TailFile, TailStager } from "./install-tail";
 import { StagingWriteback } from "./install-writeback";
+import { checkBaseRecord, type InstallBaseRecord } from "./record-ref";
 import { recoverState } from "./recovery";
 import type { Retention } from "./retention";
 import type { VolumeState } from "./state";
@@ -29,6 +30,9 @@ interface CommitPlan {
   imageHighLsn: number;
   /** Last staged LSN (baseLsn when the tail is empty). */
   lastLsn: number;
+  /** CRC and epoch of the source's record baseLsn: the anchor of the installed log. */
+  baseCrc: number | undefined;
+  baseEpoch: number | undefined;
 }
 
 /**
@@ -144,7 +148,12 @@ export class Installer {
    * Commits image + staged tail atomically (the commit point depends on the staging layout, see the
    * class comment). Resolves once both are durable in the volume.
    */
-  async commit(baseLsn: number, epoch: number, imageHighLsn: number): Promise<void> {
+  async commit(
+    baseLsn: number,
+    epoch: number,
+    imageHighLsn: number,
+    baseRecord?: InstallBaseRecord,
+  ): Promise<void> {
     this.env.check();
     const image = this.image;
     const tail = this.tail;
@@ -159,6 +168,7 @@ export class Installer {
     if (epoch < this.s.epoch)
       throw new StorageError("epoch_regression", `install epoch ${epoch} is below ${this.s.epoch}`);
     if (imageHighLsn < baseLsn) throw new StorageError("invalid_argument", "imageHighLsn must be >= baseLsn");
+    checkBaseRecord(baseRecord, epoch);
     this.committing = true;
     /** Set once the commit point was issued: from then on the staging must survive. */
     let pointIssued = false;
@@ -167,11 +177,14 @@ export class Installer {
     };
     try {
       await tail.idle();
-      const plan = {
+      const plan: CommitPlan = {
         baseLsn,
         epoch,
         imageHighLsn,
-        lastLsn: tail.checkCommit(baseLsn, epoch, imageHighLsn),
+        lastLsn: tail.checkCommit(baseLsn, epoch, imageHighLsn, baseRecord?.crc),
+        // LSN 0 is the empty history: its "record" is CRC 0, epoch 0 whoever names it.
+        baseCrc: baseRecord?.crc ?? (baseLsn === 0 ? 0 : undefined),
+        baseEpoch: baseRecord?.epoch ?? (baseLsn === 0 ? 0 : undefined),
       };
       await this.writeback?.idle().catch((err: unknown) => {
         throw wrapIoError(err, "staging sync");
@@ -222,7 +235,10 @@ export class Installer {
         extentHighLsn: c.imageHighLsn,
         walTailOffset: start,
         walTailLsn: c.baseLsn,
-        walTailCrc: undefined, // the chain continues from the source's record baseLsn, unknown here
+        // The chain continues from the source's record baseLsn: its CRC anchors the installed log
+        // (the redo checks the staged tail against it; an empty tail leaves it the head record's).
+        walTailCrc: c.baseCrc,
+        walTailEpoch: c.baseEpoch,
         walHeadOffset: start,
         walHeadLsn: c.baseLsn,
       });
@@ -352,6 +368,8 @@ export class Installer {
       baseLsn: sb.installBaseLsn,
       lastLsn: sb.installTailLastLsn,
       maxEpoch: sb.installEpoch,
+      baseCrc: sb.walTailCrc,
+      baseEpoch: sb.walTailEpoch,
       walStartOffset: sb.walTailOffset,
       walBudgetBytes: this.env.walBudgetBytes,
     });
@@ -368,6 +386,7 @@ export class Installer {
       extentHighLsn: Math.max(sb.installImageHighLsn, r.checkpointLsn),
       walTailLsn: r.checkpointLsn,
       walTailCrc: r.checkpointCrc,
+      walTailEpoch: r.checkpointEpoch,
       walTailOffset: sb.walTailOffset,
       walHeadOffset: r.walEndOffset,
       walHeadLsn: sb.installTailLastLsn,

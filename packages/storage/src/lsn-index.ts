@@ -2,12 +2,14 @@ import { assert } from "./errors";
 
 /**
  * Logical WAL offset of every retained record, indexed by LSN (LSNs have no holes, so this is a
- * ring of numbers, 8 bytes per retained record). Used for tail placement under pins and for
+ * ring of numbers, 20 bytes per retained record: offset, CRC, epoch). Used for tail placement under pins and for
  * readRecords without scanning.
  */
 export class LsnIndex {
   private offsets = new Float64Array(1024);
   private crcs = new Uint32Array(1024);
+  /** Epoch of each record (the handshake names a record by epoch and CRC). */
+  private epochs = new Float64Array(1024);
   private start = 0;
   private count = 0;
   /** LSN of the first indexed record. */
@@ -28,11 +30,13 @@ export class LsnIndex {
     return this.firstLsn + this.count;
   }
 
-  push(lsn: number, offset: number, crc: number): void {
+  push(lsn: number, offset: number, crc: number, epoch: number): void {
     assert(lsn === this.firstLsn + this.count, `LSN index expects ${this.firstLsn + this.count}, got ${lsn}`);
     if (this.count === this.offsets.length) this.grow();
-    this.offsets[(this.start + this.count) % this.offsets.length] = offset;
-    this.crcs[(this.start + this.count) % this.offsets.length] = crc;
+    const at = (this.start + this.count) % this.offsets.length;
+    this.offsets[at] = offset;
+    this.crcs[at] = crc;
+    this.epochs[at] = epoch;
     this.count++;
   }
 
@@ -50,6 +54,11 @@ export class LsnIndex {
     return this.crcs[(this.start + (lsn - this.firstLsn)) % this.offsets.length]!;
   }
 
+  epochOf(lsn: number): number {
+    assert(this.has(lsn), `LSN ${lsn} not indexed [${this.firstLsn}, ${this.end})`);
+    return this.epochs[(this.start + (lsn - this.firstLsn)) % this.offsets.length]!;
+  }
+
   /** Forgets every LSN below `lsn`. */
   dropBelow(lsn: number): void {
     const n = Math.min(Math.max(0, lsn - this.firstLsn), this.count);
@@ -61,12 +70,16 @@ export class LsnIndex {
   private grow(): void {
     const next = new Float64Array(this.offsets.length * 2);
     const nextCrcs = new Uint32Array(this.offsets.length * 2);
+    const nextEpochs = new Float64Array(this.offsets.length * 2);
     for (let i = 0; i < this.count; i++) {
-      next[i] = this.offsets[(this.start + i) % this.offsets.length]!;
-      nextCrcs[i] = this.crcs[(this.start + i) % this.offsets.length]!;
+      const at = (this.start + i) % this.offsets.length;
+      next[i] = this.offsets[at]!;
+      nextCrcs[i] = this.crcs[at]!;
+      nextEpochs[i] = this.epochs[at]!;
     }
     this.offsets = next;
     this.crcs = nextCrcs;
+    this.epochs = nextEpochs;
     this.start = 0;
   }
 }

@@ -32,7 +32,7 @@ export async function recoverState(device: BlockDevice, s: VolumeState): Promise
     maxEpoch: sb.epoch,
     prevCrc: sb.walTailCrc,
     onRecord: (rec) => {
-      s.index.push(rec.lsn, rec.logicalOffset, rec.crc);
+      s.index.push(rec.lsn, rec.logicalOffset, rec.crc, rec.epoch);
       if (rec.lsn > sb.checkpointLsn) {
         replayed++;
         if (rec.type === RecordType.TRIM)

@@ -16,6 +16,8 @@ export const FORMAT_VERSION = 1;
 const CRC_OFFSET = SUPERBLOCK_COPY_BYTES - 4;
 const FLAG_INSTALL_PENDING = 1;
 const FLAG_TAIL_CRC_KNOWN = 2;
+/** Set when `walTailEpoch` is stored (volumes written before the field have it clear). */
+const FLAG_TAIL_EPOCH_KNOWN = 4;
 
 export const DURABILITY_MODES = ["best_effort", "sync_all", "sync_quorum"] as const;
 export type DurabilityMode = (typeof DURABILITY_MODES)[number];
@@ -37,8 +39,14 @@ export interface Superblock {
   /** Logical WAL offset of the tail and the LSN of the last record before it. */
   walTailOffset: number;
   walTailLsn: number;
-  /** CRC of record walTailLsn (the chain value the first retained record must continue); undefined after an install. */
+  /**
+   * CRC of record walTailLsn (the chain value the first retained record must continue, and how a
+   * fully checkpointed copy still names its head record in a handshake); undefined only when it was
+   * never known (an install by an older version, whose source did not send it).
+   */
   walTailCrc: number | undefined;
+  /** Epoch of record walTailLsn; undefined when not known (volumes from before the field). */
+  walTailEpoch: number | undefined;
   /** Advisory only: recovery scans from the tail regardless. */
   walHeadOffset: number;
   walHeadLsn: number;
@@ -82,6 +90,7 @@ export function newSuperblock(args: {
     walTailOffset: 0,
     walTailLsn: 0,
     walTailCrc: 0,
+    walTailEpoch: 0,
     walHeadOffset: 0,
     walHeadLsn: 0,
     installPending: false,
@@ -99,7 +108,9 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   MAGIC.copy(buf, 0);
   buf.writeUInt16LE(FORMAT_VERSION, 8);
   const flags =
-    (sb.installPending ? FLAG_INSTALL_PENDING : 0) | (sb.walTailCrc !== undefined ? FLAG_TAIL_CRC_KNOWN : 0);
+    (sb.installPending ? FLAG_INSTALL_PENDING : 0) |
+    (sb.walTailCrc !== undefined ? FLAG_TAIL_CRC_KNOWN : 0) |
+    (sb.walTailEpoch !== undefined ? FLAG_TAIL_EPOCH_KNOWN : 0);
   buf.writeUInt16LE(flags, 10);
   buf.writeUInt32LE(sb.blockSize, 12);
   Buffer.from(sb.uuid.replaceAll("-", ""), "hex").copy(buf, 16);
@@ -123,6 +134,7 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   buf.writeUInt32LE(sb.walTailCrc ?? 0, 168);
   writeU64(buf, 176, sb.installTailLastLsn);
   writeU64(buf, 184, sb.installTailBytes);
+  writeU64(buf, 192, sb.walTailEpoch ?? 0);
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
   return buf;
 }
@@ -162,6 +174,8 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
     walTailOffset: readU64(buf, 112),
     walTailLsn: readU64(buf, 120),
     walTailCrc: (flags & FLAG_TAIL_CRC_KNOWN) !== 0 ? buf.readUInt32LE(168) : undefined,
+    // Older volumes left bytes 192.. zero and the flag clear: readable, the tail epoch just unknown.
+    walTailEpoch: (flags & FLAG_TAIL_EPOCH_KNOWN) !== 0 ? readU64(buf, 192) : undefined,
     walHeadOffset: readU64(buf, 128),
     walHeadLsn: readU64(buf, 136),
     installPending: (flags & FLAG_INSTALL_PENDING) !== 0,

@@ -13,6 +13,7 @@ import type { StagedTailSummary } from "./install-tail";
 import type { Installer } from "./installer";
 import { RECORD_HEADER_BYTES } from "./record";
 import { type RecordBatch, readRecordRange } from "./record-reader";
+import { type InstallBaseRecord, type RecordRef, recordRefAt } from "./record-ref";
 import { type RecoveryReport, recoverState } from "./recovery";
 import type { NeedsRebuildEvent, Retention } from "./retention";
 import type { VolumeState } from "./state";
@@ -213,6 +214,11 @@ export class Volume extends EventEmitter<VolumeEvents> {
     }
   }
 
+  /** Epoch and CRC of record `lsn` (0: the empty history), if this copy can still name it. */
+  recordAt(lsn: number): RecordRef | undefined {
+    return recordRefAt(this.state, lsn);
+  }
+
   /** Keeps records with LSN >= fromLsn in the WAL for `owner` until unpinned or over budget. */
   pinWal(owner: string, fromLsn: number): void {
     this.checkOpen();
@@ -306,9 +312,16 @@ export class Volume extends EventEmitter<VolumeEvents> {
     }
   }
 
-  /** Atomically replaces the volume by the staged image + tail; resolves once all of it is durable. */
-  commitInstall(baseLsn: number, epoch: number, opts: { imageHighLsn?: number } = {}): Promise<void> {
-    return this.installer.commit(baseLsn, epoch, opts.imageHighLsn ?? baseLsn);
+  /**
+   * Atomically replaces the volume by the staged image + tail; resolves once all of it is durable.
+   * `baseRecord`: the source's record at baseLsn, which anchors the installed log's CRC chain.
+   */
+  commitInstall(
+    baseLsn: number,
+    epoch: number,
+    opts: { imageHighLsn?: number; baseRecord?: InstallBaseRecord } = {},
+  ): Promise<void> {
+    return this.installer.commit(baseLsn, epoch, opts.imageHighLsn ?? baseLsn, opts.baseRecord);
   }
 
   abortInstall(): Promise<void> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { crc32 } from "../src/crc";
 import { DirtyMap } from "../src/dirty-map";
 import { encodeRecord, parseRecords, RECORD_HEADER_BYTES, RecordType, recordPayload } from "../src/index";
 import { LsnIndex } from "../src/lsn-index";
@@ -71,6 +72,27 @@ describe("superblock", () => {
     expect(() => decodeSuperblockRegion(Buffer.alloc(4096))).toThrow(/foreign_device/);
     const bad = decodeSuperblock(Buffer.alloc(SUPERBLOCK_COPY_BYTES));
     expect(bad.ok).toBe(false);
+  });
+
+  it("keeps the tail record's CRC and epoch (the anchor of a fully checkpointed copy)", () => {
+    const anchored = { ...sb, seq: 2, checkpointLsn: 9, extentHighLsn: 9, walTailLsn: 9 };
+    const full = { ...anchored, walTailCrc: 0xdeadbeef, walTailEpoch: 3 };
+    const r = decodeSuperblock(encodeSuperblock(full));
+    expect(r.ok && [r.sb.walTailCrc, r.sb.walTailEpoch]).toEqual([0xdeadbeef, 3]);
+    const unknown = decodeSuperblock(
+      encodeSuperblock({ ...anchored, walTailCrc: undefined, walTailEpoch: undefined }),
+    );
+    expect(unknown.ok && [unknown.sb.walTailCrc, unknown.sb.walTailEpoch]).toEqual([undefined, undefined]);
+  });
+
+  it("reads a superblock written before the tail epoch existed (flag clear): epoch unknown", () => {
+    const buf = encodeSuperblock({ ...sb, walTailCrc: 0x1234, walTailEpoch: 5 });
+    // The older writer: flag 4 clear, bytes 192.. zero; the checksum covers what it wrote.
+    buf.writeUInt16LE(buf.readUInt16LE(10) & ~4, 10);
+    buf.fill(0, 192, 200);
+    buf.writeUInt32LE(crc32(buf.subarray(0, SUPERBLOCK_COPY_BYTES - 4)), SUPERBLOCK_COPY_BYTES - 4);
+    const r = decodeSuperblock(buf);
+    expect(r.ok && [r.sb.walTailCrc, r.sb.walTailEpoch]).toEqual([0x1234, undefined]);
   });
 
   it("alternates copies by generation", () => {
@@ -152,13 +174,15 @@ describe("dirty map and LSN index", () => {
   it("indexes offsets by LSN across growth and drops", () => {
     const ix = new LsnIndex();
     ix.reset(10);
-    for (let i = 0; i < 3000; i++) ix.push(10 + i, i * 7, i);
+    for (let i = 0; i < 3000; i++) ix.push(10 + i, i * 7, i, 1 + (i >> 10));
     ix.dropBelow(1000);
     expect(ix.has(999)).toBe(false);
     expect(ix.offsetOf(1000)).toBe(990 * 7);
-    for (let i = 3000; i < 5000; i++) ix.push(10 + i, i * 7, i);
+    for (let i = 3000; i < 5000; i++) ix.push(10 + i, i * 7, i, 1 + (i >> 10));
     expect(ix.offsetOf(5009)).toBe(4999 * 7);
-    expect(() => ix.push(1, 0, 0)).toThrow();
+    expect(() => ix.push(1, 0, 0, 0)).toThrow();
     expect(ix.crcOf(5009)).toBe(4999);
+    expect(ix.epochOf(5009)).toBe(1 + (4999 >> 10));
+    expect(ix.epochOf(1000)).toBe(1 + (990 >> 10));
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { randomCrashChooser, type SimDevice, Volume } from "../src/index";
 import { BS, block, simVolume } from "./helpers";
 import {
+  BASE_RECORD_CRC,
   batches,
   buildTail,
   imageOf,
@@ -87,6 +88,7 @@ describe("install crash safety (image + staged tail, simulated crashes)", () => 
           const tail = buildTail(baseLsn, 1, ops, image);
           const installEpoch = Math.max(3, tail.lastEpoch);
           const imageHighLsn = baseLsn + Math.min(imageHighOffset, ops.length);
+          const baseRecord = { crc: BASE_RECORD_CRC, epoch: 1 };
           await vol.beginInstall();
           for (let off = 0; off < VOL_BYTES; off += 16 * BS) {
             await vol.writeInstallChunk(off, image.subarray(off, off + 16 * BS));
@@ -104,7 +106,7 @@ describe("install crash safety (image + staged tail, simulated crashes)", () => 
             await after.beginInstall({ resume: true });
             await after.writeInstallChunk(0, image);
             for (const [i, b] of parts.entries()) await after.stageInstallTail(b, { reset: i === 0 });
-            await after.commitInstall(baseLsn, installEpoch, { imageHighLsn });
+            await after.commitInstall(baseLsn, installEpoch, { imageHighLsn, baseRecord });
             expect(after.headLsn).toBe(tail.lastLsn);
             expect((await after.read(0, VOL_BYTES)).equals(tail.expected)).toBe(true);
             await after.close();
@@ -116,7 +118,7 @@ describe("install crash safety (image + staged tail, simulated crashes)", () => 
           let committed: boolean | "maybe" = true;
           if (plan.kind === "commit") {
             const probe = failFrom(dev, plan.failAtWrite, plan.failAtSync);
-            const outcome = await vol.commitInstall(baseLsn, installEpoch, { imageHighLsn }).then(
+            const outcome = await vol.commitInstall(baseLsn, installEpoch, { imageHighLsn, baseRecord }).then(
               () => "ok",
               (e: Error) => e,
             );
@@ -134,7 +136,7 @@ describe("install crash safety (image + staged tail, simulated crashes)", () => 
               device = device.crash(chooser);
             }
           } else {
-            await vol.commitInstall(baseLsn, installEpoch, { imageHighLsn });
+            await vol.commitInstall(baseLsn, installEpoch, { imageHighLsn, baseRecord });
             await vol.close();
             device = dev.snapshot();
           }

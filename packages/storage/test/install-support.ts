@@ -32,10 +32,13 @@ export function imageOf(tag: number): Buffer {
  * Encodes the records a source would ship after `baseLsn` (CRC chain from an arbitrary value: the
  * record at baseLsn is the source's) and computes the model of image + tail.
  */
+/** The CRC of the (imaginary) source record at the base LSN: the first tail record chains to it. */
+export const BASE_RECORD_CRC = 0x5eed;
+
 export function buildTail(baseLsn: number, firstEpoch: number, ops: TailOp[], image: Buffer): BuiltTail {
   const expected = Buffer.from(image);
   const records: Buffer[] = [];
-  let prevCrc = 0x5eed;
+  let prevCrc = BASE_RECORD_CRC;
   let epoch = firstEpoch;
   let lsn = baseLsn;
   for (const op of ops) {
