@@ -2,13 +2,13 @@
 
 import type { EngineEvent, SessionId } from "@blockship/engine";
 import { serverOfReplica } from "@blockship/engine";
+import { classifyHandshake, type ReplicaFacts, replicaFactsFromWire } from "@blockship/replication";
 import {
   type ClientCredentialsFactory,
   closeClient,
   createReplicationClient,
   deadlineIn,
   type HandshakeResponse__Output,
-  u64FromWire,
   unary,
 } from "@blockship/rpc";
 import type { Volume } from "@blockship/storage";
@@ -16,7 +16,7 @@ import type { Clock } from "./clock";
 import type { Fence } from "./fence";
 import type { Logger } from "./log";
 
-/** Dials a replica and returns its durable LSN (Replication.Handshake). */
+/** Dials a replica and returns its recovery facts (Replication.Handshake). */
 export type HandshakeFn = (req: {
   volumeId: string;
   replicaId: string;
@@ -24,11 +24,13 @@ export type HandshakeFn = (req: {
   epoch: number;
   headLsn: number;
   retainedStartLsn: number;
-}) => Promise<number>;
+}) => Promise<ReplicaFacts>;
 
 /**
  * Executes connect_replica in the background: the replica's real durable LSN comes back as a
- * `handshake` event, a failure as `recovery_failed` (the engine ends the session).
+ * `handshake` event, a failure as `recovery_failed` (the engine ends the session). A replica whose
+ * records are not the primary's at its head or durable LSN (divergent history), or that cannot
+ * name them, is reported as `replica_needs_rebuild` instead: no catch-up plan may count it.
  */
 export function runHandshake(
   deps: {
@@ -43,29 +45,52 @@ export function runHandshake(
   observe: (event: EngineEvent) => void,
 ): void {
   const { replicaId, sessionId } = target;
+  const v = deps.volume;
   const request = {
     volumeId: deps.volumeId,
     replicaId,
     address: target.address,
     epoch: deps.fence.masterEpoch,
-    headLsn: deps.volume.headLsn,
-    retainedStartLsn: deps.volume.tailLsn + 1,
+    headLsn: v.headLsn,
+    retainedStartLsn: v.tailLsn + 1,
   };
   deps.handshake(request).then(
-    (durableLsn) =>
+    (facts) => {
+      const history = historyProblem(v, request.epoch, facts);
+      if (history !== undefined) {
+        deps.log.warn({ replicaId, sessionId, reason: history }, "replica history does not match");
+        observe({ type: "replica_needs_rebuild", replicaId, reason: history });
+        return;
+      }
       observe({
         type: "handshake",
         replicaId,
         sessionId,
-        replicaDurableLsn: BigInt(durableLsn),
+        replicaDurableLsn: BigInt(facts.durableLsn),
         nowMs: deps.clock.now(),
-      }),
+      });
+    },
     (err: unknown) => {
       const reason = err instanceof Error ? err.message : String(err);
       deps.log.warn({ replicaId, sessionId, err: reason }, "replica handshake failed");
       observe({ type: "recovery_failed", replicaId, sessionId, reason: `handshake_failed: ${reason}` });
     },
   );
+}
+
+/**
+ * The data plane's history verdict on the replica's facts: divergent or unverifiable history, or
+ * undefined. Numbers alone (replica ahead, recycled WAL) stay the engine's to plan.
+ */
+function historyProblem(v: Volume, epoch: number, facts: ReplicaFacts): string | undefined {
+  const verdict = classifyHandshake(
+    { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn, recordAt: (lsn) => v.recordAt(lsn) },
+    facts,
+  );
+  if (verdict.kind !== "needs_rebuild") return undefined;
+  if (verdict.divergentAt !== undefined || verdict.reason.startsWith("unverified_history"))
+    return verdict.reason;
+  return undefined;
 }
 
 /**
@@ -101,7 +126,7 @@ export function grpcHandshake(
           cb,
         ),
       );
-      return Number(u64FromWire(res.durable_lsn, "durable_lsn"));
+      return replicaFactsFromWire(res);
     } finally {
       closeClient(client);
     }

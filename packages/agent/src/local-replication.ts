@@ -15,6 +15,7 @@ class IdleShipperGroup extends EventEmitter implements ShipperGroupPort {
   private targets: readonly ShipTarget[] = [];
   setPolicy(_policy: LiveShippingPolicy): void {}
   policyChanged(): void {}
+  historyDiverged(): void {}
   setReplicas(targets: readonly ShipTarget[]): void {
     this.targets = [...targets];
   }

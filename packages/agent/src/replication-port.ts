@@ -43,6 +43,8 @@ export interface ShipperGroupPort {
   setPolicy(policy: LiveShippingPolicy): void;
   /** The policy's answers may have changed: gated shippers ask again now. */
   policyChanged(): void;
+  /** A recovery session's handshake found the replica's history divergent (needs_rebuild). */
+  historyDiverged(replicaId: string, reason: string): void;
   setReplicas(targets: readonly ShipTarget[]): void;
   statuses(): readonly ShipperStatusView[];
   close(): Promise<void>;

@@ -383,7 +383,11 @@ export class VolumeRuntime {
   }
 
   private connectReplica(replicaId: string, sessionId: SessionId, address: string): void {
-    runHandshake(this.deps, { replicaId, sessionId, address }, (event) => this.observe(event));
+    runHandshake(this.deps, { replicaId, sessionId, address }, (event) => {
+      // A divergent copy: the shipper must not stream to it either (it probes until rebuilt).
+      if (event.type === "replica_needs_rebuild") this.group?.historyDiverged(replicaId, event.reason);
+      this.observe(event);
+    });
   }
 
   /** A fresh catch-up session for a lost replica (the engine dials it: handshake first). */

@@ -50,7 +50,13 @@ export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
     volume_id: h.volumeId,
     epoch: s(h.volume.epoch),
     role: roleToWire(h.fence.role),
-    replicas: [...h.runtime.executionState.replicas.values()].map(replicaExecutionToWire),
+    replicas: [...h.runtime.executionState.replicas.values()].map((r) => {
+      const wire = replicaExecutionToWire(r);
+      // The data plane's needs-rebuild verdict (e.g. divergent_history at LSN n) is the reason.
+      const verdict =
+        r.senderState === "needs_rebuild" ? h.runtime.needsRebuildReason(r.replicaId) : undefined;
+      return wire.reason === "" && verdict !== undefined ? { ...wire, reason: verdict } : wire;
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import type { ReplicaFacts } from "@blockship/replication";
 import {
   type AllocateVolumeResponse__Output,
   type ApplyAssignmentsResponse__Output,
@@ -36,7 +37,7 @@ beforeEach(async () => {
     dir: t.dir,
     serverId: "s1",
     clock,
-    handshake: () => new Promise<number>(() => {}),
+    handshake: () => new Promise<ReplicaFacts>(() => {}),
   });
   control = createControlClient(agent.address);
   volume = createVolumeClient(agent.address);

@@ -3,6 +3,7 @@
 // connects, and whose handshake never answers — so an operator catch-up session stays active,
 // the gate denies it, and a sync_all flush fails loudly.
 import { EventEmitter } from "node:events";
+import type { ReplicaFacts } from "@blockship/replication";
 import { closeClient, createControlClient, createVolumeClient, reasonOf, unary } from "@blockship/rpc";
 import type { VolumeStats } from "@blockship/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +27,7 @@ class CapturingGroup extends EventEmitter implements ShipperGroupPort {
     this.policy = policy;
   }
   policyChanged(): void {}
+  historyDiverged(): void {}
   setReplicas(targets: readonly ShipTarget[]): void {
     this.targets = [...targets];
   }
@@ -63,7 +65,7 @@ beforeAll(async () => {
     dir: t.dir,
     serverId: "srv-p",
     binding,
-    handshake: () => new Promise<number>(() => {}),
+    handshake: () => new Promise<ReplicaFacts>(() => {}),
   });
 });
 

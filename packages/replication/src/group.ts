@@ -89,6 +89,14 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     this.policyChanged();
   }
 
+  /**
+   * The host's own handshake (a recovery session's) found the replica's history divergent: its
+   * shipper goes to needs_rebuild with `reason` and probes until the copy was rebuilt.
+   */
+  historyDiverged(replicaId: string, reason: string): void {
+    this.shippers.get(replicaId)?.historyDiverged(reason);
+  }
+
   /** Tell the shippers the policy's answers may have changed (the agent re-derived its state). */
   policyChanged(): void {
     for (const s of this.shippers.values()) s.wake();

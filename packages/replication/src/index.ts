@@ -20,6 +20,14 @@ export {
 } from "./durability";
 export { isReplicationError, ReplicationError, type ReplicationErrorReason } from "./errors";
 export { ShipperGroup, type ShipperGroupInit } from "./group";
+export {
+  classifyHandshake,
+  divergentHistoryReason,
+  type HandshakeVerdict,
+  type PrimaryFacts,
+  type RecordRef,
+  type ReplicaFacts,
+} from "./handshake";
 export type { PullState, RebuildTargetVolume } from "./rebuild-attempt";
 export { connectRebuild } from "./rebuild-client";
 export { classifyAttemptError, isRebuildError, RebuildError } from "./rebuild-errors";
@@ -46,6 +54,7 @@ export {
   type ReplicaReceiverOptions,
 } from "./receiver";
 export { replicationServiceHandlers } from "./service";
+export { replicaFactsFromWire } from "./ship-stream";
 export {
   MAX_RATE_BYTES_PER_SECOND,
   type RateClock,

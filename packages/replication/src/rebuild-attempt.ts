@@ -1,9 +1,9 @@
 import type { RebuildClient, StreamBaseResponse__Output, WalBatch__Output } from "@blockship/rpc";
-import type { InstallResumePoint } from "@blockship/storage";
+import type { InstallBaseRecord, InstallResumePoint, RecordRef } from "@blockship/storage";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { assert, messageOf } from "./errors";
 import { RebuildError } from "./rebuild-errors";
-import { numFromWire, numToWire } from "./wire";
+import { numFromWire, numToWire, recordRefFromWire } from "./wire";
 
 // One StreamBase call of a rebuild pull: request from the last stored offset, validate and store
 // every message (chunks → install staging, tail batches → staged tail), and return at Done. The
@@ -23,7 +23,11 @@ export interface RebuildTargetVolume {
     bytes: Buffer,
     opts?: { reset?: boolean },
   ): Promise<{ firstLsn: number; lastLsn: number; count: number }>;
-  commitInstall(baseLsn: number, epoch: number, opts?: { imageHighLsn?: number }): Promise<void>;
+  commitInstall(
+    baseLsn: number,
+    epoch: number,
+    opts?: { imageHighLsn?: number; baseRecord?: InstallBaseRecord },
+  ): Promise<void>;
   abortInstall(): Promise<void>;
   /**
    * Optional, for resuming across restarts of this agent: after `beginInstall({resume: true})`, the
@@ -63,8 +67,16 @@ export interface AttemptParams {
   readonly stored: () => void;
 }
 
-/** Runs one call to Done (resolves with the base and last LSN) or throws what broke it. */
-export async function runAttempt(p: AttemptParams): Promise<{ baseLsn: number; lastLsn: number }> {
+/** What a completed attempt pulled: the base, the last LSN and the primary's base record. */
+export interface PulledImage {
+  readonly baseLsn: number;
+  readonly lastLsn: number;
+  /** undefined when the primary could not name it. */
+  readonly baseRecord: RecordRef | undefined;
+}
+
+/** Runs one call to Done (resolves with what it pulled) or throws what broke it. */
+export async function runAttempt(p: AttemptParams): Promise<PulledImage> {
   const s = p.state;
   const call: ClientReadableStream<StreamBaseResponse__Output> = p.client.StreamBase({
     volume_id: p.volumeId,
@@ -160,7 +172,7 @@ class MessageRules {
     if (failure !== undefined) throw failure;
   }
 
-  async handle(msg: StreamBaseResponse__Output): Promise<{ baseLsn: number; lastLsn: number } | undefined> {
+  async handle(msg: StreamBaseResponse__Output): Promise<PulledImage | undefined> {
     if (msg.body === "chunk" && msg.chunk) await this.chunk(msg.chunk.offset_bytes, msg.chunk);
     else if (msg.body === "tail" && msg.tail) await this.tail(msg.tail);
     else if (msg.body === "done" && msg.done) {
@@ -232,10 +244,7 @@ class MessageRules {
     this.p.progress("tail");
   }
 
-  private done(d: { base_lsn: string; last_lsn: string; total_size_bytes: string }): {
-    baseLsn: number;
-    lastLsn: number;
-  } {
+  private done(d: NonNullable<StreamBaseResponse__Output["done"]>): PulledImage {
     const s = this.p.state;
     const base = wireNum(d.base_lsn, "done.base_lsn");
     const last = wireNum(d.last_lsn, "done.last_lsn");
@@ -253,7 +262,16 @@ class MessageRules {
       // head went backwards, and committing would apply the stale records.
       violation("Done with an empty tail after an earlier attempt staged one");
     }
-    return { baseLsn: base, lastLsn: last };
+    let baseRecord: RecordRef | undefined;
+    try {
+      baseRecord = recordRefFromWire(d.base_record, "done.base_record");
+    } catch (err) {
+      violation(messageOf(err));
+    }
+    if (baseRecord !== undefined && baseRecord.lsn !== base) {
+      violation(`done.base_record names LSN ${baseRecord.lsn}, the base is ${base}`);
+    }
+    return { baseLsn: base, lastLsn: last, baseRecord };
   }
 }
 

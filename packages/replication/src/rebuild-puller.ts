@@ -1,6 +1,6 @@
 import type { RebuildClient } from "@blockship/rpc";
 import { assert, messageOf } from "./errors";
-import { type PullState, type RebuildTargetVolume, runAttempt } from "./rebuild-attempt";
+import { type PulledImage, type PullState, type RebuildTargetVolume, runAttempt } from "./rebuild-attempt";
 import { classifyAttemptError, RebuildError } from "./rebuild-errors";
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from "./rebuild-request";
 import { ResumePoints } from "./rebuild-resume";
@@ -121,13 +121,15 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
     if (installOpen) await v.abortInstall().catch(() => undefined);
     throw new RebuildError(reason, message, attempts, cause === undefined ? undefined : { cause });
   };
-  const commit = async (
-    r: { baseLsn: number; lastLsn: number },
-    epoch: number,
-  ): Promise<PullRebuildResult> => {
+  const commit = async (r: PulledImage, epoch: number): Promise<PullRebuildResult> => {
     try {
       await points.settle();
-      await v.commitInstall(r.baseLsn, epoch, { imageHighLsn: r.lastLsn });
+      // The primary's base record anchors the installed log's CRC chain (even with an empty tail).
+      const base = r.baseRecord;
+      await v.commitInstall(r.baseLsn, epoch, {
+        imageHighLsn: r.lastLsn,
+        ...(base === undefined ? {} : { baseRecord: { crc: base.crc, epoch: base.epoch } }),
+      });
     } catch (err) {
       installOpen = false; // storage ended the install (before its commit point the old state stands)
       const c = classifyAttemptError(err);
@@ -153,7 +155,7 @@ export async function pullRebuild(o: PullRebuildOptions): Promise<PullRebuildRes
       attempts++;
       const progressBefore = state.bytesTransferred;
       const client = o.connect(o.primaryAddress);
-      let pulled: { baseLsn: number; lastLsn: number } | undefined;
+      let pulled: PulledImage | undefined;
       let verdict: ReturnType<typeof classifyAttemptError> | undefined;
       try {
         pulled = await runAttempt({

@@ -2,7 +2,7 @@ import type { Volume } from "@blockship/storage";
 import { assert } from "./errors";
 import type { Outbox } from "./rebuild-outbox";
 import type { TokenBucket } from "./token-bucket";
-import { numToWire } from "./wire";
+import { numToWire, recordRefToWire } from "./wire";
 
 // The body of one Rebuild.StreamBase stream on the primary: extent chunks from the resume offset
 // (the next chunk is read while the current one is throttled and sent), then the WAL tail from
@@ -95,8 +95,17 @@ export async function streamImageAndTail(p: ImageStreamPlan): Promise<boolean> {
   }
   if (p.signal.aborted) return false;
   p.check();
+  // The base record anchors the copy's CRC chain (pinned from base + 1, so still nameable here).
+  const baseRecord = recordRefToWire(v.recordAt(p.baseLsn));
   await p.outbox.send(
-    { done: { base_lsn: base, last_lsn: numToWire(progress.lastLsn), total_size_bytes: total } },
+    {
+      done: {
+        base_lsn: base,
+        last_lsn: numToWire(progress.lastLsn),
+        total_size_bytes: total,
+        ...(baseRecord === undefined ? {} : { base_record: baseRecord }),
+      },
+    },
     0,
   );
   await p.outbox.flushed();

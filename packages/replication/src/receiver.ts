@@ -10,7 +10,7 @@ import {
 import type { Volume } from "@blockship/storage";
 import { status } from "@grpc/grpc-js";
 import { type ShipCall, ShipSession } from "./ship-session";
-import { numFromWire, numToWire } from "./wire";
+import { numFromWire, numToWire, recordRefToWire } from "./wire";
 
 /** The agent's fencing view of one replica volume, read at every decision. */
 export interface ReceiverAuthority {
@@ -90,12 +90,19 @@ export class ReplicaReceiver {
     this.checkPeer(requireServerId(req.primary_server_id, "primary_server_id"), req.replica_server_id, peer);
     const v = this.volume;
     const auth = this.opts.authority();
+    const headLsn = v.headLsn;
+    const durableLsn = v.durableLsn;
+    // The records at head and durable LSN let the primary compare histories, not just numbers.
+    const headRecord = recordRefToWire(v.recordAt(headLsn));
+    const durableRecord = recordRefToWire(v.recordAt(durableLsn));
     return {
       epoch: numToWire(v.epoch),
-      durable_lsn: numToWire(v.durableLsn),
-      head_lsn: numToWire(v.headLsn),
+      durable_lsn: numToWire(durableLsn),
+      head_lsn: numToWire(headLsn),
       checkpoint_lsn: numToWire(v.checkpointLsn),
       role: auth.role ?? (auth.accepting ? "ROLE_REPLICA" : "ROLE_NONE"),
+      ...(headRecord === undefined ? {} : { head_record: headRecord }),
+      ...(durableRecord === undefined ? {} : { durable_record: durableRecord }),
     };
   }
 

@@ -47,7 +47,10 @@ export class ReplicaDialer {
       },
     );
     // Judged against the volume as it is after the round trip: appends may have landed meanwhile.
-    const verdict = classifyHandshake({ epoch, headLsn: volume.headLsn, tailLsn: volume.tailLsn }, replica);
+    const verdict = classifyHandshake(
+      { epoch, headLsn: volume.headLsn, tailLsn: volume.tailLsn, recordAt: (lsn) => volume.recordAt(lsn) },
+      replica,
+    );
     return { replica, verdict };
   }
 

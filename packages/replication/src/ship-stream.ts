@@ -12,7 +12,7 @@ import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
 import type { LiveShippingPolicy } from "./api";
 import { messageOf } from "./errors";
 import type { PrimaryFacts, ReplicaFacts } from "./handshake";
-import { numFromWire, numToWire } from "./wire";
+import { numFromWire, numToWire, recordRefFromWire } from "./wire";
 
 // The gRPC edge of a cursor shipper (shipper.ts): the handshake call, the Ship stream's events and
 // messages, and the live-shipping gate. The shipper's loop owns every decision; this file only
@@ -39,7 +39,7 @@ export interface ShipIdentity {
 export async function handshake(
   client: ReplicationClient,
   id: ShipIdentity,
-  primary: PrimaryFacts,
+  primary: Omit<PrimaryFacts, "recordAt">,
   timeoutMs: number,
   started: (call: ClientUnaryCall | undefined) => void,
 ): Promise<ReplicaFacts> {
@@ -56,10 +56,17 @@ export async function handshake(
     timeoutMs,
     started,
   );
+  return replicaFactsFromWire(hs);
+}
+
+/** The replica's handshake answer as facts; throws invalid_argument on malformed numbers. */
+export function replicaFactsFromWire(hs: HandshakeResponse__Output): ReplicaFacts {
   return {
     epoch: numFromWire(hs.epoch, "epoch"),
     headLsn: numFromWire(hs.head_lsn, "head_lsn"),
     durableLsn: numFromWire(hs.durable_lsn, "durable_lsn"),
+    headRecord: recordRefFromWire(hs.head_record, "head_record"),
+    durableRecord: recordRefFromWire(hs.durable_record, "durable_record"),
   };
 }
 

@@ -6,6 +6,7 @@ import { BarrierPacer } from "./barrier-pacer";
 import { BarrierBook } from "./barriers";
 import type { ShipperConfig } from "./config";
 import { assert, messageOf } from "./errors";
+import type { HandshakeVerdict } from "./handshake";
 import { InFlightWindow } from "./in-flight";
 import { InterruptibleWait } from "./interruptible-wait";
 import { LiveGate } from "./live-gate";
@@ -120,6 +121,11 @@ export class ReplicaShipper {
     return p;
   }
 
+  /** Another handshake (the host's recovery session) found the replica's history divergent. */
+  historyDiverged(reason: string): void {
+    this.enterNeedsRebuild(reason, true);
+  }
+
   /** Storage released this replica's WAL pin over budget: it must be rebuilt. */
   retentionReleased(ev: NeedsRebuildEvent): void {
     this.enterNeedsRebuild(retentionReleasedReason(ev), false);
@@ -190,8 +196,9 @@ export class ReplicaShipper {
     const { replica, verdict } = await this.dialer.dial(v, epoch);
     if (this.closed) return false;
     // The replica's own word on what it has fsynced now: knowledge from an earlier connection
-    // must not outlive a replica that lost its data (only lowered here; barriers raise it).
-    if (verdict.kind !== "retry") this.barriers.lowerDurable(replica.durableLsn);
+    // must not outlive a replica that lost its data (only lowered here; barriers raise it). A
+    // divergent copy holds nothing of ours from the divergent LSN on.
+    if (verdict.kind !== "retry") this.barriers.lowerDurable(trustedDurable(replica.durableLsn, verdict));
     if (verdict.kind === "retry") throw new Disconnect(verdict.reason);
     if (verdict.kind === "needs_rebuild") {
       if (probing) return false;
@@ -407,4 +414,10 @@ export class ReplicaShipper {
     this.markPinLive();
     this.deps.emitState(this.status());
   }
+}
+
+/** What of the replica's durable LSN may count: nothing from a divergent LSN on. */
+function trustedDurable(durableLsn: number, verdict: HandshakeVerdict): number {
+  if (verdict.kind !== "needs_rebuild" || verdict.divergentAt === undefined) return durableLsn;
+  return Math.min(durableLsn, verdict.divergentAt - 1);
 }

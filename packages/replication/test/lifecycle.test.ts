@@ -54,7 +54,7 @@ describe("group lifecycle and edge cases", () => {
     expect(c.volume.headLsn).toBe(0);
   });
 
-  it("a replica with divergent history (log mismatch) needs a rebuild", async () => {
+  it("a replica with divergent history needs a rebuild: the handshake compares records, nothing is shipped", async () => {
     const b = await node("srv-b");
     for (let i = 0; i < 3; i++) await b.volume.write(i, block(i, 1000 + i)); // its own LSNs 1..3
     for (let i = 0; i < 5; i++) await primary.write(i, block(i, i));
@@ -62,7 +62,8 @@ describe("group lifecycle and edge cases", () => {
     group.on("needsRebuild", (_id, reason) => reasons.push(reason));
     group.setReplicas([b.target()]);
     await waitForStatus(group, b.replicaId, (s) => s.state === "needs_rebuild", "needs_rebuild");
-    expect(reasons[0]).toMatch(/^log_mismatch/);
+    expect(reasons[0]).toMatch(/^needs_rebuild: divergent_history at LSN 3 /);
+    expect(b.receiver.stats.streams).toBe(0);
     expect(b.volume.headLsn).toBe(3);
   });
 

@@ -18,7 +18,14 @@ export function checkRawAppend(
   if (fresh.length > 0 && fresh[0]!.lsn !== nextLsn) {
     return new StorageError("lsn_gap", `record LSN ${fresh[0]!.lsn} does not follow head ${nextLsn - 1}`);
   }
-  if (fresh.length > 0 && prevCrc !== undefined && fresh[0]!.prevCrc !== prevCrc) {
+  if (fresh.length > 0 && prevCrc === undefined) {
+    // Only a copy installed by an older version lacks the anchor: never assume the records fit.
+    return new StorageError(
+      "log_mismatch",
+      `record LSN ${fresh[0]!.lsn}: this copy does not know the CRC of LSN ${nextLsn - 1} to check the chain against; rebuild it`,
+    );
+  }
+  if (fresh.length > 0 && fresh[0]!.prevCrc !== prevCrc) {
     return new StorageError(
       "log_mismatch",
       `record LSN ${fresh[0]!.lsn} does not continue this log (CRC chain)`,

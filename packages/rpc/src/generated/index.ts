@@ -33,6 +33,7 @@ export * from "./blockship/v1/ReadResponse";
 export * from "./blockship/v1/Rebuild";
 export * from "./blockship/v1/RebuildDone";
 export * from "./blockship/v1/RebuildSummary";
+export * from "./blockship/v1/RecordId";
 export * from "./blockship/v1/RecoveryKind";
 export * from "./blockship/v1/RenewLeasesRequest";
 export * from "./blockship/v1/RenewLeasesResponse";

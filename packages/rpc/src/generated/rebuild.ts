@@ -1,11 +1,20 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Barrier as _blockship_v1_Barrier, Barrier__Output as _blockship_v1_Barrier__Output } from './blockship/v1/Barrier';
+import type { BarrierResponse as _blockship_v1_BarrierResponse, BarrierResponse__Output as _blockship_v1_BarrierResponse__Output } from './blockship/v1/BarrierResponse';
 import type { BaseChunk as _blockship_v1_BaseChunk, BaseChunk__Output as _blockship_v1_BaseChunk__Output } from './blockship/v1/BaseChunk';
+import type { HandshakeRequest as _blockship_v1_HandshakeRequest, HandshakeRequest__Output as _blockship_v1_HandshakeRequest__Output } from './blockship/v1/HandshakeRequest';
+import type { HandshakeResponse as _blockship_v1_HandshakeResponse, HandshakeResponse__Output as _blockship_v1_HandshakeResponse__Output } from './blockship/v1/HandshakeResponse';
 import type { ItemStatus as _blockship_v1_ItemStatus, ItemStatus__Output as _blockship_v1_ItemStatus__Output } from './blockship/v1/ItemStatus';
 import type { RebuildClient as _blockship_v1_RebuildClient, RebuildDefinition as _blockship_v1_RebuildDefinition } from './blockship/v1/Rebuild';
 import type { RebuildDone as _blockship_v1_RebuildDone, RebuildDone__Output as _blockship_v1_RebuildDone__Output } from './blockship/v1/RebuildDone';
+import type { RecordId as _blockship_v1_RecordId, RecordId__Output as _blockship_v1_RecordId__Output } from './blockship/v1/RecordId';
 import type { ReplicaTarget as _blockship_v1_ReplicaTarget, ReplicaTarget__Output as _blockship_v1_ReplicaTarget__Output } from './blockship/v1/ReplicaTarget';
+import type { ReplicationClient as _blockship_v1_ReplicationClient, ReplicationDefinition as _blockship_v1_ReplicationDefinition } from './blockship/v1/Replication';
+import type { ShipAck as _blockship_v1_ShipAck, ShipAck__Output as _blockship_v1_ShipAck__Output } from './blockship/v1/ShipAck';
+import type { ShipRequest as _blockship_v1_ShipRequest, ShipRequest__Output as _blockship_v1_ShipRequest__Output } from './blockship/v1/ShipRequest';
+import type { ShipResponse as _blockship_v1_ShipResponse, ShipResponse__Output as _blockship_v1_ShipResponse__Output } from './blockship/v1/ShipResponse';
 import type { StreamBaseRequest as _blockship_v1_StreamBaseRequest, StreamBaseRequest__Output as _blockship_v1_StreamBaseRequest__Output } from './blockship/v1/StreamBaseRequest';
 import type { StreamBaseResponse as _blockship_v1_StreamBaseResponse, StreamBaseResponse__Output as _blockship_v1_StreamBaseResponse__Output } from './blockship/v1/StreamBaseResponse';
 import type { WalBatch as _blockship_v1_WalBatch, WalBatch__Output as _blockship_v1_WalBatch__Output } from './blockship/v1/WalBatch';
@@ -17,8 +26,12 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   blockship: {
     v1: {
+      Barrier: MessageTypeDefinition<_blockship_v1_Barrier, _blockship_v1_Barrier__Output>
+      BarrierResponse: MessageTypeDefinition<_blockship_v1_BarrierResponse, _blockship_v1_BarrierResponse__Output>
       BaseChunk: MessageTypeDefinition<_blockship_v1_BaseChunk, _blockship_v1_BaseChunk__Output>
       DurabilityMode: EnumTypeDefinition
+      HandshakeRequest: MessageTypeDefinition<_blockship_v1_HandshakeRequest, _blockship_v1_HandshakeRequest__Output>
+      HandshakeResponse: MessageTypeDefinition<_blockship_v1_HandshakeResponse, _blockship_v1_HandshakeResponse__Output>
       ItemStatus: MessageTypeDefinition<_blockship_v1_ItemStatus, _blockship_v1_ItemStatus__Output>
       /**
        * Rebuild is served by the primary of a volume and called by a replica in role REBUILDING.
@@ -26,12 +39,22 @@ export interface ProtoGrpcType {
        */
       Rebuild: SubtypeConstructor<typeof grpc.Client, _blockship_v1_RebuildClient> & { service: _blockship_v1_RebuildDefinition }
       RebuildDone: MessageTypeDefinition<_blockship_v1_RebuildDone, _blockship_v1_RebuildDone__Output>
+      RecordId: MessageTypeDefinition<_blockship_v1_RecordId, _blockship_v1_RecordId__Output>
       RecoveryKind: EnumTypeDefinition
       ReplicaTarget: MessageTypeDefinition<_blockship_v1_ReplicaTarget, _blockship_v1_ReplicaTarget__Output>
+      /**
+       * Replication is served by every agent and called by the primary of a volume on each of its
+       * replicas. A replica accepts calls only from the primary it was assigned (by server_id) at
+       * its current epoch. Error reasons and codes are listed in blockship/v1/common.proto.
+       */
+      Replication: SubtypeConstructor<typeof grpc.Client, _blockship_v1_ReplicationClient> & { service: _blockship_v1_ReplicationDefinition }
       Role: EnumTypeDefinition
       SenderState: EnumTypeDefinition
       SessionKind: EnumTypeDefinition
       SessionPhase: EnumTypeDefinition
+      ShipAck: MessageTypeDefinition<_blockship_v1_ShipAck, _blockship_v1_ShipAck__Output>
+      ShipRequest: MessageTypeDefinition<_blockship_v1_ShipRequest, _blockship_v1_ShipRequest__Output>
+      ShipResponse: MessageTypeDefinition<_blockship_v1_ShipResponse, _blockship_v1_ShipResponse__Output>
       StreamBaseRequest: MessageTypeDefinition<_blockship_v1_StreamBaseRequest, _blockship_v1_StreamBaseRequest__Output>
       StreamBaseResponse: MessageTypeDefinition<_blockship_v1_StreamBaseResponse, _blockship_v1_StreamBaseResponse__Output>
       VolumeMode: EnumTypeDefinition

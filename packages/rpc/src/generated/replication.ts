@@ -6,6 +6,7 @@ import type { BarrierResponse as _blockship_v1_BarrierResponse, BarrierResponse_
 import type { HandshakeRequest as _blockship_v1_HandshakeRequest, HandshakeRequest__Output as _blockship_v1_HandshakeRequest__Output } from './blockship/v1/HandshakeRequest';
 import type { HandshakeResponse as _blockship_v1_HandshakeResponse, HandshakeResponse__Output as _blockship_v1_HandshakeResponse__Output } from './blockship/v1/HandshakeResponse';
 import type { ItemStatus as _blockship_v1_ItemStatus, ItemStatus__Output as _blockship_v1_ItemStatus__Output } from './blockship/v1/ItemStatus';
+import type { RecordId as _blockship_v1_RecordId, RecordId__Output as _blockship_v1_RecordId__Output } from './blockship/v1/RecordId';
 import type { ReplicaTarget as _blockship_v1_ReplicaTarget, ReplicaTarget__Output as _blockship_v1_ReplicaTarget__Output } from './blockship/v1/ReplicaTarget';
 import type { ReplicationClient as _blockship_v1_ReplicationClient, ReplicationDefinition as _blockship_v1_ReplicationDefinition } from './blockship/v1/Replication';
 import type { ShipAck as _blockship_v1_ShipAck, ShipAck__Output as _blockship_v1_ShipAck__Output } from './blockship/v1/ShipAck';
@@ -26,6 +27,7 @@ export interface ProtoGrpcType {
       HandshakeRequest: MessageTypeDefinition<_blockship_v1_HandshakeRequest, _blockship_v1_HandshakeRequest__Output>
       HandshakeResponse: MessageTypeDefinition<_blockship_v1_HandshakeResponse, _blockship_v1_HandshakeResponse__Output>
       ItemStatus: MessageTypeDefinition<_blockship_v1_ItemStatus, _blockship_v1_ItemStatus__Output>
+      RecordId: MessageTypeDefinition<_blockship_v1_RecordId, _blockship_v1_RecordId__Output>
       RecoveryKind: EnumTypeDefinition
       ReplicaTarget: MessageTypeDefinition<_blockship_v1_ReplicaTarget, _blockship_v1_ReplicaTarget__Output>
       /**

@@ -1,6 +1,7 @@
 // Original file: proto/blockship/v1/replication.proto
 
 import type { Role as _blockship_v1_Role, Role__Output as _blockship_v1_Role__Output } from '../../blockship/v1/Role';
+import type { RecordId as _blockship_v1_RecordId, RecordId__Output as _blockship_v1_RecordId__Output } from '../../blockship/v1/RecordId';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -27,6 +28,17 @@ export interface HandshakeResponse {
    * The replica's role.
    */
   'role'?: (_blockship_v1_Role);
+  /**
+   * The replica's record at head_lsn; absent when the replica cannot name it. The primary compares
+   * it (and durable_record) with its own record at that LSN: a mismatch is divergent history
+   * (needs_rebuild: divergent_history at LSN n), and a copy that cannot be compared is never
+   * assumed to match.
+   */
+  'head_record'?: (_blockship_v1_RecordId | null);
+  /**
+   * The replica's record at durable_lsn; absent when the replica cannot name it.
+   */
+  'durable_record'?: (_blockship_v1_RecordId | null);
 }
 
 /**
@@ -53,4 +65,15 @@ export interface HandshakeResponse__Output {
    * The replica's role.
    */
   'role': (_blockship_v1_Role__Output);
+  /**
+   * The replica's record at head_lsn; absent when the replica cannot name it. The primary compares
+   * it (and durable_record) with its own record at that LSN: a mismatch is divergent history
+   * (needs_rebuild: divergent_history at LSN n), and a copy that cannot be compared is never
+   * assumed to match.
+   */
+  'head_record': (_blockship_v1_RecordId__Output | null);
+  /**
+   * The replica's record at durable_lsn; absent when the replica cannot name it.
+   */
+  'durable_record': (_blockship_v1_RecordId__Output | null);
 }

@@ -1,5 +1,6 @@
 // Original file: proto/blockship/v1/rebuild.proto
 
+import type { RecordId as _blockship_v1_RecordId, RecordId__Output as _blockship_v1_RecordId__Output } from '../../blockship/v1/RecordId';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -18,6 +19,13 @@ export interface RebuildDone {
    * Total size of the image in bytes.
    */
   'total_size_bytes'?: (number | string | Long);
+  /**
+   * The primary's record at base_lsn (LSN, epoch, CRC): the replica persists it as the anchor of
+   * its installed log, so the CRC chain is checked even when the tail is empty (the first record
+   * shipped after the rebuild must continue it) and a later handshake can compare its head.
+   * Absent only when the primary cannot name it.
+   */
+  'base_record'?: (_blockship_v1_RecordId | null);
 }
 
 /**
@@ -36,4 +44,11 @@ export interface RebuildDone__Output {
    * Total size of the image in bytes.
    */
   'total_size_bytes': (string);
+  /**
+   * The primary's record at base_lsn (LSN, epoch, CRC): the replica persists it as the anchor of
+   * its installed log, so the CRC chain is checked even when the tail is empty (the first record
+   * shipped after the rebuild must continue it) and a later handshake can compare its head.
+   * Absent only when the primary cannot name it.
+   */
+  'base_record': (_blockship_v1_RecordId__Output | null);
 }
