@@ -1,5 +1,5 @@
 import type { RebuildClient, StreamBaseResponse__Output, WalBatch__Output } from "@blockship/rpc";
-import type { InstallBaseRecord, InstallResumePoint, RecordRef } from "@blockship/storage";
+import { crc32, type InstallBaseRecord, type InstallResumePoint, type RecordRef } from "@blockship/storage";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { assert, messageOf } from "./errors";
 import { RebuildError } from "./rebuild-errors";
@@ -184,7 +184,7 @@ class MessageRules {
 
   private async chunk(
     offsetWire: string,
-    c: { data: Buffer; total_size_bytes: string; base_lsn: string },
+    c: { data: Buffer; total_size_bytes: string; base_lsn: string; data_crc32: number },
   ): Promise<void> {
     const s = this.p.state;
     const offset = wireNum(offsetWire, "chunk.offset_bytes");
@@ -208,6 +208,15 @@ class MessageRules {
     const bs = this.p.volume.blockSize;
     if (len === 0 || len % bs !== 0 || offset + len > this.size) {
       violation(`chunk of ${len} bytes at ${offset} is not whole blocks within ${this.size} bytes`);
+    }
+    const crc = crc32(c.data);
+    if (crc !== c.data_crc32) {
+      // Damaged on the way (or by a faulty primary): never staged; the puller resumes from the last
+      // stored offset, within its retry budget.
+      throw new RebuildError(
+        "chunk_checksum_mismatch",
+        `chunk at offset ${offset} (${len} bytes) has CRC ${hex(crc)}, the primary sent ${hex(c.data_crc32)}`,
+      );
     }
     s.bytesTransferred += len;
     const done = this.p.volume.writeInstallChunk(offset, c.data);
@@ -273,6 +282,10 @@ class MessageRules {
     }
     return { baseLsn: base, lastLsn: last, baseRecord };
   }
+}
+
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, "0");
 }
 
 function violation(message: string): never {

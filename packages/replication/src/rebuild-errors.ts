@@ -8,6 +8,8 @@ import { messageOf } from "./errors";
  * - `cancelled`: the caller's AbortSignal fired;
  * - `protocol_violation`: the primary sent something inconsistent (offset gap, wrong size, base
  *   changed mid-image, tail before the image was complete, Done that disagrees);
+ * - `chunk_checksum_mismatch`: an image chunk's data does not match its CRC-32 (not staged; the
+ *   pull resumes from the last stored offset within the retry budget);
  * - the primary's reason when it refused (`not_primary`, `epoch_mismatch`, `unauthenticated_peer`,
  *   `volume_not_found`, `invalid_argument`, `out_of_range`, `wal_recycled`, ...);
  * - `unavailable` / `deadline_exceeded` / `idle_timeout`: the connection kept failing;
@@ -53,6 +55,7 @@ const LOCAL_VERDICTS: Readonly<Record<string, AttemptVerdict>> = {
   base_changed: "restart",
   epoch_changed: "restart",
   idle_timeout: "resume",
+  chunk_checksum_mismatch: "resume",
   unavailable: "resume",
 };
 

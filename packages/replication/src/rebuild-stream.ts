@@ -1,4 +1,4 @@
-import type { Volume } from "@blockship/storage";
+import { crc32, type Volume } from "@blockship/storage";
 import { assert } from "./errors";
 import type { Outbox } from "./rebuild-outbox";
 import type { TokenBucket } from "./token-bucket";
@@ -58,7 +58,16 @@ export async function streamImageAndTail(p: ImageStreamPlan): Promise<boolean> {
     await p.bucket?.take(data.length, p.signal);
     if (p.signal.aborted) return false;
     await p.outbox.send(
-      { chunk: { offset_bytes: numToWire(offset), data, total_size_bytes: total, base_lsn: base } },
+      {
+        chunk: {
+          offset_bytes: numToWire(offset),
+          data,
+          total_size_bytes: total,
+          base_lsn: base,
+          // The copy checks it before staging: damage on the way is never written.
+          data_crc32: crc32(data),
+        },
+      },
       data.length,
     );
     progress.imageBytes += data.length;

@@ -5,7 +5,7 @@ import {
   serverStreamHandler,
   startServer,
 } from "@blockship/rpc";
-import { encodeRecord, RecordType, type Volume } from "@blockship/storage";
+import { crc32, encodeRecord, RecordType, type Volume } from "@blockship/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRebuildError } from "../src/rebuild-errors";
 import { BS, block, makeVolume, tmpDir } from "./helpers";
@@ -14,14 +14,25 @@ import { pull } from "./rebuild-helpers";
 const SIZE = 64 * BS;
 const HALF = SIZE / 2;
 
-const chunk = (offset: number, length: number, base = 10, total = SIZE): StreamBaseResponse => ({
-  chunk: {
-    offset_bytes: String(offset),
-    data: Buffer.alloc(length, 7),
-    total_size_bytes: String(total),
-    base_lsn: String(base),
-  },
-});
+const chunk = (offset: number, length: number, base = 10, total = SIZE): StreamBaseResponse => {
+  const data = Buffer.alloc(length, 7);
+  return {
+    chunk: {
+      offset_bytes: String(offset),
+      data,
+      total_size_bytes: String(total),
+      base_lsn: String(base),
+      data_crc32: crc32(data),
+    },
+  };
+};
+/** A chunk whose data was damaged after its CRC was taken (one flipped bit). */
+const damagedChunk = (offset: number, length: number): StreamBaseResponse => {
+  const c = chunk(offset, length).chunk!;
+  const data = Buffer.from(c.data as Buffer);
+  data[data.length - 1]! ^= 1;
+  return { chunk: { ...c, data } };
+};
 const done = (base = 10, last = 10, total = SIZE): StreamBaseResponse => ({
   done: { base_lsn: String(base), last_lsn: String(last), total_size_bytes: String(total) },
 });
@@ -91,6 +102,20 @@ describe("pullRebuild refuses what a primary must never send (protocol_violation
     const err = await pull(target, `127.0.0.1:${server.port}`).catch((e: unknown) => e);
     expect(isRebuildError(err, "protocol_violation")).toBe(true);
     expect(calls).toBe(1); // fatal: no retry against a primary that lies
+    expect((await target.read(0, SIZE)).equals(before)).toBe(true);
+    expect(target.headLsn).toBe(4);
+  });
+
+  it("a chunk whose data does not match its CRC is never staged; the pull retries, then gives up", async () => {
+    script = [damagedChunk(0, HALF), chunk(HALF, HALF), done()];
+    calls = 0;
+    const before = await target.read(0, SIZE);
+    const err = await pull(target, `127.0.0.1:${server.port}`, {
+      retry: { maxAttempts: 3, backoffMinMs: 5, backoffMaxMs: 10 },
+    }).catch((e: unknown) => e);
+    expect(isRebuildError(err)).toBe(true);
+    expect(calls).toBe(3); // resumed from offset 0 each time (nothing staged), not fatal at once
+    expect(String(err)).toContain("chunk_checksum_mismatch");
     expect((await target.read(0, SIZE)).equals(before)).toBe(true);
     expect(target.headLsn).toBe(4);
   });

@@ -1,7 +1,7 @@
 export type { AdmissionConfig, RawAppendResult } from "./appender";
 export type { CreateOptions, VolumeTuning } from "./config";
 export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES, EXTENT_WRITE_CONCURRENCY } from "./config";
-export { CRC32_IMPLEMENTATION } from "./crc";
+export { CRC32_IMPLEMENTATION, crc32 } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
 export { allocatedBytes, type DiscardBackend, discardBackend } from "./discard";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";

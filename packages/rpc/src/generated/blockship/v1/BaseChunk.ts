@@ -22,6 +22,12 @@ export interface BaseChunk {
    * The image contains at least every entry <= base_lsn; the tail starts at base_lsn + 1.
    */
   'base_lsn'?: (number | string | Long);
+  /**
+   * CRC-32 (IEEE, as zlib computes it) of `data`. The copy verifies it before it stages the chunk;
+   * a mismatch (bytes damaged on the way) is never written, the pull resumes from the last stored
+   * offset instead (reason chunk_checksum_mismatch).
+   */
+  'data_crc32'?: (number);
 }
 
 /**
@@ -44,4 +50,10 @@ export interface BaseChunk__Output {
    * The image contains at least every entry <= base_lsn; the tail starts at base_lsn + 1.
    */
   'base_lsn': (string);
+  /**
+   * CRC-32 (IEEE, as zlib computes it) of `data`. The copy verifies it before it stages the chunk;
+   * a mismatch (bytes damaged on the way) is never written, the pull resumes from the last stored
+   * offset instead (reason chunk_checksum_mismatch).
+   */
+  'data_crc32': (number);
 }
