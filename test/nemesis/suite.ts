@@ -1,0 +1,44 @@
+// The `npm test` share of the fault-schedule checker: a fixed list of seeds, short schedules on a
+// small volume, one cluster of real agents per file. `npm run soak` runs the same generator with
+// every fault kind and as many seeds as asked.
+import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
+import { Cluster } from "./cluster";
+import { planFor, replayCommand, rfOf } from "./plan";
+import { formatResult, runSchedule } from "./run-schedule";
+import type { FaultKind } from "./schedule";
+
+/**
+ * Fault kinds `npm test` draws from. Left out until their fixes are on main (`npm run soak` still
+ * runs them):
+ * - killPrimaryTail: a failover that leaves an un-replicated tail on the old primary; the
+ *   rejoining copy is counted in sync although its history diverged (issue #13, history-checked handshake).
+ * - bigTrim: a whole-volume Trim takes the agent down with wal_full (issue #13, trim at any size).
+ */
+export const TEST_FAULTS: readonly FaultKind[] = ["killReplica", "killPrimaryClean", "isolate", "net"];
+export const TEST_FAULT_STEPS = 2;
+/** Bound on one schedule (set-up, steps, settling, checks). */
+const SCHEDULE_TIMEOUT_MS = 150_000;
+
+export function scheduleSuite(rf: 2 | 3, seeds: readonly number[]): void {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start(`nemesis${rf}`, rf);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  for (const seed of seeds) {
+    if (rfOf(seed) !== rf) throw new Error(`seed ${seed} is not an RF=${rf} seed`);
+    const plan = planFor(seed, TEST_FAULTS, TEST_FAULT_STEPS);
+    it(
+      `seed ${seed} (RF=${rf}, ${plan.run.mode}): every flushed block survives on every promotable copy`,
+      async () => {
+        onTestFailed(() => console.error(cluster.logs()));
+        const result = await runSchedule(cluster, plan.schedule, plan.run);
+        const report = formatResult(result, replayCommand(seed, TEST_FAULTS, TEST_FAULT_STEPS));
+        expect(result.violations, report).toEqual([]);
+      },
+      SCHEDULE_TIMEOUT_MS,
+    );
+  }
+}
