@@ -14,6 +14,7 @@ const { values } = parseArgs({
     faults: { type: "string", default: ALL_FAULTS.join(",") },
     "fault-steps": { type: "string", default: "4" },
     verbose: { type: "boolean", default: false },
+    logs: { type: "boolean", default: false },
   },
 });
 const count = Number(values.schedules);
@@ -45,6 +46,7 @@ try {
       `seed ${seed} rf=${rf} ${plan.run.mode}: ${ok ? "ok" : `${result.violations.length} VIOLATIONS`} (${result.durationMs} ms, ${result.summary})`,
     );
     if (!ok || values.verbose) console.log(formatResult(result, replayCommand(seed, faults, faultSteps)));
+    if (!ok && values.logs) console.log(cluster.logs());
   }
 } finally {
   for (const c of clusters.values()) await c.stop();
