@@ -37,7 +37,7 @@ export const DEFAULT_RUN: Omit<RunOptions, "volumeId" | "mode"> = {
   walSizeBytes: 2 * 1024 * 1024,
   hotBlocks: 256,
   leaseTtlMs: 1_000,
-  callTimeoutMs: 500,
+  callTimeoutMs: 400,
   ioTimeoutMs: 3_000,
   settleTimeoutMs: 40_000,
 };

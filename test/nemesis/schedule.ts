@@ -83,7 +83,7 @@ export function generate(seed: number, o: GenerateOptions): Schedule {
     // I/O under the fault, sometimes a flush, then sometimes recovery before the next fault.
     steps.push(io());
     if (rand() < 0.6) steps.push({ kind: "flush" });
-    if (rand() < 0.3) steps.push({ kind: "wait", ms: 500 + Math.floor(rand() * 1500) });
+    if (rand() < 0.3) steps.push({ kind: "wait", ms: 200 + Math.floor(rand() * 800) });
     if (rand() < 0.5) steps.push(io(), { kind: "flush" });
     if (rand() < 0.4) steps.push({ kind: "healLinks" });
     if (rand() < 0.4) steps.push({ kind: "restartAll" });
