@@ -5,16 +5,13 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import { Cluster } from "./cluster";
 import { planFor, replayCommand, rfOf } from "./plan";
 import { formatResult, runSchedule } from "./run-schedule";
-import type { FaultKind } from "./schedule";
+import { ALL_FAULTS, type FaultKind } from "./schedule";
 
 /**
- * Fault kinds `npm test` draws from. Left out until their fixes are on main (`npm run soak` still
- * runs them):
- * - killPrimaryTail: a failover that leaves an un-replicated tail on the old primary; the
- *   rejoining copy is counted in sync although its history diverged (issue #13, history-checked handshake).
- * - bigTrim: a whole-volume Trim takes the agent down with wal_full (issue #13, trim at any size).
+ * Fault kinds `npm test` draws from: all of them (the divergent-tail failover and the whole-volume
+ * trim are fixed on main by the history-checked handshake and trims as ranges).
  */
-export const TEST_FAULTS: readonly FaultKind[] = ["killReplica", "killPrimaryClean", "isolate", "net"];
+export const TEST_FAULTS: readonly FaultKind[] = ALL_FAULTS;
 export const TEST_FAULT_STEPS = 2;
 /** Bound on one schedule (set-up, steps, settling, checks). */
 const SCHEDULE_TIMEOUT_MS = 150_000;
