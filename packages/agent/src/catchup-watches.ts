@@ -35,10 +35,9 @@ export class CatchUpWatches {
     queueMicrotask(() => this.check(replicaId));
   }
 
-  /** Whether `lsn` lies in the gap of a session this host executes for the replica. */
-  coversLsn(replicaId: string, lsn: number): boolean {
-    const watch = this.watches.get(replicaId);
-    return watch !== undefined && lsn <= watch.targetLsn;
+  /** The frozen target of the session this host executes for the replica (its gap ends there), 0 = none. */
+  windowTargetLsn(replicaId: string): number {
+    return this.watches.get(replicaId)?.targetLsn ?? 0;
   }
 
   /** The engine stopped a session: only that session's watch goes (a newer one stays). */

@@ -47,7 +47,7 @@ function target(
 
 function stateOf(h: HostedVolume, replicaId: string) {
   const s = h.runtime.executionState.replicas.get(replicaId);
-  return s === undefined ? null : replicaExecutionToWire(s);
+  return s === undefined ? null : replicaExecutionToWire(s, h.runtime.liveEligibility(replicaId));
 }
 
 export function startRecovery(

@@ -17,7 +17,7 @@ import { CatchUpWatches } from "./catchup-watches";
 import type { Clock } from "./clock";
 import type { Fence } from "./fence";
 import { type HandshakeFn, runHandshake } from "./handshake";
-import { liveShippingGate } from "./live-shipping-gate";
+import { type LiveEligibility, LiveShippingGate } from "./live-shipping-gate";
 import type { Logger } from "./log";
 import { LostReplicas } from "./lost-replicas";
 import { RebuildPull } from "./rebuild-pull";
@@ -77,7 +77,7 @@ export class VolumeRuntime {
   readonly commandLog: string[] = [];
 
   /** The phase gate (live-shipping-gate.ts), bound once; it reads the latest derived state at call time. */
-  readonly policy: LiveShippingPolicy;
+  private readonly gate: LiveShippingGate;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.lost = new LostReplicas(deps.log, (id) => this.startCatchUpSession(id));
@@ -96,7 +96,7 @@ export class VolumeRuntime {
       checkCatchUp: (replicaId) => this.catchUps.check(replicaId),
       onChange: () => deps.onChange(),
     });
-    this.policy = liveShippingGate({
+    this.gate = new LiveShippingGate({
       execution: () => this.execution,
       catchUps: this.catchUps,
       lost: this.lost,
@@ -124,6 +124,16 @@ export class VolumeRuntime {
     const snap = this.engine.snapshot();
     this.execution = snap.execution;
     this.current = snap.projection;
+  }
+
+  /** The policy installed on the shipper group (the gate's per-LSN answer). */
+  get policy(): LiveShippingPolicy {
+    return this.gate.policy;
+  }
+
+  /** The gate's one answer for a replica: what the shipper is told and what every report shows. */
+  liveEligibility(replicaId: string): LiveEligibility {
+    return this.gate.eligibility(replicaId);
   }
 
   get projection(): PublicationProjection {

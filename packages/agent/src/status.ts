@@ -14,6 +14,7 @@ import type {
   VolumeStatus,
 } from "@blockship/rpc";
 import type { HostedVolume } from "./hosted-volume";
+import type { LiveEligibility } from "./live-shipping-gate";
 import { durabilityToWire } from "./modes";
 import { nbdConnectionsOf } from "./nbd-frontend";
 import { roleToWire } from "./roles";
@@ -24,7 +25,8 @@ function senderStateWire(state: string): SenderState {
   return `SENDER_STATE_${state.toUpperCase()}` as SenderState;
 }
 
-export function replicaExecutionToWire(r: EngineReplicaState): ReplicaExecutionState {
+/** The engine's state of one replica with the live gate's answer for it (the one the shipper gets). */
+export function replicaExecutionToWire(r: EngineReplicaState, gate: LiveEligibility): ReplicaExecutionState {
   return {
     replica_id: r.replicaId,
     sender_state: senderStateWire(r.senderState),
@@ -40,8 +42,8 @@ export function replicaExecutionToWire(r: EngineReplicaState): ReplicaExecutionS
     frozen_target_lsn: s(r.frozenTargetLsn),
     recovered_to: s(r.recoveredTo),
     session_active: r.sessionActive,
-    live_eligible: r.liveEligible,
-    reason: r.reason,
+    live_eligible: gate.eligible,
+    reason: gate.reason,
   };
 }
 
@@ -51,7 +53,7 @@ export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
     epoch: s(h.volume.epoch),
     role: roleToWire(h.fence.role),
     replicas: [...h.runtime.executionState.replicas.values()].map((r) => {
-      const wire = replicaExecutionToWire(r);
+      const wire = replicaExecutionToWire(r, h.runtime.liveEligibility(r.replicaId));
       // The data plane's needs-rebuild verdict (e.g. divergent_history at LSN n) is the reason.
       const verdict =
         r.senderState === "needs_rebuild" ? h.runtime.needsRebuildReason(r.replicaId) : undefined;
@@ -70,9 +72,13 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
       const replicaId = `${h.volumeId}/${r.serverId}`;
       const st = statuses.get(replicaId);
       const e = exec.get(replicaId);
-      const reason = [e?.reason, h.runtime.needsRebuildReason(replicaId), st?.gateReason, st?.lastError]
-        .filter((x): x is string => x !== undefined && x !== "")
-        .join("; ");
+      const gate = h.runtime.liveEligibility(replicaId);
+      // Gated: exactly the gate's reason (as GetProtocolState); otherwise what keeps it from in_sync.
+      const reason = gate.eligible
+        ? [e?.reason, h.runtime.needsRebuildReason(replicaId), st?.lastError]
+            .filter((x): x is string => x !== undefined && x !== "")
+            .join("; ")
+        : gate.reason;
       return {
         replica_id: replicaId,
         server_id: r.serverId,
@@ -80,7 +86,7 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
         sender_state: senderStateWire(st?.state ?? e?.senderState ?? "unspecified"),
         shipped_lsn: s(Math.max(0, (st?.cursorLsn ?? 1) - 1)),
         durable_lsn: s(st?.durableLsn ?? 0),
-        live_eligible: e?.liveEligible ?? true,
+        live_eligible: gate.eligible,
         reason,
       };
     })

@@ -257,12 +257,15 @@ function registerReplicaCollectors(gauge: GaugeFactory, views: () => ScrapeView[
   );
   gauge(
     "blockship_replica_live_eligible",
-    "1 when the engine lets the replica receive the live tail (no active session), else 0.",
+    "1 when the live gate lets the replica receive the live tail (no active session, not lost), else 0.",
     ["volume", "replica"],
     (set) => {
       for (const v of views())
         for (const r of execution(v))
-          set({ volume: v.h.volumeId, replica: r.replicaId }, r.liveEligible ? 1 : 0);
+          set(
+            { volume: v.h.volumeId, replica: r.replicaId },
+            v.h.runtime.liveEligibility(r.replicaId).eligible ? 1 : 0,
+          );
     },
   );
   const perSession = (

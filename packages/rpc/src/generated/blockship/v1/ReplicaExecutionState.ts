@@ -50,11 +50,16 @@ export interface ReplicaExecutionState {
    */
   'session_active'?: (boolean);
   /**
-   * True when the replica may receive live-tail entries; always equals !session_active.
+   * True when the replica may receive live-tail entries: the live gate's answer, the one the
+   * primary's shipper gets. False while the session is active, and for a replica the shipper lost
+   * until a catch-up session planned its gap (session_active may then be false).
    */
   'live_eligible'?: (boolean);
   /**
-   * `active_<kind>_session phase=<p> start=<s> target=<t> recovered=<r>` while gated; empty otherwise.
+   * Empty when live_eligible. Otherwise the gate's reason: `active_<kind>_session phase=<p>
+   * start=<s> target=<t> recovered=<r>` (during a catch-up this host executes followed by
+   * `; catchup_window up to lsn <n>`: entries up to n are shipped, later ones wait), or
+   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica.
    */
   'reason'?: (string);
 }
@@ -104,11 +109,16 @@ export interface ReplicaExecutionState__Output {
    */
   'session_active': (boolean);
   /**
-   * True when the replica may receive live-tail entries; always equals !session_active.
+   * True when the replica may receive live-tail entries: the live gate's answer, the one the
+   * primary's shipper gets. False while the session is active, and for a replica the shipper lost
+   * until a catch-up session planned its gap (session_active may then be false).
    */
   'live_eligible': (boolean);
   /**
-   * `active_<kind>_session phase=<p> start=<s> target=<t> recovered=<r>` while gated; empty otherwise.
+   * Empty when live_eligible. Otherwise the gate's reason: `active_<kind>_session phase=<p>
+   * start=<s> target=<t> recovered=<r>` (during a catch-up this host executes followed by
+   * `; catchup_window up to lsn <n>`: entries up to n are shipped, later ones wait), or
+   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica.
    */
   'reason': (string);
 }

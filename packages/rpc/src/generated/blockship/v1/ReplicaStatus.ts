@@ -32,11 +32,13 @@ export interface ReplicaStatus {
    */
   'durable_lsn'?: (number | string | Long);
   /**
-   * False while a recovery session is active (phase gate); see GetProtocolState.
+   * The live gate's answer, the one the shipper gets: false while a recovery session is active or
+   * a lost replica awaits its catch-up session; equals GetProtocolState's live_eligible.
    */
   'live_eligible'?: (boolean);
   /**
-   * Why live shipping is blocked or the sender is not in sync (free text); empty when healthy.
+   * While live_eligible is false: the gate's reason, exactly as GetProtocolState shows it.
+   * Otherwise why the sender is not in sync (free text); empty when healthy.
    */
   'reason'?: (string);
 }
@@ -70,11 +72,13 @@ export interface ReplicaStatus__Output {
    */
   'durable_lsn': (string);
   /**
-   * False while a recovery session is active (phase gate); see GetProtocolState.
+   * The live gate's answer, the one the shipper gets: false while a recovery session is active or
+   * a lost replica awaits its catch-up session; equals GetProtocolState's live_eligible.
    */
   'live_eligible': (boolean);
   /**
-   * Why live shipping is blocked or the sender is not in sync (free text); empty when healthy.
+   * While live_eligible is false: the gate's reason, exactly as GetProtocolState shows it.
+   * Otherwise why the sender is not in sync (free text); empty when healthy.
    */
   'reason': (string);
 }
