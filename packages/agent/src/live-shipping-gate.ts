@@ -15,6 +15,8 @@ export interface LiveShippingGateDeps {
   readonly execution: () => VolumeExecutionState;
   readonly catchUps: Pick<CatchUpWatches, "windowTargetLsn">;
   readonly lost: Pick<LostReplicas, "has">;
+  /** The data plane's needs-rebuild verdict for a replica (e.g. divergent_history at LSN n), if any. */
+  readonly needsRebuildReason: (replicaId: string) => string | undefined;
   /** The gate denied a replica the live tail (counted by metrics). */
   readonly onDenied: (replicaId: string, reason: string | undefined) => void;
 }
@@ -68,6 +70,10 @@ export class LiveShippingGate {
       };
     }
     if (this.deps.lost.has(replicaId)) {
+      // A copy the data plane condemned waits for a rebuild, not a catch-up: its verdict is the reason.
+      const verdict = this.deps.needsRebuildReason(replicaId);
+      if (verdict !== undefined && verdict !== "")
+        return { eligible: false, windowToLsn: 0, reason: verdict };
       return {
         eligible: false,
         windowToLsn: 0,

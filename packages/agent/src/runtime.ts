@@ -100,6 +100,7 @@ export class VolumeRuntime {
       execution: () => this.execution,
       catchUps: this.catchUps,
       lost: this.lost,
+      needsRebuildReason: (id) => this.needsRebuildReason(id),
       onDenied: (replicaId, reason) => deps.onGateDenied?.(replicaId, reason),
     });
     this.pull = new RebuildPull({

@@ -25,13 +25,17 @@ function replica(extra: Partial<ReplicaExecutionState>): ReplicaExecutionState {
   } as ReplicaExecutionState;
 }
 
-function setup(state: ReplicaExecutionState, opts: { windowTo?: number; lost?: boolean } = {}) {
+function setup(
+  state: ReplicaExecutionState,
+  opts: { windowTo?: number; lost?: boolean; verdict?: string } = {},
+) {
   const execution: VolumeExecutionState = { volumeId: "v", replicas: new Map([[R, state]]) };
   const denied: string[] = [];
   const gate = new LiveShippingGate({
     execution: () => execution,
     catchUps: { windowTargetLsn: () => opts.windowTo ?? 0 },
     lost: { has: () => opts.lost === true },
+    needsRebuildReason: () => opts.verdict,
     onDenied: (_id, reason) => denied.push(String(reason)),
   });
   const e = gate.eligibility(R);
@@ -80,6 +84,15 @@ describe("LiveShippingGate: the policy and the report are one answer", () => {
     expect(e.reason).toMatch(/^awaiting_catchup_session: v\/r1 was disconnected/);
     expect(gate.policy(R, 1)).toEqual({ allow: false, reason: e.reason });
     expect([wire.live_eligible, wire.reason]).toEqual([false, e.reason]);
+  });
+
+  it("lost replica the data plane condemned: its needs-rebuild verdict is the one reason", () => {
+    const verdict =
+      "needs_rebuild: divergent_history at LSN 2 (replica epoch 1 crc 1, primary epoch 2 crc 2)";
+    const { gate, e, wire } = setup(replica({ senderState: "needs_rebuild" }), { lost: true, verdict });
+    expect(e).toEqual({ eligible: false, windowToLsn: 0, reason: verdict });
+    expect(gate.policy(R, 1)).toEqual({ allow: false, reason: verdict });
+    expect([wire.live_eligible, wire.reason]).toEqual([false, verdict]);
   });
 
   it("an unknown replica is not gated (the engine does not track it)", () => {
