@@ -114,7 +114,8 @@ describe("commands", () => {
     exp.hook = (op) => (op.op === "flush" ? new Promise<void>((r) => (release = r)) : Promise.resolve());
     c.request(Cmd.FLUSH, 0, 1n, 0n, 0);
     c.request(Cmd.DISC, 0, 2n, 0n, 0);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the flush to reach the export (an event, not a fixed time), then release it.
+    await expect.poll(() => exp.ops.some((op) => op.op === "flush")).toBe(true);
     release();
     expect((await c.reply()).cookie).toBe(1n);
     expect(await c.closedByServer()).toBe(true);
@@ -284,7 +285,7 @@ describe("concurrency and bounds", () => {
         : new Promise<void>(() => {});
     c.request(Cmd.WRITE, 0, 1n, 0n, 4096, Buffer.alloc(4096));
     c.request(Cmd.FLUSH, 0, 2n, 0n, 0);
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => exp.ops.some((op) => op.op === "flush")).toBe(true);
     fence();
     let replies = 0;
     c.reader.read(1).then(
