@@ -33,6 +33,8 @@ import { nbdUri, requireTools, runOk, spawnLong } from "../support/nbd";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "10");
 if (!(SECONDS > 0)) throw new Error(`BENCH_SECONDS must be > 0, got ${process.env.BENCH_SECONDS}`);
 const CASE_FILTER = process.env.BENCH_CASE ?? "";
+/** Extra node flags for the agent processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 const SIZE_BYTES = 256 * MiB;
 const WAL_BYTES = 64 * MiB;
 /** Bound on one fio run beyond its time-based runtime (start-up, the final flush). */
@@ -185,8 +187,20 @@ async function main(): Promise<void> {
     report("qemu-nbd", base, undefined);
     const nbd = ["--nbd-listen", "127.0.0.1:0"];
     const [primary, replica] = await Promise.all([
-      fleet.start({ kind: "primary", serverId: "nbdb-p", dataDir: join(dir, "p"), args: nbd }),
-      fleet.start({ kind: "replica", serverId: "nbdb-r", dataDir: join(dir, "r"), args: nbd }),
+      fleet.start({
+        kind: "primary",
+        serverId: "nbdb-p",
+        dataDir: join(dir, "p"),
+        args: nbd,
+        nodeArgs: AGENT_NODE_ARGS,
+      }),
+      fleet.start({
+        kind: "replica",
+        serverId: "nbdb-r",
+        dataDir: join(dir, "r"),
+        args: nbd,
+        nodeArgs: AGENT_NODE_ARGS,
+      }),
     ]);
     await allocate(primary, {
       volumeId: "rf1",
@@ -209,6 +223,8 @@ async function main(): Promise<void> {
     await waitFor(() => replicasInSync(primary, "rf2", 1), "rf2 replica in sync", 30_000);
     report("rf2-sync_all", await measure(nbdUri(primary, "rf2")), base);
   } finally {
+    // A graceful stop first, so agents started with --cpu-prof write their profiles.
+    if (AGENT_NODE_ARGS.length > 0) await fleet.stopAll("SIGTERM");
     await fleet.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -139,11 +139,13 @@ export class ShipSession {
               ? barrierResponse(id, durable, 0, "", "")
               : barrierResponse(id, durable, INTERNAL, "internal", `durable ${durable} < ${lsn} after fsync`);
         } catch (err) {
+          // The storage reason (io_error for the failed sync, volume_failed for every barrier after
+          // it: a failed sync is sticky) tells the operator this copy's disk failed, not our code.
           response = barrierResponse(
             id,
             v.durableLsn,
             INTERNAL,
-            "internal",
+            isStorageError(err) ? err.reason : "internal",
             `fsync failed: ${messageOf(err)}`,
           );
         }

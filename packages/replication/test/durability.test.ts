@@ -170,6 +170,11 @@ describe("distributed flush", () => {
     const err = await durableFlush(primary, group, "sync_all").catch((e: unknown) => e);
     expect(reasonOf(err)).toBe("durability_barrier_failed");
     expect(String(err)).toMatch(/fsync failed/);
+    // The replica names its disk's failure, and keeps failing: its failed sync is sticky.
+    expect(String(err)).toMatch(/io_error: fsync failed/);
+    device.failSync = false;
+    const again = await durableFlush(primary, group, "sync_all").catch((e: unknown) => e);
+    expect(String(again)).toMatch(/volume_failed: fsync failed/);
   });
 
   it("a barrier times out with reason timeout, and the late answer still advances durableLsn", async () => {
