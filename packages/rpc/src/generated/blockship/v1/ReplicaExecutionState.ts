@@ -59,7 +59,9 @@ export interface ReplicaExecutionState {
    * Empty when live_eligible. Otherwise the gate's reason: `active_<kind>_session phase=<p>
    * start=<s> target=<t> recovered=<r>` (during a catch-up this host executes followed by
    * `; catchup_window up to lsn <n>`: entries up to n are shipped, later ones wait), or
-   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica.
+   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica, or the
+   * data plane's verdict for a replica it condemned, e.g. `needs_rebuild: divergent_history at
+   * LSN <n> (...)`, `needs_rebuild: wal_recycled ...` (only a rebuild session brings it back).
    */
   'reason'?: (string);
 }
@@ -118,7 +120,9 @@ export interface ReplicaExecutionState__Output {
    * Empty when live_eligible. Otherwise the gate's reason: `active_<kind>_session phase=<p>
    * start=<s> target=<t> recovered=<r>` (during a catch-up this host executes followed by
    * `; catchup_window up to lsn <n>`: entries up to n are shipped, later ones wait), or
-   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica.
+   * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica, or the
+   * data plane's verdict for a replica it condemned, e.g. `needs_rebuild: divergent_history at
+   * LSN <n> (...)`, `needs_rebuild: wal_recycled ...` (only a rebuild session brings it back).
    */
   'reason': (string);
 }
