@@ -10,6 +10,7 @@ import { grpcHandshake } from "./handshake";
 import type { Logger } from "./log";
 import { AgentMetrics, type MetricsServer, startMetricsServer } from "./metrics";
 import { NbdFrontend } from "./nbd-frontend";
+import { installProcessGuard, inVolumeScope } from "./process-guard";
 import { grpcReplicationBinding } from "./replication-binding";
 import type { ReplicationBinding } from "./replication-port";
 import type { HandshakeFn } from "./runtime";
@@ -238,8 +239,21 @@ export class Agent {
   }
 
   private tick(): void {
-    for (const h of this.host.list()) h.runtime.tick();
+    for (const h of this.host.list()) inVolumeScope(h.volumeId, () => h.runtime.tick());
     this.refreshHealth();
+  }
+
+  /**
+   * Installs the process guard (main.ts; one agent per process): an unhandled rejection or uncaught
+   * exception is logged, counted and, when it belongs to one of our volumes, fails that volume.
+   */
+  guardProcess(target?: NodeJS.EventEmitter): () => void {
+    return installProcessGuard({
+      log: this.log,
+      count: (kind, action) => this.metrics.events.processGuard(kind, action),
+      failVolume: (volumeId, err) => this.host.fail(volumeId, err),
+      ...(target === undefined ? {} : { target }),
+    });
   }
 
   /** Graceful stop: NOT_SERVING, in-flight calls drain (bounded), then volumes close. Idempotent. */

@@ -48,6 +48,8 @@ export async function runAgentMain(
     );
     process.exit(1);
   }
+  // From here on nothing that escapes a request takes the process down (see process-guard.ts).
+  agent.guardProcess();
   process.stdout.write(
     `${JSON.stringify({ msg: "listening", address: agent.address, advertise: agent.advertise, metricsAddress: agent.metricsAddress ?? null, nbdAddress: agent.nbdAddress ?? null, healthAddress: agent.healthAddress ?? null, serverId: config.serverId, pid: process.pid })}\n`,
   );

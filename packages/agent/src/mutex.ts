@@ -4,7 +4,14 @@
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /** `scope` wraps each run (the volume host attributes escaped errors to the key's volume). */
+  constructor(private readonly scope?: <T>(key: string, fn: () => Promise<T>) => Promise<T>) {}
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.scope === undefined ? this.locked(key, fn) : this.scope(key, () => this.locked(key, fn));
+  }
+
+  private async locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => {

@@ -11,12 +11,14 @@ import {
   fileStaging,
   isStorageError,
   openVolumeFile,
+  StorageError,
   Volume,
 } from "@blockship/storage";
 import { toAgentRpcError } from "./errors";
 import { HostedVolume, type HostedVolumeDeps } from "./hosted-volume";
 import type { Logger } from "./log";
 import { KeyedMutex } from "./mutex";
+import { inVolumeScope } from "./process-guard";
 
 export interface AllocateParams {
   readonly volumeId: string;
@@ -44,7 +46,7 @@ export class VolumeHost {
   /** Devices that exist but could not be opened at start-up: never overwritten silently. */
   private readonly broken = new Map<string, string>();
   /** Serializes everything that changes one volume (allocate, delete, assignments). */
-  readonly locks = new KeyedMutex();
+  readonly locks = new KeyedMutex((volumeId, fn) => inVolumeScope(volumeId, fn));
   private closing = false;
 
   constructor(private readonly options: VolumeHostOptions) {}
@@ -220,6 +222,20 @@ export class VolumeHost {
       hosted.log.info("volume deleted");
       return true;
     });
+  }
+
+  /**
+   * Fails a hosted volume the way a failed fsync does (the process guard: an error escaped from
+   * work on it, so its in-memory state is in doubt): every later write, flush and barrier fails
+   * with volume_failed until the volume is reopened (agent restart). False if not hosted here.
+   */
+  fail(volumeId: string, cause: unknown): boolean {
+    const h = this.volumes.get(volumeId);
+    if (h === undefined) return false;
+    const what = cause instanceof Error ? cause.message : String(cause);
+    h.volume.fail(new StorageError("io_error", `an error escaped the agent's handling: ${what}`, { cause }));
+    h.log.error({ err: what }, "volume failed by the process guard");
+    return true;
   }
 
   /** Shutdown: every volume is closed (appends drained, checkpointed, device closed). */

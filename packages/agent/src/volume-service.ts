@@ -20,6 +20,7 @@ import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { mapErrors, volumeNotFound } from "./errors";
 import type { HostedVolume } from "./hosted-volume";
 import type { EventMetrics, IoOp } from "./metrics";
+import { inVolumeScope } from "./process-guard";
 import type { ReplicationBinding } from "./replication-port";
 import { volumeInfoOf } from "./status";
 import type { VolumeHost } from "./volume-host";
@@ -67,7 +68,8 @@ export class VolumeIo {
 
   private timed<T>(h: HostedVolume, op: IoOp, bytes: number, run: () => Promise<T>): Promise<T> {
     const m = this.deps.metrics;
-    return m === undefined ? run() : m.timeIo(h.volumeId, op, bytes, run);
+    // Anything escaping this volume's I/O path is blamed on this volume by the process guard.
+    return inVolumeScope(h.volumeId, () => (m === undefined ? run() : m.timeIo(h.volumeId, op, bytes, run)));
   }
 
   write(h: HostedVolume, lba: number, data: Buffer, expectedEpoch: number): Promise<number> {

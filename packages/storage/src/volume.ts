@@ -411,7 +411,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  private fail(err: StorageError): void {
+  fail(err: StorageError): void {
     if (this.failure) return;
     this.failure = new StorageError(
       "volume_failed",

@@ -32,6 +32,7 @@ export class EventMetrics {
   readonly rpcCalls: Counter<"method" | "code">;
   readonly rpcErrors: Counter<"method" | "code" | "reason">;
   readonly rpcDuration: Histogram<"method">;
+  readonly processGuardEvents: Counter<"kind" | "action">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -92,6 +93,12 @@ export class EventMetrics {
       buckets: [...LATENCY_BUCKETS_S],
       registers,
     });
+    this.processGuardEvents = new Counter({
+      name: "blockship_process_guard_events_total",
+      help: "Unhandled rejections and uncaught exceptions caught by the process guard, by kind and action (volume_failed, logged). Any increase is a bug.",
+      labelNames: ["kind", "action"],
+      registers,
+    });
   }
 
   /** One client I/O operation finished; bytes only count on success. */
@@ -122,6 +129,10 @@ export class EventMetrics {
 
   gateDenied(volume: string, replica: string, reason: string | undefined): void {
     this.gateDenials.inc({ volume, replica, reason: gateReasonLabel(reason) });
+  }
+
+  processGuard(kind: string, action: string): void {
+    this.processGuardEvents.inc({ kind, action });
   }
 
   rpcCall(e: { method: string; code: number; reason: string | undefined; durationMs: number }): void {
