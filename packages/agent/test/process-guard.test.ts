@@ -6,6 +6,7 @@ import { isStorageError } from "@blockship/storage";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent";
+import type { Logger } from "../src/log";
 import { attributedVolume, installProcessGuard, inVolumeScope } from "../src/process-guard";
 import { MiB, startTestAgent, tempDir } from "./helpers";
 
@@ -31,7 +32,7 @@ async function agentWithVolume(volumeId: string): Promise<Agent> {
   return agent;
 }
 
-function captureLog(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function captureLog(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
