@@ -19,6 +19,7 @@ import {
   volumeEdgeCases,
 } from "./support/edge-battery-cases";
 import { showLogsOnFailure } from "./support/failures";
+import { expectAliveAndUnguarded, METRICS_ARGS } from "./support/guard-check";
 import { flush, read, write } from "./support/io";
 import {
   allocate,
@@ -37,8 +38,7 @@ const SIZE_BYTES = 16 * MiB;
 const BLOCKS = SIZE_BYTES / 4096;
 const EPOCH = 5;
 const ctx = (): BadInputContext => ({ primary, replica, volume: VOLUME, blocks: BLOCKS, epoch: EPOCH });
-const GUARD_EVENT = /"event":"(unhandled_rejection|uncaught_exception)"/;
-const METRICS = ["--metrics-listen", "127.0.0.1:0"];
+const METRICS = [...METRICS_ARGS];
 
 beforeAll(async () => {
   [primary, replica] = await Promise.all([
@@ -74,27 +74,9 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** How many times the process guard fired on `agent` (its Prometheus counter; 0 when absent). */
-async function guardEvents(agent: AgentHandle): Promise<number> {
-  const res = await fetch(`http://${agent.metricsAddress}/metrics`);
-  const text = await res.text();
-  let sum = 0;
-  for (const m of text.matchAll(/^blockship_process_guard_events_total\{[^}]*\} (\d+)$/gm))
-    sum += Number(m[1]);
-  return sum;
-}
-
 /** Both agents alive, SERVING, a replicated write + flush + read works; the guard never fired. */
 async function stillServing(): Promise<void> {
-  for (const agent of [primary, replica]) {
-    expect(agent.running, `${agent.serverId} is alive`).toBe(true);
-    const health = await unary<{ status: string }>((cb) =>
-      agent.health.Check({ service: "" }, deadlineIn(5_000), cb),
-    );
-    expect(health.status).toBe("SERVING");
-    expect(await guardEvents(agent), `${agent.serverId}: process guard events`).toBe(0);
-    expect(agent.logs()).not.toMatch(GUARD_EVENT);
-  }
+  await expectAliveAndUnguarded([primary, replica]);
   // A faked Ship stream from "the assigned primary" may have replaced the real one: let it reconnect.
   await waitFor(() => replicasInSync(primary, VOLUME, 1), "replica back in sync", 20_000);
   const probe = randomBytes(8192);

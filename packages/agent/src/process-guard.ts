@@ -75,14 +75,7 @@ export function installProcessGuard(deps: ProcessGuardDeps): () => void {
   };
 }
 
-/** A loggable description of anything thrown (name, message, reason, stack). */
-function describe(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const reason = (err as { reason?: unknown }).reason;
-  return {
-    name: err.name,
-    message: err.message,
-    ...(typeof reason === "string" ? { reason } : {}),
-    ...(err.stack === undefined ? {} : { stack: err.stack }),
-  };
+/** pino's err serializer keeps an Error's name, message, stack and own fields (reason, volumeId). */
+function describe(err: unknown): unknown {
+  return err instanceof Error ? err : { message: String(err) };
 }

@@ -117,7 +117,7 @@ describe("process guard", () => {
       event: "unhandled_rejection",
       action: "volume_failed",
       volumeId: "v9",
-      err: { name: "Error", message: "bad", reason: "internal" },
+      err: { type: "Error", message: "bad", reason: "internal", volumeId: "v9" },
     });
   });
 });
