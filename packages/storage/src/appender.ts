@@ -285,7 +285,11 @@ export class Appender {
     else
       for (let i = 0; i < blockCount; i++)
         s.dirty.put(lba + i, { lsn, recordOffset: offset, blockInRecord: i });
-    s.index.push(lsn, offset, crc, epoch);
+    s.index.push(lsn, offset, crc, epoch, lba, blockCount);
+    s.history.observe(lsn, epoch, crc);
+    // Marked in memory before the record can be acknowledged; persisted before its WAL space is
+    // reused (ChangeTracker.coverThrough), so no write path I/O is added here.
+    s.changes.mark(lba, blockCount);
     s.appendedLsn = lsn;
   }
 }

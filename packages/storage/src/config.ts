@@ -55,6 +55,11 @@ export interface CreateOptions extends VolumeTuning {
   blockSize?: number;
   durabilityMode?: DurabilityMode;
   epoch?: number;
+  /**
+   * Bytes of volume per changed-block tracking bit: a power of two >= the block size. Default: the
+   * block size (at least 4 KiB), doubled until the bitmap has at most 32 Mi bits (4 MiB).
+   */
+  changeGrainBytes?: number;
   /** Skip zeroing the WAL region at create (only for devices known to read as zeros, e.g. a new sparse file). */
   walKnownZero?: boolean;
 }

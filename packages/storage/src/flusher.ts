@@ -17,6 +17,8 @@ export interface FlusherHooks {
   noteDurable(lsn: number): void;
   /** WAL space was freed. */
   onTailAdvanced(): void;
+  /** Runs (and must succeed) before a superblock write moves the WAL tail up to `lsn`. */
+  beforeTailAdvance(lsn: number): Promise<void>;
 }
 
 interface Punch {
@@ -247,6 +249,8 @@ export class Flusher {
     const tailOffset = tailLsn === s.checkpointLsn ? s.flushedOffset : s.index.offsetOf(tailLsn + 1);
     const tailCrc = tailLsn === s.tailLsn ? s.sb.walTailCrc : s.index.crcOf(tailLsn);
     const tailEpoch = tailLsn === s.tailLsn ? s.sb.walTailEpoch : s.index.epochOf(tailLsn);
+    // The records the tail passes leave the WAL: their changed-block marks must be on the device first.
+    if (tailLsn > s.tailLsn) await this.hooks.beforeTailAdvance(tailLsn);
     await this.sbWriter.persist({
       checkpointLsn: s.checkpointLsn,
       walTailLsn: tailLsn,

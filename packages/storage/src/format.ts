@@ -1,3 +1,5 @@
+import { randomInt } from "node:crypto";
+import { changeGeometry, changeRegionOffset, defaultGrainBytes, validateGrain } from "./change-region";
 import {
   type CreateOptions,
   DEFAULT_BLOCK_SIZE,
@@ -46,6 +48,19 @@ export async function formatDevice(device: BlockDevice, opts: CreateOptions): Pr
   if (device.sizeBytes < need) {
     throw new StorageError("too_small", `device has ${device.sizeBytes} bytes, the volume needs ${need}`);
   }
+  // The tracking region follows the extent when the device has room for it (deviceBytesFor);
+  // without it the volume tracks changes only as far back as its WAL reaches.
+  const grain = opts.changeGrainBytes ?? defaultGrainBytes(opts.volumeSizeBytes, blockSize);
+  validateGrain(grain, blockSize);
+  const region = {
+    changeRegionOffset: changeRegionOffset(WAL_OFFSET_BYTES + walSizeBytes, opts.volumeSizeBytes),
+    changeGrainBytes: grain,
+  };
+  if (device.sizeBytes >= requiredDeviceBytes({ ...sb, ...region })) {
+    // No slot is valid yet: the uuid is new and the tag random, so stale bytes of an older volume
+    // on the same device never count; open() writes the first slot.
+    Object.assign(sb, region, { changeTag: randomTag() });
+  }
   try {
     if (!opts.walKnownZero) {
       await device.writev([Buffer.alloc(SUPERBLOCK_REGION_BYTES)], 0);
@@ -63,6 +78,25 @@ export async function formatDevice(device: BlockDevice, opts: CreateOptions): Pr
   } catch (err) {
     throw wrapIoError(err, "formatting the device");
   }
+}
+
+function randomTag(): number {
+  return randomInt(1, 0xffff_ffff);
+}
+
+/** A fresh tracking tag (installs pick one: the marks of the replaced content are void). */
+export const newChangeTag = randomTag;
+
+/** Device bytes a volume with these options needs, including its changed-block tracking region. */
+export function deviceBytesFor(
+  opts: Pick<CreateOptions, "volumeSizeBytes" | "walSizeBytes" | "blockSize" | "changeGrainBytes">,
+): number {
+  const walSizeBytes = opts.walSizeBytes ?? DEFAULT_WAL_SIZE_BYTES;
+  const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const grain = opts.changeGrainBytes ?? defaultGrainBytes(opts.volumeSizeBytes, blockSize);
+  if (opts.changeGrainBytes !== undefined) validateGrain(grain, blockSize);
+  const offset = changeRegionOffset(WAL_OFFSET_BYTES + walSizeBytes, opts.volumeSizeBytes);
+  return offset + changeGeometry(opts.volumeSizeBytes, grain).regionBytes;
 }
 
 /** Reads and validates the superblock region; checks the device is as large as it says. */

@@ -1,10 +1,15 @@
 export type { AdmissionConfig, RawAppendResult } from "./appender";
+export type { BlockRange } from "./change-bitmap";
+export { DEFAULT_MAX_TRACKING_BITS, defaultGrainBytes } from "./change-region";
+export type { ChangedBlocks, ChangeTrackingStatus } from "./change-tracker";
 export type { CreateOptions, VolumeTuning } from "./config";
 export { DEFAULT_BLOCK_SIZE, DEFAULT_WAL_SIZE_BYTES, EXTENT_WRITE_CONCURRENCY } from "./config";
 export { CRC32_IMPLEMENTATION, crc32 } from "./crc";
 export { type BlockDevice, FileDevice } from "./device";
 export { allocatedBytes, type DiscardBackend, discardBackend } from "./discard";
 export { isStorageError, StorageError, type StorageErrorReason } from "./errors";
+export { deviceBytesFor } from "./format";
+export { type Generation, MAX_GENERATIONS } from "./history";
 export { fileStaging, SimStaging, type StagingStore } from "./install";
 export type { InstallResumePoint } from "./install-resume";
 export { isSwapStaging, type SwapStaging, type SwapStagingHooks, swapStaging } from "./install-swap";

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { type BlockDevice, FileDevice } from "./device";
 import { assert, StorageError, wrapIoError } from "./errors";
 import { readSuperblock } from "./format";
+import type { Generation } from "./history";
 import { fileStaging, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
 import type { TailFile } from "./install-tail";
@@ -114,6 +115,8 @@ export interface SwapBuild {
   tail: TailFile;
   tailBytes: number;
   walBudgetBytes: number;
+  generations: Generation[];
+  changeTag: number;
 }
 
 /**
@@ -154,6 +157,8 @@ export async function buildSwapVolume(image: BlockDevice, s: VolumeState, b: Swa
     installImageHighLsn: b.imageHighLsn,
     installTailLastLsn: 0,
     installTailBytes: 0,
+    generations: b.generations,
+    changeTag: b.changeTag,
   };
   // Both copies valid (generations seq-1 and seq), so the next superblock write may go to either.
   const region = Buffer.alloc(SUPERBLOCK_REGION_BYTES);

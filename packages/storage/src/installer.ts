@@ -1,7 +1,9 @@
 import type { Appender } from "./appender";
 import { type BlockDevice, FileDevice } from "./device";
 import { StorageError, wrapIoError } from "./errors";
+import { newChangeTag } from "./format";
 import type { Gate } from "./gate";
+import { type Generation, validGenerations } from "./history";
 import { copyStagedImage, type StagingStore } from "./install";
 import { replayStagedTail } from "./install-replay";
 import { type InstallResumePoint, ResumeRecords } from "./install-resume";
@@ -33,6 +35,9 @@ interface CommitPlan {
   /** CRC and epoch of the source's record baseLsn: the anchor of the installed log. */
   baseCrc: number | undefined;
   baseEpoch: number | undefined;
+  /** The installed copy's persisted history (the source's, up to lastLsn) and its new tracking tag. */
+  generations: Generation[];
+  changeTag: number;
 }
 
 /**
@@ -65,6 +70,8 @@ export class Installer {
       staging: StagingStore | undefined;
       /** Most WAL bytes the replayed tail may occupy after the install (older records go to the extent). */
       walBudgetBytes: number;
+      /** The new content is live (still under the exclusive gate): restart change tracking. */
+      onInstalled: () => Promise<void>;
     },
   ) {}
 
@@ -153,8 +160,10 @@ export class Installer {
     epoch: number,
     imageHighLsn: number,
     baseRecord?: InstallBaseRecord,
+    history: readonly Generation[] = [],
   ): Promise<void> {
     this.env.check();
+    if (!validGenerations(history)) throw new StorageError("invalid_argument", "bad install history");
     const image = this.image;
     const tail = this.tail;
     if (!image || !tail || this.committing) throw new StorageError("install_state", "no install in progress");
@@ -185,7 +194,11 @@ export class Installer {
         // LSN 0 is the empty history: its "record" is CRC 0, epoch 0 whoever names it.
         baseCrc: baseRecord?.crc ?? (baseLsn === 0 ? 0 : undefined),
         baseEpoch: baseRecord?.epoch ?? (baseLsn === 0 ? 0 : undefined),
+        generations: [],
+        // The marks of the replaced content mean nothing for the new one: a new tag voids them.
+        changeTag: newChangeTag(),
       };
+      plan.generations = history.filter((g) => g.firstLsn <= plan.lastLsn && g.epoch <= epoch);
       await this.writeback?.idle().catch((err: unknown) => {
         throw wrapIoError(err, "staging sync");
       });
@@ -241,10 +254,13 @@ export class Installer {
         walTailEpoch: c.baseEpoch,
         walHeadOffset: start,
         walHeadLsn: c.baseLsn,
+        generations: c.generations,
+        changeTag: c.changeTag,
       });
       s.epoch = c.epoch;
       try {
         await this.redo(image, tail.file);
+        await this.env.onInstalled();
       } catch (err) {
         // Past the commit point: the staging must survive so open() can finish the redo.
         const e = err instanceof StorageError ? err : wrapIoError(err, "install redo");
@@ -298,6 +314,7 @@ export class Installer {
           onPoint();
         });
         await adoptSwappedVolume(device, image, s, built);
+        await this.env.onInstalled();
       } catch (err) {
         const e = err instanceof StorageError ? err : wrapIoError(err, "install swap");
         // Once the rename was issued, the live descriptor may name a replaced file: refuse
@@ -390,6 +407,8 @@ export class Installer {
       walTailOffset: sb.walTailOffset,
       walHeadOffset: r.walEndOffset,
       walHeadLsn: sb.installTailLastLsn,
+      // The in-memory history is still the replaced one's until the recovery below.
+      generations: sb.generations,
     });
     await recoverState(this.device, s);
     if (s.appendedLsn !== sb.installTailLastLsn) {

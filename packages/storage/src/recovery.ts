@@ -23,6 +23,7 @@ export async function recoverState(device: BlockDevice, s: VolumeState): Promise
   const sb = s.sb;
   s.dirty.clear();
   s.index.reset(sb.walTailLsn + 1);
+  s.history.reset(sb.generations, sb.walTailLsn, sb.walTailCrc, sb.walTailEpoch);
   let flushedOffset = sb.checkpointLsn === sb.walTailLsn ? sb.walTailOffset : -1;
   let replayed = 0;
   let retained = 0;
@@ -32,7 +33,8 @@ export async function recoverState(device: BlockDevice, s: VolumeState): Promise
     maxEpoch: sb.epoch,
     prevCrc: sb.walTailCrc,
     onRecord: (rec) => {
-      s.index.push(rec.lsn, rec.logicalOffset, rec.crc, rec.epoch);
+      s.index.push(rec.lsn, rec.logicalOffset, rec.crc, rec.epoch, rec.lba, rec.blockCount);
+      s.history.observe(rec.lsn, rec.epoch, rec.crc);
       if (rec.lsn > sb.checkpointLsn) {
         replayed++;
         if (rec.type === RecordType.TRIM)

@@ -1,4 +1,5 @@
 import { DirtyMap } from "./dirty-map";
+import { History } from "./history";
 import { LsnIndex } from "./lsn-index";
 import { extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
 import type { WalGeometry } from "./wal-scan";
@@ -32,6 +33,14 @@ export interface VolumeState {
   walGeneration: number;
   readonly dirty: DirtyMap;
   readonly index: LsnIndex;
+  /** Generations of the log (persisted ones + those derived from the records since). */
+  readonly history: History;
+  /** Told the block range of every record appended (in LSN order): changed-block tracking. */
+  changes: ChangeSink;
+}
+
+export interface ChangeSink {
+  mark(lba: number, blocks: number): void;
 }
 
 export function walUsedBytes(s: VolumeState): number {
@@ -88,5 +97,7 @@ export function newVolumeState(sb: Superblock, maxRecordBytes: number): VolumeSt
     walGeneration: 0,
     dirty: new DirtyMap(),
     index: new LsnIndex(),
+    history: new History(),
+    changes: { mark: () => undefined },
   };
 }

@@ -21,7 +21,14 @@ export class SuperblockWriter {
 
   persist(update: Partial<Superblock>): Promise<Superblock> {
     const run = async (): Promise<Superblock> => {
-      const next: Superblock = { ...this.state.sb, ...update, seq: this.state.sb.seq + 1 };
+      // The history rides along: every generation of a record at or below the tail this write may
+      // set is in it (generations of records after the tail are derived again from the WAL).
+      const next: Superblock = {
+        ...this.state.sb,
+        generations: this.state.history.snapshot(),
+        ...update,
+        seq: this.state.sb.seq + 1,
+      };
       let covered: number;
       try {
         await this.device.writev([encodeSuperblock(next)], superblockCopyOffset(next.seq));

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { changeGeometry } from "./change-region";
 import { crc32 } from "./crc";
 import { StorageError } from "./errors";
+import { decodeHistory, encodeHistory, type Generation } from "./history";
 import { readU64, writeU64 } from "./u64";
 
 /**
@@ -12,7 +14,13 @@ export const SUPERBLOCK_REGION_BYTES = 4096;
 export const SUPERBLOCK_COPY_BYTES = 2048;
 export const WAL_OFFSET_BYTES = SUPERBLOCK_REGION_BYTES;
 const MAGIC = Buffer.from("BLKSHIP1", "ascii");
-export const FORMAT_VERSION = 1;
+/**
+ * 2 added the changed-block tracking region and the history (bytes 200..). A version-1 superblock
+ * is still read (no tracking region, empty history) and is rewritten as version 2 by the next
+ * superblock write, which older code refuses to open (never misread).
+ */
+export const FORMAT_VERSION = 2;
+const HISTORY_OFFSET = 216;
 const CRC_OFFSET = SUPERBLOCK_COPY_BYTES - 4;
 const FLAG_INSTALL_PENDING = 1;
 const FLAG_TAIL_CRC_KNOWN = 2;
@@ -58,14 +66,27 @@ export interface Superblock {
   /** Staged WAL tail of the pending install: last LSN (installBaseLsn when none) and its byte length. */
   installTailLastLsn: number;
   installTailBytes: number;
+  /** Device offset of the changed-block tracking region; 0: none (version-1 volume, device too small). */
+  changeRegionOffset: number;
+  /** Bytes of volume per tracking bit (0 without a region). */
+  changeGrainBytes: number;
+  /** Tracking slots are valid only with this tag; every install picks a new one (old marks void). */
+  changeTag: number;
+  /** Persisted history (oldest first, at most MAX_GENERATIONS). */
+  generations: Generation[];
 }
 
 export function extentOffsetBytes(sb: Pick<Superblock, "walSizeBytes">): number {
   return WAL_OFFSET_BYTES + sb.walSizeBytes;
 }
 
-export function requiredDeviceBytes(sb: Pick<Superblock, "walSizeBytes" | "volumeSizeBytes">): number {
-  return WAL_OFFSET_BYTES + sb.walSizeBytes + sb.volumeSizeBytes;
+export function requiredDeviceBytes(
+  sb: Pick<Superblock, "walSizeBytes" | "volumeSizeBytes"> &
+    Partial<Pick<Superblock, "changeRegionOffset" | "changeGrainBytes">>,
+): number {
+  const plain = WAL_OFFSET_BYTES + sb.walSizeBytes + sb.volumeSizeBytes;
+  if (!sb.changeRegionOffset || !sb.changeGrainBytes) return plain;
+  return sb.changeRegionOffset + changeGeometry(sb.volumeSizeBytes, sb.changeGrainBytes).regionBytes;
 }
 
 export function newSuperblock(args: {
@@ -99,6 +120,10 @@ export function newSuperblock(args: {
     installImageHighLsn: 0,
     installTailLastLsn: 0,
     installTailBytes: 0,
+    changeRegionOffset: 0,
+    changeGrainBytes: 0,
+    changeTag: 0,
+    generations: [],
   };
 }
 
@@ -135,6 +160,10 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   writeU64(buf, 176, sb.installTailLastLsn);
   writeU64(buf, 184, sb.installTailBytes);
   writeU64(buf, 192, sb.walTailEpoch ?? 0);
+  writeU64(buf, 200, sb.changeRegionOffset);
+  buf.writeUInt32LE(sb.changeGrainBytes, 208);
+  buf.writeUInt32LE(sb.changeTag >>> 0, 212);
+  encodeHistory(buf, HISTORY_OFFSET, sb.generations);
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
   return buf;
 }
@@ -155,7 +184,10 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
   }
   const corrupt = (detail: string): DecodeResult => ({ ok: false, reason: "corrupt", detail });
   const version = buf.readUInt16LE(8);
-  if (version !== FORMAT_VERSION) return corrupt(`unsupported version ${version}`);
+  if (version !== FORMAT_VERSION && version !== 1) return corrupt(`unsupported version ${version}`);
+  // Version 1 wrote zeros from byte 200 on: no tracking region, no history.
+  const generations = decodeHistory(buf, HISTORY_OFFSET);
+  if (generations === undefined) return corrupt("bad history");
   const flags = buf.readUInt16LE(10);
   const blockSize = buf.readUInt32LE(12);
   const hex = buf.subarray(16, 32).toString("hex");
@@ -184,9 +216,18 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
     installImageHighLsn: readU64(buf, 160),
     installTailLastLsn: readU64(buf, 176),
     installTailBytes: readU64(buf, 184),
+    changeRegionOffset: version === 1 ? 0 : readU64(buf, 200),
+    changeGrainBytes: version === 1 ? 0 : buf.readUInt32LE(208),
+    changeTag: version === 1 ? 0 : buf.readUInt32LE(212),
+    generations: version === 1 ? [] : generations,
   };
   if (mode === undefined) return corrupt("unknown durability mode");
   if (Object.values(sb).some((v) => v === -1)) return corrupt("field out of range");
+  if (sb.changeRegionOffset !== 0) {
+    const g = sb.changeGrainBytes;
+    if (g < blockSize || (g & (g - 1)) !== 0 || sb.changeRegionOffset < readU64(buf, 56) + sb.volumeSizeBytes)
+      return corrupt("bad change tracking region");
+  }
   if (!isPowerOfTwo(blockSize) || blockSize < 512 || blockSize > 65536)
     return corrupt(`bad block size ${blockSize}`);
   if (readU64(buf, 40) !== WAL_OFFSET_BYTES) return corrupt("bad WAL offset");

@@ -1,8 +1,7 @@
 import type { CreateOptions } from "./config";
-import { DEFAULT_WAL_SIZE_BYTES } from "./config";
 import { FileDevice } from "./device";
+import { deviceBytesFor } from "./format";
 import { swapStaging } from "./install-swap";
-import { WAL_OFFSET_BYTES } from "./superblock";
 import { type OpenOptions, Volume } from "./volume";
 
 /**
@@ -10,8 +9,7 @@ import { type OpenOptions, Volume } from "./volume";
  * laid out like the volume file and renamed over it at commit (swap staging).
  */
 export async function createVolumeFile(path: string, opts: CreateOptions & OpenOptions): Promise<Volume> {
-  const walSizeBytes = opts.walSizeBytes ?? DEFAULT_WAL_SIZE_BYTES;
-  const device = await FileDevice.createFile(path, WAL_OFFSET_BYTES + walSizeBytes + opts.volumeSizeBytes);
+  const device = await FileDevice.createFile(path, deviceBytesFor(opts));
   try {
     // A freshly created sparse file reads as zeros: no need to zero the WAL.
     return await Volume.create(device, {

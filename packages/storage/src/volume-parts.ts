@@ -1,4 +1,5 @@
 import { Appender } from "./appender";
+import { ChangeTracker } from "./change-tracker";
 import { type ResolvedTuning, resolveTuning, type VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
 import type { StorageError } from "./errors";
@@ -27,6 +28,7 @@ export interface VolumeParts {
   readonly flusher: Flusher;
   readonly ops: VolumeOps;
   readonly installer: Installer;
+  readonly changes: ChangeTracker;
 }
 
 /** What the parts need from the volume that owns them: its failure state, its checks and its events. */
@@ -65,6 +67,7 @@ export function wireVolumeParts(
   const noteDurable = (lsn: number): void => groupCommit.noteDurable(lsn);
 
   const sbWriter = new SuperblockWriter(state, shared, fail, noteDurable);
+  const changes = new ChangeTracker(state, shared, fail);
   const appender = new Appender(state, device, gate, t, {
     wakeFlusher: () => flusher.wake(),
     onAppended: (head) => {
@@ -97,7 +100,13 @@ export function wireVolumeParts(
     gate,
     sbWriter,
     retention,
-    { failure, fail, noteDurable, onTailAdvanced: () => appender.schedule() },
+    {
+      failure,
+      fail,
+      noteDurable,
+      onTailAdvanced: () => appender.schedule(),
+      beforeTailAdvance: (lsn) => changes.coverThrough(lsn),
+    },
     t,
   );
   const ops = new VolumeOps(state, shared, gate, sbWriter, appender, retention, { fail, check });
@@ -107,6 +116,19 @@ export function wireVolumeParts(
     staging,
     // The replayed tail may fill the WAL up to where the flusher would start anyway.
     walBudgetBytes: Math.floor(Math.min(t.flusherWatermark, t.softWatermark) * sb.walSizeBytes),
+    onInstalled: () => changes.load(),
   });
-  return { state, tuning: t, gate, sbWriter, appender, groupCommit, retention, flusher, ops, installer };
+  return {
+    state,
+    tuning: t,
+    gate,
+    sbWriter,
+    appender,
+    groupCommit,
+    retention,
+    flusher,
+    ops,
+    installer,
+    changes,
+  };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Appender, RawAppendResult } from "./appender";
+import type { ChangedBlocks, ChangeTracker, ChangeTrackingStatus } from "./change-tracker";
 import type { CreateOptions, ResolvedTuning, VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
 import { StorageError, wrapIoError } from "./errors";
@@ -7,6 +8,7 @@ import type { Flusher } from "./flusher";
 import { formatDevice, readSuperblock } from "./format";
 import type { Gate } from "./gate";
 import type { GroupCommit } from "./group-commit";
+import type { Generation } from "./history";
 import type { StagingStore } from "./install";
 import type { InstallResumePoint } from "./install-resume";
 import type { StagedTailSummary } from "./install-tail";
@@ -46,6 +48,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   private readonly sbWriter: SuperblockWriter;
   private readonly ops: VolumeOps;
   private readonly installer: Installer;
+  private readonly changes: ChangeTracker;
   private failure: StorageError | undefined;
   private closing: Promise<void> | undefined;
 
@@ -75,6 +78,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
     this.sbWriter = parts.sbWriter;
     this.ops = parts.ops;
     this.installer = parts.installer;
+    this.changes = parts.changes;
     this.recovery = { replayed: 0, retained: 0, stopReason: undefined };
   }
 
@@ -91,6 +95,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
     if (sb.installPending) await vol.installer.finishPending();
     const report = await recoverState(device, vol.state);
     Object.assign(vol.recovery, report);
+    // Before the flusher runs: the tail may move only once the tracking slot is known.
+    await vol.changes.load();
     try {
       // Everything recovery found may so far only be in the page cache: make it durable before
       // reporting it as such (and before anyone builds on it).
@@ -319,9 +325,9 @@ export class Volume extends EventEmitter<VolumeEvents> {
   commitInstall(
     baseLsn: number,
     epoch: number,
-    opts: { imageHighLsn?: number; baseRecord?: InstallBaseRecord } = {},
+    opts: { imageHighLsn?: number; baseRecord?: InstallBaseRecord; history?: readonly Generation[] } = {},
   ): Promise<void> {
-    return this.installer.commit(baseLsn, epoch, opts.imageHighLsn ?? baseLsn, opts.baseRecord);
+    return this.installer.commit(baseLsn, epoch, opts.imageHighLsn ?? baseLsn, opts.baseRecord, opts.history);
   }
 
   abortInstall(): Promise<void> {
@@ -344,6 +350,42 @@ export class Volume extends EventEmitter<VolumeEvents> {
     const baseLsn = this.state.checkpointLsn;
     this.retention.pin(owner, baseLsn + 1);
     return { baseLsn, volumeSizeBytes: this.volumeSizeBytes, blockSize: this.blockSize };
+  }
+
+  // ---- changed-block tracking and history -------------------------------------------------------
+
+  /**
+   * Blocks written by records after `sinceLsn` (default: the tracking base), up to the head at the
+   * call. Exact block ranges while the WAL still holds every such record, else whole tracking
+   * grains from the bitmap. `out_of_range` when `sinceLsn` is below the base: those changes are
+   * not known (a peer that forked there needs a full rebuild).
+   */
+  changedBlocks(sinceLsn?: number): ChangedBlocks {
+    this.checkOpen();
+    return this.changes.changedBlocks(sinceLsn);
+  }
+
+  /**
+   * Every peer confirmed durability at `lsn` or above: marks of writes at or below it may be
+   * cleared (crash-safe: the old marks stay live until the new ones are durable). Resolves with the
+   * base in force afterwards (at most `lsn`; unchanged when nothing could be cleared).
+   */
+  advanceChangeBase(lsn: number): Promise<number> {
+    try {
+      this.checkUsable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.changes.advanceBase(lsn);
+  }
+
+  changeTracking(): ChangeTrackingStatus {
+    return this.changes.status();
+  }
+
+  /** This copy's generations, oldest first (at most MAX_GENERATIONS; see history.ts). */
+  history(): Generation[] {
+    return this.state.history.snapshot();
   }
 
   // ---- observers ---------------------------------------------------------------------------------

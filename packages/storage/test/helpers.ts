@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { expect } from "vitest";
 import {
   type CreateOptions,
+  deviceBytesFor,
   type OpenOptions,
   SimDevice,
   SimStaging,
@@ -16,7 +17,8 @@ export const BS = 512;
 export const SMALL: CreateOptions = { volumeSizeBytes: 64 * BS, walSizeBytes: 16 * 1024, blockSize: BS };
 
 export function deviceFor(opts: CreateOptions): SimDevice {
-  return new SimDevice(4096 + (opts.walSizeBytes ?? 0) + opts.volumeSizeBytes);
+  // With room for the changed-block tracking region, as createVolumeFile allocates.
+  return new SimDevice(deviceBytesFor(opts));
 }
 
 export async function simVolume(
