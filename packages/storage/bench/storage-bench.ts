@@ -28,7 +28,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileDevice, Volume, type VolumeTuning, WAL_OFFSET_BYTES } from "../src/index";
+import { deviceBytesFor, FileDevice, Volume, type VolumeTuning, WAL_OFFSET_BYTES } from "../src/index";
 import { inPlaceCeilingSlice, type Slice } from "./inplace-ceiling";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -48,8 +48,14 @@ const MAX_CYCLE_MIB = Number(process.env.BENCH_MAX_CYCLE_MIB ?? 32);
 const BS = 4096;
 const MIB = 1024 * 1024;
 const BLOCKS = VOLUME_BYTES / BS;
-/** A volume file: superblock region, WAL, extent (the ceiling's file is laid out the same). */
-const VOLUME_FILE_BYTES = WAL_OFFSET_BYTES + WAL_BYTES + VOLUME_BYTES;
+/** A volume file: superblock region, WAL, extent, changed-block tracking region. */
+const VOLUME_FILE_BYTES = deviceBytesFor({
+  volumeSizeBytes: VOLUME_BYTES,
+  walSizeBytes: WAL_BYTES,
+  blockSize: BS,
+});
+/** The ceiling's file: superblock region, WAL, extent (no volume code, no tracking). */
+const CEILING_FILE_BYTES = WAL_OFFSET_BYTES + WAL_BYTES + VOLUME_BYTES;
 
 const log = (msg: string): void => {
   process.stderr.write(`[storage-bench] ${msg}\n`);
@@ -258,7 +264,7 @@ async function main(): Promise<void> {
     await preallocate(VOLUME_FILE, VOLUME_FILE_BYTES);
     await preallocate(BASELINE_FILE, VOLUME_BYTES);
     if (CASES.includes("rand") && RAND_CONCURRENCY.includes(CEILING_CONCURRENCY))
-      await preallocate(CEILING_FILE, VOLUME_FILE_BYTES);
+      await preallocate(CEILING_FILE, CEILING_FILE_BYTES);
     if (CASES.includes("rand")) {
       for (const c of RAND_CONCURRENCY) {
         const ceiling =
