@@ -235,7 +235,7 @@ function writeStream(
         while (pending.length > 0 && !failed) {
           const res = await (pending[0] as Promise<WriteStreamResponse>);
           pending.shift();
-          if (!call.write(res)) await new Promise<void>((r) => call.once("drain", r));
+          if (!call.write(res)) await drainedOrGone(call);
           if (pending.length < STREAM_PIPELINE_DEPTH) call.resume();
         }
         if (ended && pending.length === 0 && !failed) resolve();
@@ -273,6 +273,26 @@ function writeStream(
       for (const p of pending) p.catch(() => {});
       resolve();
     });
+  });
+}
+
+/**
+ * Resolves once the response stream drains, or once the call is cancelled or closed: a client that
+ * stops reading and then hangs up must not leave the pump (and its held responses) waiting forever.
+ */
+function drainedOrGone(
+  call: ServerDuplexStream<WriteStreamRequest__Output, WriteStreamResponse>,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.once("drain", done);
+    call.once("cancelled", done);
+    call.once("close", done);
   });
 }
 

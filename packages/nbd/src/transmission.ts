@@ -175,40 +175,54 @@ export class Transmission {
   private dispatch(r: Request, name: CommandName, heldBytes: number, run: () => Promise<void>): void {
     const startedMs = performance.now();
     this.begin(heldBytes);
-    run().then(
-      () => {
-        this.finish(heldBytes);
-        this.reply(r, 0, "", startedMs, name === "write" ? r.length : 0);
-      },
-      (err: unknown) => {
-        this.finish(heldBytes);
-        this.failed(r, err, startedMs);
-      },
-    );
+    run()
+      .then(
+        () => {
+          this.finish(heldBytes);
+          this.reply(r, 0, "", startedMs, name === "write" ? r.length : 0);
+        },
+        (err: unknown) => {
+          this.finish(heldBytes);
+          this.failed(r, err, startedMs);
+        },
+      )
+      .catch((err: unknown) => this.broken(err));
   }
 
   private dispatchRead(r: Request, offset: number): void {
     const startedMs = performance.now();
     this.begin(r.length);
-    this.exp.read(offset, r.length).then(
-      (data) => {
-        if (this.io.closed()) return this.finish(r.length);
-        if (data.length !== r.length) {
+    this.exp
+      .read(offset, r.length)
+      .then(
+        (data) => {
+          if (this.io.closed()) return this.finish(r.length);
+          if (data.length !== r.length) {
+            this.finish(r.length);
+            return this.failed(r, new Error(`read returned ${data.length} bytes`), startedMs);
+          }
+          const head = this.structured
+            ? encodeReadChunkHeader(r.cookie, r.offset, data.length)
+            : encodeSimpleReply(r.cookie, 0);
+          // The budget is released when the socket took the data, not when it was queued.
+          this.io.send([head, data], () => this.finish(r.length));
+          this.event("read", true, 0, r.length, startedMs);
+        },
+        (err: unknown) => {
           this.finish(r.length);
-          return this.failed(r, new Error(`read returned ${data.length} bytes`), startedMs);
-        }
-        const head = this.structured
-          ? encodeReadChunkHeader(r.cookie, r.offset, data.length)
-          : encodeSimpleReply(r.cookie, 0);
-        // The budget is released when the socket took the data, not when it was queued.
-        this.io.send([head, data], () => this.finish(r.length));
-        this.event("read", true, 0, r.length, startedMs);
-      },
-      (err: unknown) => {
-        this.finish(r.length);
-        this.failed(r, err, startedMs);
-      },
-    );
+          this.failed(r, err, startedMs);
+        },
+      )
+      .catch((err: unknown) => this.broken(err));
+  }
+
+  /**
+   * Answering a request failed (a reply or a metrics callback threw): the connection's state is
+   * unknown, so it is closed (the client resends elsewhere) rather than left to an unhandled rejection.
+   */
+  private broken(err: unknown): void {
+    this.io.close(`internal: ${err instanceof Error ? err.message : String(err)}`);
+    this.wakeUp();
   }
 
   private failed(r: Request, err: unknown, startedMs: number): void {

@@ -312,3 +312,33 @@ describe("concurrency and bounds", () => {
     expect(server.connections()).toHaveLength(0);
   });
 });
+
+describe("a failure while answering", () => {
+  it("closes the connection instead of leaving an unhandled rejection (a throwing request callback)", async () => {
+    await server.close();
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown): void => {
+      rejections.push(err);
+    };
+    process.on("unhandledRejection", onRejection);
+    try {
+      await start({
+        onRequest: () => {
+          throw new Error("a broken metrics callback");
+        },
+      });
+      for (const [type, length] of [
+        [Cmd.READ, 4096],
+        [Cmd.FLUSH, 0],
+      ] as const) {
+        const c = await open();
+        c.request(type, 0, 1n, 0n, length);
+        expect(await c.closedByServer()).toBe(true);
+      }
+      await quietRounds();
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+});
