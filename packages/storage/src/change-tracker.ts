@@ -184,6 +184,11 @@ export class ChangeTracker {
     };
   }
 
+  /** Waits for tracking writes in flight (close: before the device goes). */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
   private run<T>(fn: () => Promise<T>): Promise<T> {
     const wrapped = async (): Promise<T> => {
       try {

@@ -447,6 +447,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       }
     }
     await this.installer.closeStaging(false);
+    await this.changes.idle();
     await this.device.close();
     if (finalError) throw finalError;
   }

@@ -95,6 +95,9 @@ describe("swap staging (file volumes): the staged file is renamed over the volum
     expect(vol.checkpointLsn).toBeGreaterThan(40); // the older records were applied to the extent
     expect(vol.extentHighLsn).toBeGreaterThanOrEqual(45);
     expect((await vol.read(0, VOL_BYTES)).equals(tail.expected)).toBe(true);
+    // Tracking restarts on the swapped-in file at its tail (its region was never written before).
+    const tracking = vol.changeTracking();
+    expect(tracking).toMatchObject({ persistent: true, baseLsn: vol.tailLsn });
 
     // Live shipping continues the installed CRC chain, local writes continue the LSNs.
     const want = Buffer.from(tail.expected);
@@ -114,6 +117,10 @@ describe("swap staging (file volumes): the staged file is renamed over the volum
     const again = await openVolumeFile(file);
     expect({ head: again.headLsn, epoch: again.epoch, uuid: again.uuid }).toEqual(stats);
     expect((await again.read(0, VOL_BYTES)).equals(want)).toBe(true);
+    // The writes after the install are still marked after the reopen, from the bitmap.
+    expect(again.changeTracking().baseLsn).toBe(tracking.baseLsn);
+    const marked = [...again.changedBlocks().ranges()].map((r) => [r.lba, r.blocks]);
+    for (const lba of [5, 6, 7]) expect(marked.some(([a, n]) => lba >= a! && lba < a! + n!)).toBe(true);
     await again.close();
   });
 
