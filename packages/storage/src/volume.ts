@@ -376,7 +376,9 @@ export class Volume extends EventEmitter<VolumeEvents> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.changes.advanceBase(lsn);
+    // Shared with appends, exclusive against an install: a clear never writes a slot of the
+    // replaced content under the tag of the installed one.
+    return this.shared(() => this.changes.advanceBase(lsn));
   }
 
   changeTracking(): ChangeTrackingStatus {
