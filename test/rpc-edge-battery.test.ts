@@ -198,6 +198,13 @@ describe("RPC edge-case battery on real agents: right code and reason, the agent
       );
       expect([res.reason, res.code]).toEqual([reason, REASON_CODES[reason as keyof typeof REASON_CODES]]);
     }
+    // A client that floods a WriteStream without reading its answers (they back up behind HTTP/2
+    // flow control), then hangs up.
+    const flood = primary.volume.WriteStream(deadlineIn(10_000));
+    flood.on("error", () => undefined);
+    for (let seq = 1; seq <= 3000; seq++) flood.write({ volume_id: VOLUME, seq: String(seq), writes: [] });
+    await new Promise((r) => setTimeout(r, 300));
+    flood.cancel();
     // WatchStatus and Rebuild.StreamBase cancelled right after they start.
     for (let i = 0; i < 5; i++) {
       const w = primary.control.WatchStatus({ interval_ms: 100 });
