@@ -4,6 +4,9 @@
 // flush issued after its acknowledgement succeeded. For each block the floor is the latest covered
 // op: a copy the master could promote must serve the floor's content or that of a later op
 // (acknowledged or not), never an older one; no copy may serve content that no op produced.
+// A flush covers only the ops acknowledged at its own epoch: a write the old primary acknowledged
+// but never flushed may be lost in a failover, and a flush on the new primary cannot vouch for it
+// (the new primary may never have received it).
 import type { BlockIdentity } from "./block-content";
 
 export type OpKind = "write" | "trim";
@@ -15,6 +18,8 @@ export interface Op {
   readonly lba: number;
   readonly blocks: number;
   acked: boolean;
+  /** The epoch of the primary that acknowledged it (0 until acknowledged). */
+  ackedEpoch: number;
   covered: boolean;
 }
 
@@ -35,14 +40,22 @@ export class History {
   }
 
   begin(kind: OpKind, lba: number, blocks: number): Op {
-    const op: Op = { id: this.ops.length + 1, kind, lba, blocks, acked: false, covered: false };
+    const op: Op = {
+      id: this.ops.length + 1,
+      kind,
+      lba,
+      blocks,
+      acked: false,
+      ackedEpoch: 0,
+      covered: false,
+    };
     this.ops.push(op);
     return op;
   }
 
-  /** Taken when a flush is sent: the ops acknowledged so far are the ones it covers. */
-  flushStarted(): FlushTicket {
-    return { ackedOps: this.ops.filter((op) => op.acked && !op.covered) };
+  /** Taken when a flush is sent at `epoch`: the ops acknowledged so far at that epoch are the ones it covers. */
+  flushStarted(epoch: number): FlushTicket {
+    return { ackedOps: this.ops.filter((op) => op.acked && !op.covered && op.ackedEpoch === epoch) };
   }
 
   flushAcknowledged(ticket: FlushTicket): void {

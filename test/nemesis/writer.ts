@@ -84,7 +84,7 @@ export class Writer {
   async flush(): Promise<string> {
     const target = this.target();
     if (target === undefined) return "no primary";
-    const ticket = this.history.flushStarted();
+    const ticket = this.history.flushStarted(target.epoch);
     try {
       const res = await unary<FlushResponse__Output>((cb) =>
         target.volume.Flush(
@@ -129,6 +129,7 @@ export class Writer {
         );
       }
       op.acked = true;
+      op.ackedEpoch = target.epoch;
       this.stats.acked += 1;
     } catch (err) {
       this.stats.failed += 1;

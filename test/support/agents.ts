@@ -26,8 +26,8 @@ import type { ChannelCredentials } from "@grpc/grpc-js";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Output lines kept per agent (across restarts) for failure reports. */
-const LOG_LINES_KEPT = 400;
+/** Output lines kept per agent (across restarts) for failure reports (BLOCKSHIP_TEST_LOG_LINES raises it). */
+const LOG_LINES_KEPT = Number(process.env.BLOCKSHIP_TEST_LOG_LINES ?? "") || 400;
 /** Bound on a start (tsx compiles the agent on first use; CI machines are slow). */
 const START_TIMEOUT_MS = 30_000;
 

@@ -15,6 +15,7 @@ import type { Volume } from "@blockship/storage";
 import type { ParsedAssignment } from "./assignment";
 import { CatchUpWatches } from "./catchup-watches";
 import type { Clock } from "./clock";
+import { engineNeedsRebuildReason, newlyCondemned } from "./engine-verdicts";
 import type { Fence } from "./fence";
 import { type HandshakeFn, runHandshake } from "./handshake";
 import { type LiveEligibility, LiveShippingGate } from "./live-shipping-gate";
@@ -227,6 +228,7 @@ export class VolumeRuntime {
   }
 
   private run(first: EngineEvent): string[] {
+    const before = this.execution;
     const queue: EngineEvent[] = [first];
     const executed: string[] = [];
     while (queue.length > 0) {
@@ -247,6 +249,7 @@ export class VolumeRuntime {
         this.commandLog.splice(0, this.commandLog.length - COMMAND_LOG_LIMIT);
     }
     if (this.deps.fence.role === "primary" && this.group !== null) {
+      this.condemnForEngine(before, this.group);
       this.lost.reconcile(this.execution.replicas, (id) => this.shipperStatus.awaitingRebuild(id));
     }
     // The derived state may have changed the gate's answers: gated shippers ask again now.
@@ -315,7 +318,12 @@ export class VolumeRuntime {
         );
         if (c.truncateToLsn > 0n) {
           // The copy holds history beyond this primary's head (a failed-over old primary's tail).
-          // Cutting it back is not supported here: it is rebuilt instead, never resurrected.
+          // Cutting it back is not supported here: it is rebuilt instead, never resurrected. The
+          // shipper hears it first, with the reason users see (the engine's verdict follows).
+          this.group?.historyDiverged(
+            c.replicaId,
+            `needs_rebuild: replica_ahead: the copy holds records beyond this primary's head LSN ${c.truncateToLsn}`,
+          );
           this.later({ type: "truncation_unsafe", replicaId: c.replicaId, sessionId: c.sessionId });
           return;
         }
@@ -346,6 +354,21 @@ export class VolumeRuntime {
         const never: never = c;
         throw new Error(`unhandled engine command ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /**
+   * The engine decided in this run that no catch-up can bring a replica back: the shipper must
+   * know it too (it reports NEEDS_REBUILD and probes), or the lost replica stays gated forever.
+   */
+  private condemnForEngine(before: VolumeExecutionState, group: ShipperGroupPort): void {
+    const shipperKnows = (id: string): boolean =>
+      this.shipperStatus.awaitingRebuild(id) ||
+      group.statuses().some((s) => s.replicaId === id && s.state === "needs_rebuild");
+    for (const id of newlyCondemned(before, this.execution, shipperKnows)) {
+      const reason = engineNeedsRebuildReason(this.engine.log.forReplica(id), id);
+      this.deps.log.warn({ replicaId: id, reason }, "no catch-up can bring the replica back");
+      group.historyDiverged(id, reason);
     }
   }
 
