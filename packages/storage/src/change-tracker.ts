@@ -61,6 +61,8 @@ export class ChangeTracker {
   /** Every record up to this LSN is marked in the live slot on the device. */
   private coveredLsn = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Pages written plain by stagePages, waiting for the flusher's sync. */
+  private staged: { through: number; slot: number; pages: number[] } | undefined;
   pagesWritten = 0;
 
   constructor(
@@ -115,9 +117,36 @@ export class ChangeTracker {
     return this.run(async () => {
       if (this.coveredLsn >= lsn) return;
       const through = this.state.appendedLsn;
-      await this.writePages(this.cur!, this.cur!.takeDirtyPages(), this.live.index);
+      // Pages staged for a sync that has not completed yet are not durable: write them again.
+      const pending = this.staged?.pages ?? [];
+      const pages = [...new Set([...this.cur!.takeDirtyPages(), ...pending])].sort((a, b) => a - b);
+      await this.writePages(this.cur!, pages, this.live.index);
       this.coveredLsn = Math.max(this.coveredLsn, through);
     });
+  }
+
+  /**
+   * Writes the changed pages into the live slot without making them durable (the flusher's cycle
+   * sync does); resolves with the LSN they cover once pagesSynced is told. A slot switch in between
+   * is harmless: it covers at least as much itself.
+   */
+  stagePages(): Promise<number> {
+    if (!this.persistent) return Promise.resolve(0);
+    return this.run(async () => {
+      const through = this.state.appendedLsn;
+      const pages = this.cur!.takeDirtyPages();
+      this.staged = { through, slot: this.live.generation, pages };
+      await this.writePages(this.cur!, pages, this.live.index, false);
+      return through;
+    });
+  }
+
+  /** A device sync that started after stagePages resolved completed. */
+  pagesSynced(lsn: number): void {
+    // Only while the slot the pages went to is still the live one.
+    if (this.staged && this.staged.through === lsn && this.staged.slot === this.live.generation)
+      this.coveredLsn = Math.max(this.coveredLsn, lsn);
+    this.staged = undefined;
   }
 
   /**
@@ -229,7 +258,12 @@ export class ChangeTracker {
   }
 
   /** Writes pages (ascending) of `bitmap` into slot `index`, contiguous pages in one write; durable on return. */
-  private async writePages(bitmap: ChangeBitmap, pages: number[], index: 0 | 1): Promise<void> {
+  private async writePages(
+    bitmap: ChangeBitmap,
+    pages: number[],
+    index: 0 | 1,
+    durable = true,
+  ): Promise<void> {
     if (pages.length === 0) return;
     const base = this.slotOffset(index) + CHANGE_HEADER_BYTES;
     const writes: Array<Promise<void>> = [];
@@ -238,11 +272,12 @@ export class ChangeTracker {
       let j = i + 1;
       while (j < pages.length && pages[j] === pages[j - 1]! + 1 && j - i < 256) j++;
       const bufs = pages.slice(i, j).map((p) => bitmap.pageCopy(p));
-      writes.push(this.plainOrDurable(bufs, base + pages[i]! * BITMAP_PAGE_BYTES));
+      const at = base + pages[i]! * BITMAP_PAGE_BYTES;
+      writes.push(durable ? this.plainOrDurable(bufs, at) : this.device.writev(bufs, at));
       i = j;
     }
     await Promise.all(writes);
-    if (!this.device.writevDurable) await this.device.sync();
+    if (durable && !this.device.writevDurable) await this.device.sync();
     this.pagesWritten += pages.length;
   }
 

@@ -19,6 +19,10 @@ export interface FlusherHooks {
   onTailAdvanced(): void;
   /** Runs (and must succeed) before a superblock write moves the WAL tail up to `lsn`. */
   beforeTailAdvance(lsn: number): Promise<void>;
+  /** Writes changed tracking pages without syncing them; resolves with the LSN they cover. */
+  stageTrackingPages(): Promise<number>;
+  /** A sync that started after stageTrackingPages resolved has completed. */
+  trackingPagesSynced(lsn: number): void;
 }
 
 interface Punch {
@@ -226,9 +230,13 @@ export class Flusher {
       });
       await previousWrites;
       if (this.plainExtentWrites) {
+        // The changed bitmap pages ride on this sync (plain writes before it), so the next tail
+        // move usually finds its marks durable already and needs no write of its own.
+        const marksThrough = await this.hooks.stageTrackingPages();
         const covered = s.appendedLsn;
         await this.device.sync();
         this.hooks.noteDurable(covered);
+        this.hooks.trackingPagesSynced(marksThrough);
       }
       for (const r of flushed) for (let i = 0; i < r.blocks; i++) s.dirty.deleteIfLsn(r.lba + i, r.lsn);
       for (const t of flushedTrims) s.dirty.deleteTrimIfLsn(t.lba, t.blocks, t.lsn);

@@ -106,6 +106,8 @@ export function wireVolumeParts(
       noteDurable,
       onTailAdvanced: () => appender.schedule(),
       beforeTailAdvance: (lsn) => changes.coverThrough(lsn),
+      stageTrackingPages: () => changes.stagePages(),
+      trackingPagesSynced: (lsn) => changes.pagesSynced(lsn),
     },
     t,
   );
