@@ -176,13 +176,7 @@ export class ModelMaster {
       const s = statuses.get(r.server_id);
       if (s === undefined || s.role === "ROLE_REBUILDING" || s.role === "ROLE_PRIMARY") continue;
       this.inSync.delete(r.server_id);
-      await this.assign(r.server_id, {
-        volume_id: this.o.volumeId,
-        epoch: String(this.epoch),
-        role: "ROLE_REBUILDING",
-        primary_server_id: this.primary,
-        primary_address: this.cluster.peerAddress(this.primary),
-      });
+      await this.assign(r.server_id, this.rebuildFrom(this.primary));
     }
   }
 
@@ -194,7 +188,9 @@ export class ModelMaster {
     });
     const copies = this.members.length + 1;
     const quorum = this.o.mode === "sync_quorum" ? Math.floor(copies / 2) + 1 : copies;
-    const needed = this.o.mode === "sync_quorum" ? copies - quorum + 1 : 1;
+    // The old primary holds every flush it acknowledged: when it answers, it alone is enough.
+    // Without it, enough copies must answer that every flush quorum has one among them.
+    const needed = this.o.mode === "sync_quorum" && !answering.includes(oldPrimary) ? copies - quorum + 1 : 1;
     if (answering.length < needed) return undefined;
     const durable = (n: string) => BigInt(statuses.get(n)?.durable_lsn ?? "0");
     let best = 0n;
@@ -244,7 +240,23 @@ export class ModelMaster {
     if (s.role === "ROLE_PRIMARY" || s.role === "ROLE_DRAINING") {
       await this.assign(m, { volume_id: this.o.volumeId, epoch: String(this.epoch), role: "ROLE_STALE" });
     }
+    // A copy whose rebuild did not commit (its source failed over) holds no consistent image: it
+    // may only become a replica through a committed rebuild, so it rebuilds from the new primary.
+    if (s.role === "ROLE_REBUILDING") {
+      await this.assign(m, this.rebuildFrom(this.primary));
+      return;
+    }
     await this.assign(m, this.replicaOf(this.primary));
+  }
+
+  private rebuildFrom(primary: string): Assignment {
+    return {
+      volume_id: this.o.volumeId,
+      epoch: String(this.epoch),
+      role: "ROLE_REBUILDING",
+      primary_server_id: primary,
+      primary_address: this.cluster.peerAddress(primary),
+    };
   }
 
   private replicaOf(primary: string): Assignment {

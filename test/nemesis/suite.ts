@@ -16,7 +16,20 @@ export const TEST_FAULT_STEPS = 2;
 /** Bound on one schedule (set-up, steps, settling, checks). */
 const SCHEDULE_TIMEOUT_MS = 150_000;
 
-export function scheduleSuite(rf: 2 | 3, seeds: readonly number[]): void {
+/** A schedule the soak once failed on, replayed with the fault kinds and steps it was found with. */
+export interface RegressionSchedule {
+  readonly seed: number;
+  readonly faults: readonly FaultKind[];
+  readonly faultSteps: number;
+  /** What it found (in the test name). */
+  readonly found: string;
+}
+
+export function scheduleSuite(
+  rf: 2 | 3,
+  seeds: readonly number[],
+  regressions: readonly RegressionSchedule[] = [],
+): void {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await Cluster.start(`nemesis${rf}`, rf);
@@ -24,15 +37,20 @@ export function scheduleSuite(rf: 2 | 3, seeds: readonly number[]): void {
   afterAll(async () => {
     await cluster?.stop();
   });
-  for (const seed of seeds) {
+  const cases = [
+    ...seeds.map((seed) => ({ seed, faults: TEST_FAULTS, faultSteps: TEST_FAULT_STEPS, found: "" })),
+    ...regressions,
+  ];
+  for (const { seed, faults, faultSteps, found } of cases) {
     if (rfOf(seed) !== rf) throw new Error(`seed ${seed} is not an RF=${rf} seed`);
-    const plan = planFor(seed, TEST_FAULTS, TEST_FAULT_STEPS);
+    const plan = planFor(seed, faults, faultSteps);
+    const what = found === "" ? "" : ` [regression: ${found}]`;
     it(
-      `seed ${seed} (RF=${rf}, ${plan.run.mode}): every flushed block survives on every promotable copy`,
+      `seed ${seed} (RF=${rf}, ${plan.run.mode})${what}: every flushed block survives on every promotable copy`,
       async () => {
         onTestFailed(() => console.error(cluster.logs()));
         const result = await runSchedule(cluster, plan.schedule, plan.run);
-        const report = formatResult(result, replayCommand(seed, TEST_FAULTS, TEST_FAULT_STEPS));
+        const report = formatResult(result, replayCommand(seed, faults, faultSteps));
         expect(result.violations, report).toEqual([]);
       },
       SCHEDULE_TIMEOUT_MS,
