@@ -68,6 +68,17 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     for (const [id, t] of wanted) {
       if (!this.shippers.has(id)) this.startShipper(t);
     }
+    this.updateFlushHint();
+  }
+
+  /**
+   * A replicated flush waits for barriers anyway, so local appends need not be durable one by one
+   * (see Volume.setReplicatedFlushHint). Re-read at every replica-set change; a mode change in
+   * between only costs speed, never safety.
+   */
+  private updateFlushHint(): void {
+    const replicated = !this.closed && this.shippers.size > 0 && this.init.durabilityMode() !== "best_effort";
+    this.init.volume.setReplicatedFlushHint(replicated);
   }
 
   /** Replaces one replica's shipper with a fresh one (e.g. after a rebuild cleared needs_rebuild). */
@@ -117,6 +128,7 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     this.init.volume.off("needsRebuild", this.onRetentionRelease);
     const all = [...this.shippers.values()];
     this.shippers.clear();
+    this.updateFlushHint();
     await Promise.all(all.map((s) => s.close({ keepPin: false })));
   }
 

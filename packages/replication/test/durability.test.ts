@@ -86,6 +86,28 @@ describe("distributed flush", () => {
     await expectSameBlocks(primary, b.volume);
   });
 
+  it("a sync_all group with replicas writes small appends plain (the flush syncs them beside the barriers)", async () => {
+    const b = await node("srv-b");
+    const g = makeGroup(primary, { durabilityMode: () => "sync_all" });
+    try {
+      await primary.write(0, block(0, 1));
+      expect(primary.stats().admission.durableBatches).toBe(1); // no replicas yet: O_DSYNC
+      g.setReplicas([b.target()]);
+      await waitForStatus(g, b.replicaId, (s) => s.state === "in_sync", "in sync");
+      await primary.write(1, block(1, 1));
+      expect(primary.stats().admission.durableBatches).toBe(1);
+      expect(primary.durableLsn).toBe(1);
+      expect(await durableFlush(primary, g, "sync_all")).toBe(2);
+      expect(primary.durableLsn).toBe(2);
+      expect(b.volume.durableLsn).toBeGreaterThanOrEqual(2);
+      g.setReplicas([]);
+      await primary.write(2, block(2, 1));
+      expect(primary.stats().admission.durableBatches).toBe(2);
+    } finally {
+      await g.close();
+    }
+  });
+
   it("best_effort succeeds with the replica down; the shipper is degraded", async () => {
     const b = await node("srv-b", false);
     group.setReplicas([b.target()]);

@@ -66,6 +66,12 @@ export class Appender {
   };
   /** Last LSN written by a plain (not O_DSYNC) batch: durable only after the next full sync. */
   private plainAppendedLsn = 0;
+  /**
+   * Set while a replicated flush (sync_all / sync_quorum) is the only durability anyone waits for:
+   * every batch is then written plain and made durable by the flush's own sync, which runs beside
+   * the replicas' barriers, instead of delaying each write (and its shipping) by a disk round trip.
+   */
+  private plainOnly = false;
   /** Built once: the batch builder takes from the front through dequeue() so `blocked` stays right. */
   private readonly queueFront: AppendQueueFront = {
     peek: () => (this.queueHead < this.queue.length ? this.queue[this.queueHead] : undefined),
@@ -108,6 +114,11 @@ export class Appender {
   }
 
   /** Resolves once no append is in flight (used by group commit and exclusive operations). */
+  /** See `plainOnly`. Either setting is safe: durability is only ever claimed by a sync or O_DSYNC. */
+  setPlainOnly(plain: boolean): void {
+    this.plainOnly = plain;
+  }
+
   async drain(): Promise<void> {
     while (this.inFlight) await this.inFlight;
   }
@@ -224,6 +235,7 @@ export class Appender {
     // per barrier); writing each shipped batch O_DSYNC would put a disk round trip on every batch
     // of the replica's receive loop.
     const durable =
+      !this.plainOnly &&
       this.device.writevDurable !== undefined &&
       bytes <= this.cfg.durableAppendMaxBytes &&
       !batch.placed.some((p) => p.pending.req.kind === "raw");

@@ -225,6 +225,17 @@ export class Volume extends EventEmitter<VolumeEvents> {
     return recordRefAt(this.state, lsn);
   }
 
+  /**
+   * A performance hint from the replication layer: true while the volume has replicas and its
+   * flushes wait for their barriers (sync_all / sync_quorum). Small appends are then written plain
+   * rather than O_DSYNC: a write is acknowledged (and shipped) without waiting for the disk, and
+   * the flush's local sync overlaps the replicas' barriers instead of preceding them. Durability
+   * rules do not change: a flush still syncs everything it reports.
+   */
+  setReplicatedFlushHint(replicated: boolean): void {
+    this.appender.setPlainOnly(replicated);
+  }
+
   /** Keeps records with LSN >= fromLsn in the WAL for `owner` until unpinned or over budget. */
   pinWal(owner: string, fromLsn: number): void {
     this.checkOpen();

@@ -107,6 +107,24 @@ describe("volume basics", () => {
     await after.close();
   });
 
+  it("with the replicated-flush hint small batches are plain: durable only through the flush's sync", async () => {
+    const { vol, dev, opts } = await simVolume({ durableAppendMaxBytes: 4096 });
+    vol.setReplicatedFlushHint(true);
+    await vol.write(0, block(0, 1));
+    expect(vol.durableLsn).toBe(0);
+    expect(vol.stats().admission.durableBatches).toBe(0);
+    // A crash before the flush may lose the (unflushed) write; after the flush it may not.
+    const before = dev.syncCount;
+    expect(await vol.flush()).toBe(1);
+    expect(dev.syncCount - before).toBe(1);
+    vol.setReplicatedFlushHint(false);
+    await vol.write(1, block(1, 1));
+    expect(vol.durableLsn).toBe(2);
+    const after = await Volume.open(dev.crash({ fate: () => "drop", tornRanges: () => [] }), opts);
+    expect(after.headLsn).toBe(2);
+    await after.close();
+  });
+
   it("an O_DSYNC batch after an unsynced plain batch does not make the plain one durable", async () => {
     const { vol, dev } = await simVolume({ durableAppendMaxBytes: 1024 });
     await vol.write(0, block(0, 1, 4)); // 2 KiB + header: plain
