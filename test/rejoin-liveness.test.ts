@@ -33,8 +33,6 @@ const CHUNK_BLOCKS = 32;
 const CHUNKS = 24;
 /** Bound on how long the new primary may take to classify the rejoined copy. */
 const CLASSIFY_TIMEOUT_MS = 20_000;
-/** How long a restarted copy stays unassigned (the new primary's handshakes meet volume_not_found). */
-const UNASSIGNED_MS = 1_500;
 
 beforeAll(async () => {
   [a, b, c] = await Promise.all([
@@ -157,7 +155,7 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     // meet volume_not_found and must be retried.
     await assign(c, primaryAssignment(volumeId, 3, [a, b]));
     await a.restart();
-    await new Promise((r) => setTimeout(r, UNASSIGNED_MS));
+    await waitFor(() => c.logs().includes("volume_not_found"), "c's handshake met volume_not_found", 20_000);
     await assign(a, replicaAssignment(volumeId, 3, c));
 
     const replicaA = async () =>

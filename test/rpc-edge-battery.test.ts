@@ -203,7 +203,8 @@ describe("RPC edge-case battery on real agents: right code and reason, the agent
     const flood = primary.volume.WriteStream(deadlineIn(10_000));
     flood.on("error", () => undefined);
     for (let seq = 1; seq <= 3000; seq++) flood.write({ volume_id: VOLUME, seq: String(seq), writes: [] });
-    await new Promise((r) => setTimeout(r, 300));
+    // The first answer arrived (the rest back up behind it: nobody reads them), then it hangs up.
+    await new Promise<void>((resolve) => flood.once("readable", resolve));
     flood.cancel();
     // WatchStatus and Rebuild.StreamBase cancelled right after they start.
     for (let i = 0; i < 5; i++) {

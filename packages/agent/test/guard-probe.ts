@@ -1,6 +1,6 @@
 // A real agent process (runAgentMain: the process guard installed as in production) that plants
 // escaped errors on request, for process-guard-process.test.ts: stdin `reject <volumeId>` leaves a
-// rejection unhandled inside that volume's scope, `throw` throws from a timer (nobody's volume).
+// rejection unhandled inside that volume's scope, `throw` throws from a callback (nobody's volume).
 import { createInterface } from "node:readline";
 import { runAgentMain } from "../src/main";
 import { inVolumeScope } from "../src/process-guard";
@@ -11,13 +11,13 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if (command === "reject") {
     inVolumeScope(volumeId, () => {
       void (async () => {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise<void>((r) => setImmediate(r));
         throw new Error(`planted rejection in ${volumeId}`);
       })();
     });
   } else if (command === "throw") {
-    setTimeout(() => {
+    setImmediate(() => {
       throw new Error("planted uncaught exception");
-    }, 1);
+    });
   }
 });

@@ -51,7 +51,7 @@ describe("process guard", () => {
     expect(attributedVolume(new Error("nobody's"))).toBeUndefined();
     expect(attributedVolume("a string")).toBeUndefined();
     const scoped = await inVolumeScope("v3", async () => {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise<void>((r) => setImmediate(r));
       return attributedVolume(new Error("later"));
     });
     expect(scoped).toBe("v3");
