@@ -1,6 +1,18 @@
-import type { RecordRef } from "@blockship/storage";
+import type { Generation, RecordRef } from "@blockship/storage";
 
-export type { RecordRef };
+export type { Generation, RecordRef };
+
+/** A copy's persisted resync marker as its handshake reports it (storage's ResyncState). */
+export type ReplicaResyncState =
+  | { readonly pending: false }
+  | { readonly pending: true; readonly phase: "transfer"; readonly forkLsn: number }
+  | {
+      readonly pending: true;
+      readonly phase: "catchup";
+      readonly forkLsn: number;
+      readonly baseLsn: number;
+      readonly consistentLsn: number;
+    };
 
 /** The primary's side of a handshake: what it has. */
 export interface PrimaryFacts {
@@ -21,6 +33,14 @@ export interface ReplicaFacts {
   readonly headRecord: RecordRef | undefined;
   /** The replica's record at durableLsn, or undefined when it could not name it. */
   readonly durableRecord: RecordRef | undefined;
+  /** The replica's history, oldest first (findForkPoint). Absent: not reported (treated as none). */
+  readonly generations?: readonly Generation[];
+  /** The replica's changed-block tracking base: its changes after this LSN are known. */
+  readonly changeBaseLsn?: number;
+  /** Whether the replica tracks its changes persistently (else its base follows its WAL tail). */
+  readonly changeTracking?: boolean;
+  /** The replica's resync marker. Absent: not reported (no resync pending). */
+  readonly resync?: ReplicaResyncState;
 }
 
 export type HandshakeVerdict =
@@ -33,6 +53,11 @@ export type HandshakeVerdict =
    * record differs from the primary's (the replica holds nothing trustworthy from there on).
    */
   | { readonly kind: "needs_rebuild"; readonly reason: string; readonly divergentAt?: number };
+
+/** The stable reason of a copy in resync phase transfer (never streamed to until a resync commits). */
+export function resyncPendingReason(forkLsn: number): string {
+  return `resync_pending: the replica is in resync phase transfer from fork LSN ${forkLsn}`;
+}
 
 /** The stable reason of a copy whose record at `lsn` is not the primary's. */
 export function divergentHistoryReason(lsn: number): string {
@@ -50,6 +75,11 @@ export function divergentHistoryReason(lsn: number): string {
 export function classifyHandshake(p: PrimaryFacts, r: ReplicaFacts): HandshakeVerdict {
   if (r.epoch !== p.epoch) {
     return { kind: "retry", reason: `epoch_mismatch: replica epoch ${r.epoch}, primary epoch ${p.epoch}` };
+  }
+  // A copy in resync transfer holds a mix of old and new blocks and a log that does not describe
+  // them: nothing may be appended to it until a resync commits (the engine plans that resync).
+  if (r.resync?.pending === true && r.resync.phase === "transfer") {
+    return { kind: "needs_rebuild", reason: resyncPendingReason(r.resync.forkLsn) };
   }
   if (r.headLsn > p.headLsn) {
     return {
@@ -123,6 +153,8 @@ export function sameFacts(a: ReplicaFacts, b: ReplicaFacts): boolean {
     a.epoch === b.epoch &&
     a.headLsn === b.headLsn &&
     a.durableLsn === b.durableLsn &&
-    a.headRecord?.crc === b.headRecord?.crc
+    a.headRecord?.crc === b.headRecord?.crc &&
+    a.resync?.pending === b.resync?.pending &&
+    (a.resync?.pending ? a.resync.phase : "") === (b.resync?.pending ? b.resync.phase : "")
   );
 }

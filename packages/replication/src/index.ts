@@ -19,6 +19,7 @@ export {
   flushOnce,
 } from "./durability";
 export { isReplicationError, ReplicationError, type ReplicationErrorReason } from "./errors";
+export { type ForkPrimarySide, type ForkReplicaSide, findForkPoint } from "./fork-point";
 export { ShipperGroup, type ShipperGroupInit } from "./group";
 export {
   classifyHandshake,
@@ -27,6 +28,8 @@ export {
   type PrimaryFacts,
   type RecordRef,
   type ReplicaFacts,
+  type ReplicaResyncState,
+  resyncPendingReason,
 } from "./handshake";
 export type { PullState, RebuildTargetVolume } from "./rebuild-attempt";
 export { connectRebuild } from "./rebuild-client";

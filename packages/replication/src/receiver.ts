@@ -9,8 +9,9 @@ import {
 } from "@blockship/rpc";
 import type { Volume } from "@blockship/storage";
 import { status } from "@grpc/grpc-js";
+import { resyncStateOf } from "./resync-volume";
 import { type ShipCall, ShipSession } from "./ship-session";
-import { numFromWire, numToWire, recordRefToWire } from "./wire";
+import { generationsToWire, numFromWire, numToWire, recordRefToWire, resyncStateToWire } from "./wire";
 
 /** The agent's fencing view of one replica volume, read at every decision. */
 export interface ReceiverAuthority {
@@ -95,6 +96,7 @@ export class ReplicaReceiver {
     // The records at head and durable LSN let the primary compare histories, not just numbers.
     const headRecord = recordRefToWire(v.recordAt(headLsn));
     const durableRecord = recordRefToWire(v.recordAt(durableLsn));
+    const tracking = v.changeTracking();
     return {
       epoch: numToWire(v.epoch),
       durable_lsn: numToWire(durableLsn),
@@ -103,6 +105,10 @@ export class ReplicaReceiver {
       role: auth.role ?? (auth.accepting ? "ROLE_REPLICA" : "ROLE_NONE"),
       ...(headRecord === undefined ? {} : { head_record: headRecord }),
       ...(durableRecord === undefined ? {} : { durable_record: durableRecord }),
+      generations: generationsToWire(v.history()),
+      change_base_lsn: numToWire(tracking.baseLsn),
+      change_tracking: tracking.persistent,
+      resync: resyncStateToWire(resyncStateOf(v)),
     };
   }
 

@@ -12,7 +12,7 @@ import type { ClientDuplexStream, ClientUnaryCall } from "@grpc/grpc-js";
 import type { LiveShippingPolicy } from "./api";
 import { messageOf } from "./errors";
 import type { PrimaryFacts, ReplicaFacts } from "./handshake";
-import { numFromWire, numToWire, recordRefFromWire } from "./wire";
+import { generationsFromWire, numFromWire, numToWire, recordRefFromWire, resyncStateFromWire } from "./wire";
 
 // The gRPC edge of a cursor shipper (shipper.ts): the handshake call, the Ship stream's events and
 // messages, and the live-shipping gate. The shipper's loop owns every decision; this file only
@@ -67,6 +67,10 @@ export function replicaFactsFromWire(hs: HandshakeResponse__Output): ReplicaFact
     durableLsn: numFromWire(hs.durable_lsn, "durable_lsn"),
     headRecord: recordRefFromWire(hs.head_record, "head_record"),
     durableRecord: recordRefFromWire(hs.durable_record, "durable_record"),
+    generations: generationsFromWire(hs.generations, "generations"),
+    changeBaseLsn: numFromWire(hs.change_base_lsn, "change_base_lsn"),
+    changeTracking: hs.change_tracking === true,
+    resync: resyncStateFromWire(hs.resync, "resync"),
   };
 }
 

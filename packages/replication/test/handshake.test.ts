@@ -155,3 +155,23 @@ describe("classifyHandshake", () => {
     }
   });
 });
+
+describe("classifyHandshake with a pending resync", () => {
+  it("never streams to a replica in resync phase transfer", () => {
+    const r: ReplicaFacts = {
+      ...replica(100, 100),
+      resync: { pending: true, phase: "transfer", forkLsn: 60 },
+    };
+    const v = classifyHandshake(p, r);
+    expect(v.kind).toBe("needs_rebuild");
+    expect(v.kind === "needs_rebuild" && v.reason).toMatch(/^resync_pending: .*fork LSN 60/);
+  });
+
+  it("streams to a replica whose resync committed (phase catchup) from its base + 1", () => {
+    const r: ReplicaFacts = {
+      ...replica(80, 80),
+      resync: { pending: true, phase: "catchup", forkLsn: 60, baseLsn: 80, consistentLsn: 95 },
+    };
+    expect(classifyHandshake(p, r)).toMatchObject({ kind: "stream", cursor: 81 });
+  });
+});

@@ -11,6 +11,7 @@ import {
 import type { Volume } from "@blockship/storage";
 import type { ClientDuplexStream } from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { replicaFactsFromWire } from "../src/ship-stream";
 import { block, makeVolume, PRIMARY_ID, ReplicaNode, tmpDir, VOLUME_ID } from "./helpers";
 
 type Call = ClientDuplexStream<ShipRequest, ShipResponse__Output>;
@@ -249,6 +250,14 @@ describe("ReplicaReceiver over gRPC", () => {
       ),
     );
     expect(hs).toMatchObject({ epoch: "1", head_lsn: "3", durable_lsn: "3", role: "ROLE_REPLICA" });
+    // The history, tracking base and resync marker travel too, and read back as the volume's own.
+    const facts = replicaFactsFromWire(hs);
+    const v = node.volume;
+    expect(facts.generations).toEqual(v.history());
+    expect(facts.generations?.length).toBeGreaterThan(0);
+    expect(facts.changeBaseLsn).toBe(v.changeTracking().baseLsn);
+    expect(facts.changeTracking).toBe(v.changeTracking().persistent);
+    expect(facts.resync).toEqual({ pending: false });
     const bad = await unary((cb) =>
       client.Handshake(
         { volume_id: VOLUME_ID, epoch: "1", primary_server_id: "x", replica_server_id: "srv-b" },

@@ -205,6 +205,7 @@ describe("buf curl against a server of every service", () => {
         expect.arrayContaining([
           "blockship.v1.Replication/Handshake",
           "blockship.v1.Replication/Ship",
+          "blockship.v1.Replication/Resync",
           "blockship.v1.Rebuild/StreamBase",
         ]),
       );

@@ -2,6 +2,8 @@
 
 import type { Role as _blockship_v1_Role, Role__Output as _blockship_v1_Role__Output } from '../../blockship/v1/Role';
 import type { RecordId as _blockship_v1_RecordId, RecordId__Output as _blockship_v1_RecordId__Output } from '../../blockship/v1/RecordId';
+import type { Generation as _blockship_v1_Generation, Generation__Output as _blockship_v1_Generation__Output } from '../../blockship/v1/Generation';
+import type { ResyncStatus as _blockship_v1_ResyncStatus, ResyncStatus__Output as _blockship_v1_ResyncStatus__Output } from '../../blockship/v1/ResyncStatus';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -39,6 +41,25 @@ export interface HandshakeResponse {
    * The replica's record at durable_lsn; absent when the replica cannot name it.
    */
   'durable_record'?: (_blockship_v1_RecordId | null);
+  /**
+   * The replica's history, oldest first (at most 64 generations): the primary compares it with its
+   * own to find the fork point, the highest LSN at which both copies hold the same record.
+   */
+  'generations'?: (_blockship_v1_Generation)[];
+  /**
+   * The replica's changed-block tracking base: the blocks it changed after this LSN are known (a
+   * fork point below it cannot be resynced, only rebuilt). Meaningful only when change_tracking.
+   */
+  'change_base_lsn'?: (number | string | Long);
+  /**
+   * Whether the replica tracks its changes persistently (false: it knows its changes only as far
+   * as its WAL reaches, i.e. change_base_lsn follows its WAL tail).
+   */
+  'change_tracking'?: (boolean);
+  /**
+   * The replica's resync marker; absent or pending = false when no resync is pending.
+   */
+  'resync'?: (_blockship_v1_ResyncStatus | null);
 }
 
 /**
@@ -76,4 +97,23 @@ export interface HandshakeResponse__Output {
    * The replica's record at durable_lsn; absent when the replica cannot name it.
    */
   'durable_record': (_blockship_v1_RecordId__Output | null);
+  /**
+   * The replica's history, oldest first (at most 64 generations): the primary compares it with its
+   * own to find the fork point, the highest LSN at which both copies hold the same record.
+   */
+  'generations': (_blockship_v1_Generation__Output)[];
+  /**
+   * The replica's changed-block tracking base: the blocks it changed after this LSN are known (a
+   * fork point below it cannot be resynced, only rebuilt). Meaningful only when change_tracking.
+   */
+  'change_base_lsn': (string);
+  /**
+   * Whether the replica tracks its changes persistently (false: it knows its changes only as far
+   * as its WAL reaches, i.e. change_base_lsn follows its WAL tail).
+   */
+  'change_tracking': (boolean);
+  /**
+   * The replica's resync marker; absent or pending = false when no resync is pending.
+   */
+  'resync': (_blockship_v1_ResyncStatus__Output | null);
 }
