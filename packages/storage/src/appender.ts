@@ -131,6 +131,11 @@ export class Appender {
     while (this.queueHead < this.queue.length) this.dequeue().reject(err);
   }
 
+  /** Rejects every queued request (the volume stopped taking appends for a while); new ones still queue. */
+  refuseQueued(err: StorageError): void {
+    while (this.queueHead < this.queue.length) this.dequeue().reject(err);
+  }
+
   /** Called when WAL space may have been freed or the pressure changed. */
   schedule(): void {
     if (this.scheduled) return;

@@ -8,7 +8,7 @@ import {
 } from "./change-region";
 import type { BlockDevice } from "./device";
 import { StorageError, wrapIoError } from "./errors";
-import type { VolumeState } from "./state";
+import type { ChangeSink, VolumeState } from "./state";
 
 /** What `changedBlocks` answers: every block written by a record in (sinceLsn, throughLsn] is in `ranges()`. */
 export interface ChangedBlocks {
@@ -63,6 +63,8 @@ export class ChangeTracker {
   private chain: Promise<unknown> = Promise.resolve();
   /** Pages written plain by stagePages, waiting for the flusher's sync. */
   private staged: { through: number; slot: number; pages: number[] } | undefined;
+  /** In-memory write trackers (resync passes) told every mark too; empty on most volumes. */
+  private readonly taps: ChangeSink[] = [];
   pagesWritten = 0;
 
   constructor(
@@ -109,6 +111,17 @@ export class ChangeTracker {
   mark(lba: number, blocks: number): void {
     this.cur?.markBlocks(lba, blocks);
     this.next?.markBlocks(lba, blocks);
+    if (this.taps.length !== 0) for (const t of this.taps) t.mark(lba, blocks);
+  }
+
+  /** `sink` is told every block range marked from now on (until removeTap). */
+  addTap(sink: ChangeSink): void {
+    this.taps.push(sink);
+  }
+
+  removeTap(sink: ChangeSink): void {
+    const i = this.taps.indexOf(sink);
+    if (i >= 0) this.taps.splice(i, 1);
   }
 
   /** Makes the device's marks cover every record up to `lsn` (before the WAL tail moves past it). */
@@ -116,13 +129,26 @@ export class ChangeTracker {
     if (!this.persistent || this.coveredLsn >= lsn) return Promise.resolve();
     return this.run(async () => {
       if (this.coveredLsn >= lsn) return;
-      const through = this.state.appendedLsn;
-      // Pages staged for a sync that has not completed yet are not durable: write them again.
-      const pending = this.staged?.pages ?? [];
-      const pages = [...new Set([...this.cur!.takeDirtyPages(), ...pending])].sort((a, b) => a - b);
-      await this.writePages(this.cur!, pages, this.live.index);
-      this.coveredLsn = Math.max(this.coveredLsn, through);
+      await this.writeChangedPages();
     });
+  }
+
+  /**
+   * Makes every mark made so far durable in the live slot, also those no WAL record backs (blocks
+   * a resync wrote straight into the extent, or records a resync commit drops from the WAL).
+   */
+  persistMarks(): Promise<void> {
+    if (!this.persistent) return Promise.resolve();
+    return this.run(() => this.writeChangedPages());
+  }
+
+  private async writeChangedPages(): Promise<void> {
+    const through = this.state.appendedLsn;
+    // Pages staged for a sync that has not completed yet are not durable: write them again.
+    const pending = this.staged?.pages ?? [];
+    const pages = [...new Set([...this.cur!.takeDirtyPages(), ...pending])].sort((a, b) => a - b);
+    await this.writePages(this.cur!, pages, this.live.index);
+    this.coveredLsn = Math.max(this.coveredLsn, through);
   }
 
   /**

@@ -18,7 +18,13 @@ export type StorageErrorReason =
   | "too_small"
   | "foreign_device"
   | "truncation_unsafe"
-  | "install_state";
+  | "install_state"
+  /** A changed-block resync is pending: the copy's image is not consistent (see README). */
+  | "resync_in_progress"
+  /** This copy cannot name its changes since the fork point: a full rebuild is needed. */
+  | "resync_untracked"
+  /** A resync step out of order (blocks or commit without a transfer in progress). */
+  | "resync_state";
 
 export class StorageError extends Error {
   readonly reason: StorageErrorReason;

@@ -27,6 +27,7 @@ export {
 export type { RecordBatch } from "./record-reader";
 export type { InstallBaseRecord, RecordRef } from "./record-ref";
 export type { RecoveryReport } from "./recovery";
+export type { ResyncCommit, ResyncState } from "./resync";
 export { type Clock, type NeedsRebuildEvent, realClock } from "./retention";
 export { type CrashChooser, type CrashFate, randomCrashChooser, SimDevice } from "./sim-device";
 export { DURABILITY_MODES, type DurabilityMode, WAL_OFFSET_BYTES } from "./superblock";
@@ -39,3 +40,4 @@ export {
   type VolumeStats,
 } from "./volume";
 export { createVolumeFile, openVolumeFile } from "./volume-file";
+export type { TrackedWrites, WriteTracker } from "./write-tracker";

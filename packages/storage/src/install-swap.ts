@@ -159,6 +159,7 @@ export async function buildSwapVolume(image: BlockDevice, s: VolumeState, b: Swa
     installTailBytes: 0,
     generations: b.generations,
     changeTag: b.changeTag,
+    resync: undefined,
   };
   // Both copies valid (generations seq-1 and seq), so the next superblock write may go to either.
   const region = Buffer.alloc(SUPERBLOCK_REGION_BYTES);

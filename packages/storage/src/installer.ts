@@ -256,8 +256,11 @@ export class Installer {
         walHeadLsn: c.baseLsn,
         generations: c.generations,
         changeTag: c.changeTag,
+        // The installed image is whole: a pending resync of the replaced content is over.
+        resync: undefined,
       });
       s.epoch = c.epoch;
+      s.resync = undefined;
       try {
         await this.redo(image, tail.file);
         await this.env.onInstalled();

@@ -1,7 +1,7 @@
 import { DirtyMap } from "./dirty-map";
 import { History } from "./history";
 import { LsnIndex } from "./lsn-index";
-import { extentOffsetBytes, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
+import { extentOffsetBytes, type ResyncMarker, type Superblock, WAL_OFFSET_BYTES } from "./superblock";
 import type { WalGeometry } from "./wal-scan";
 
 /**
@@ -37,6 +37,11 @@ export interface VolumeState {
   readonly history: History;
   /** Told the block range of every record appended (in LSN order): changed-block tracking. */
   changes: ChangeSink;
+  /**
+   * The resync marker in force (see resync.ts); every superblock write persists this value, so a
+   * marker cleared in memory is persisted by the next one.
+   */
+  resync: ResyncMarker | undefined;
 }
 
 export interface ChangeSink {
@@ -99,5 +104,6 @@ export function newVolumeState(sb: Superblock, maxRecordBytes: number): VolumeSt
     index: new LsnIndex(),
     history: new History(),
     changes: { mark: () => undefined },
+    resync: sb.resync,
   };
 }

@@ -26,6 +26,7 @@ export class SuperblockWriter {
       const next: Superblock = {
         ...this.state.sb,
         generations: this.state.history.snapshot(),
+        resync: this.state.resync,
         ...update,
         seq: this.state.sb.seq + 1,
       };

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { changeGeometry } from "./change-region";
 import { crc32 } from "./crc";
 import { StorageError } from "./errors";
-import { decodeHistory, encodeHistory, type Generation } from "./history";
+import { decodeHistory, encodeHistory, type Generation, HISTORY_BYTES } from "./history";
 import { readU64, writeU64 } from "./u64";
 
 /**
@@ -20,12 +20,35 @@ const MAGIC = Buffer.from("BLKSHIP1", "ascii");
  * superblock write, which older code refuses to open (never misread).
  */
 export const FORMAT_VERSION = 2;
+/**
+ * Written instead of FORMAT_VERSION while a resync marker is set, so code that does not know the
+ * marker refuses the volume (its image is not consistent) rather than serving it; once the marker
+ * clears, the next superblock write is version 2 again.
+ */
+export const RESYNC_FORMAT_VERSION = 3;
 const HISTORY_OFFSET = 216;
+/** The resync marker: fork u64, base u64, consistent u64, phase u8 (after the history). */
+const RESYNC_OFFSET = HISTORY_OFFSET + HISTORY_BYTES;
 const CRC_OFFSET = SUPERBLOCK_COPY_BYTES - 4;
 const FLAG_INSTALL_PENDING = 1;
 const FLAG_TAIL_CRC_KNOWN = 2;
 /** Set when `walTailEpoch` is stored (volumes written before the field have it clear). */
 const FLAG_TAIL_EPOCH_KNOWN = 4;
+/** A changed-block resync is pending (the marker fields at RESYNC_OFFSET are valid). */
+const FLAG_RESYNC_PENDING = 8;
+const RESYNC_PHASES = ["transfer", "catchup"] as const;
+
+/**
+ * A pending changed-block resync. `transfer`: blocks are being written straight into the extent
+ * (the image is a mix of old and new content); `catchup`: committed at baseLsn, consistent once
+ * the log is durable up to consistentLsn. baseLsn/consistentLsn are 0 in phase transfer.
+ */
+export interface ResyncMarker {
+  phase: (typeof RESYNC_PHASES)[number];
+  forkLsn: number;
+  baseLsn: number;
+  consistentLsn: number;
+}
 
 export const DURABILITY_MODES = ["best_effort", "sync_all", "sync_quorum"] as const;
 export type DurabilityMode = (typeof DURABILITY_MODES)[number];
@@ -74,6 +97,8 @@ export interface Superblock {
   changeTag: number;
   /** Persisted history (oldest first, at most MAX_GENERATIONS). */
   generations: Generation[];
+  /** Pending changed-block resync (undefined: none; volumes written before the field have none). */
+  resync?: ResyncMarker | undefined;
 }
 
 export function extentOffsetBytes(sb: Pick<Superblock, "walSizeBytes">): number {
@@ -124,6 +149,7 @@ export function newSuperblock(args: {
     changeGrainBytes: 0,
     changeTag: 0,
     generations: [],
+    resync: undefined,
   };
 }
 
@@ -131,8 +157,9 @@ export function newSuperblock(args: {
 export function encodeSuperblock(sb: Superblock): Buffer {
   const buf = Buffer.alloc(SUPERBLOCK_COPY_BYTES);
   MAGIC.copy(buf, 0);
-  buf.writeUInt16LE(FORMAT_VERSION, 8);
+  buf.writeUInt16LE(sb.resync ? RESYNC_FORMAT_VERSION : FORMAT_VERSION, 8);
   const flags =
+    (sb.resync ? FLAG_RESYNC_PENDING : 0) |
     (sb.installPending ? FLAG_INSTALL_PENDING : 0) |
     (sb.walTailCrc !== undefined ? FLAG_TAIL_CRC_KNOWN : 0) |
     (sb.walTailEpoch !== undefined ? FLAG_TAIL_EPOCH_KNOWN : 0);
@@ -164,6 +191,12 @@ export function encodeSuperblock(sb: Superblock): Buffer {
   buf.writeUInt32LE(sb.changeGrainBytes, 208);
   buf.writeUInt32LE(sb.changeTag >>> 0, 212);
   encodeHistory(buf, HISTORY_OFFSET, sb.generations);
+  if (sb.resync) {
+    writeU64(buf, RESYNC_OFFSET, sb.resync.forkLsn);
+    writeU64(buf, RESYNC_OFFSET + 8, sb.resync.baseLsn);
+    writeU64(buf, RESYNC_OFFSET + 16, sb.resync.consistentLsn);
+    buf.writeUInt8(RESYNC_PHASES.indexOf(sb.resync.phase), RESYNC_OFFSET + 24);
+  }
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
   return buf;
 }
@@ -184,7 +217,8 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
   }
   const corrupt = (detail: string): DecodeResult => ({ ok: false, reason: "corrupt", detail });
   const version = buf.readUInt16LE(8);
-  if (version !== FORMAT_VERSION && version !== 1) return corrupt(`unsupported version ${version}`);
+  if (version !== FORMAT_VERSION && version !== RESYNC_FORMAT_VERSION && version !== 1)
+    return corrupt(`unsupported version ${version}`);
   // Version 1 wrote zeros from byte 200 on: no tracking region, no history.
   const generations = decodeHistory(buf, HISTORY_OFFSET);
   if (generations === undefined) return corrupt("bad history");
@@ -220,9 +254,13 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
     changeGrainBytes: version === 1 ? 0 : buf.readUInt32LE(208),
     changeTag: version === 1 ? 0 : buf.readUInt32LE(212),
     generations: version === 1 ? [] : generations,
+    resync: (flags & FLAG_RESYNC_PENDING) !== 0 ? decodeResync(buf) : undefined,
   };
+  if ((flags & FLAG_RESYNC_PENDING) !== 0 && (version !== RESYNC_FORMAT_VERSION || !sb.resync))
+    return corrupt("bad resync marker");
   if (mode === undefined) return corrupt("unknown durability mode");
   if (Object.values(sb).some((v) => v === -1)) return corrupt("field out of range");
+  if (version === RESYNC_FORMAT_VERSION && !sb.resync) return corrupt("version 3 without a resync marker");
   if (sb.changeRegionOffset !== 0) {
     const g = sb.changeGrainBytes;
     if (g < blockSize || (g & (g - 1)) !== 0 || sb.changeRegionOffset < readU64(buf, 56) + sb.volumeSizeBytes)
@@ -237,6 +275,16 @@ export function decodeSuperblock(buf: Buffer): DecodeResult {
   if (sb.walTailLsn > sb.checkpointLsn || sb.checkpointLsn > sb.extentHighLsn)
     return corrupt("bad LSN order");
   return { ok: true, sb };
+}
+
+function decodeResync(buf: Buffer): ResyncMarker | undefined {
+  const phase = RESYNC_PHASES[buf.readUInt8(RESYNC_OFFSET + 24)];
+  const forkLsn = readU64(buf, RESYNC_OFFSET);
+  const baseLsn = readU64(buf, RESYNC_OFFSET + 8);
+  const consistentLsn = readU64(buf, RESYNC_OFFSET + 16);
+  if (phase === undefined || forkLsn < 0 || baseLsn < 0 || consistentLsn < 0) return undefined;
+  if (phase === "catchup" && (baseLsn < forkLsn || consistentLsn < baseLsn)) return undefined;
+  return { phase, forkLsn, baseLsn, consistentLsn };
 }
 
 /** Picks the newest valid copy from the 4 KiB region, or throws a typed error. */

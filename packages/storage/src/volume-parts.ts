@@ -9,6 +9,7 @@ import { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
 import { Installer } from "./installer";
 import { RECORD_HEADER_BYTES } from "./record";
+import { Resync } from "./resync";
 import { type NeedsRebuildEvent, Retention } from "./retention";
 import { newVolumeState, type VolumeState } from "./state";
 import type { Superblock } from "./superblock";
@@ -29,6 +30,7 @@ export interface VolumeParts {
   readonly ops: VolumeOps;
   readonly installer: Installer;
   readonly changes: ChangeTracker;
+  readonly resync: Resync;
 }
 
 /** What the parts need from the volume that owns them: its failure state, its checks and its events. */
@@ -118,7 +120,15 @@ export function wireVolumeParts(
     staging,
     // The replayed tail may fill the WAL up to where the flusher would start anyway.
     walBudgetBytes: Math.floor(Math.min(t.flusherWatermark, t.softWatermark) * sb.walSizeBytes),
-    onInstalled: () => changes.load(),
+    onInstalled: () => {
+      // The installed content is whole: no resync of the replaced one is pending any more.
+      state.resync = undefined;
+      return changes.load();
+    },
+  });
+  const resync = new Resync(state, shared, gate, sbWriter, appender, flusher, retention, changes, {
+    fail,
+    check,
   });
   return {
     state,
@@ -132,5 +142,6 @@ export function wireVolumeParts(
     ops,
     installer,
     changes,
+    resync,
   };
 }

@@ -13,24 +13,24 @@ import type { StagingStore } from "./install";
 import type { InstallResumePoint } from "./install-resume";
 import type { StagedTailSummary } from "./install-tail";
 import type { Installer } from "./installer";
-import { RECORD_HEADER_BYTES } from "./record";
 import { type RecordBatch, readRecordRange } from "./record-reader";
 import { type InstallBaseRecord, type RecordRef, recordRefAt } from "./record-ref";
 import { type RecoveryReport, recoverState } from "./recovery";
+import type { Resync, ResyncCommit, ResyncState } from "./resync";
 import type { NeedsRebuildEvent, Retention } from "./retention";
 import type { VolumeState } from "./state";
 import type { DurabilityMode, Superblock } from "./superblock";
 import type { SuperblockWriter } from "./superblock-writer";
-import { checkRange, MAX_READ_BYTES, parseRecordBatch } from "./volume-input";
+import { submitRecords, submitTrim, submitWrite } from "./volume-append";
+import { checkRange, MAX_READ_BYTES } from "./volume-input";
 import type { VolumeOps } from "./volume-ops";
 import { wireVolumeParts } from "./volume-parts";
 import { volumeStats, walPressure } from "./volume-stats";
 import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
+import type { WriteTracker } from "./write-tracker";
 
+export { MAX_TRIM_RECORD_BLOCKS } from "./volume-append";
 export type { OpenOptions, PressureState, VolumeEvents, VolumeStats };
-
-/** Most blocks one TRIM record covers (its block count is 32 bits; a power of two keeps pieces aligned). */
-export const MAX_TRIM_RECORD_BLOCKS = 2 ** 31;
 
 /**
  * One volume on one device: `superblock (4 KiB) | WAL ring | extent`. See README.md for the layout,
@@ -49,6 +49,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   private readonly ops: VolumeOps;
   private readonly installer: Installer;
   private readonly changes: ChangeTracker;
+  private readonly resync: Resync;
   private failure: StorageError | undefined;
   private closing: Promise<void> | undefined;
 
@@ -79,6 +80,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
     this.ops = parts.ops;
     this.installer = parts.installer;
     this.changes = parts.changes;
+    this.resync = parts.resync;
     this.recovery = { replayed: 0, retained: 0, stopReason: undefined };
   }
 
@@ -105,6 +107,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       throw wrapIoError(err, "sync after recovery");
     }
     vol.state.durableLsn = vol.state.appendedLsn;
+    vol.resync.settle();
     vol.flusher.start();
     vol.retention.start();
     // No immediate cycle: recovered records stay WAL-only until the first timer tick (or WAL pressure),
@@ -125,13 +128,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
   /** Appends a WRITE record; resolves with its LSN once it is in the WAL (durable after flush()). */
   write(lba: number, data: Buffer): Promise<number> {
     try {
-      this.checkUsable();
-      if (!Buffer.isBuffer(data)) throw new StorageError("invalid_argument", "data must be a Buffer");
-      const blocks = checkRange(this.state, lba, data.length, this.tuning.maxWriteBytes);
-      return this.appender.submit(
-        { kind: "write", lba, blockCount: blocks, data },
-        data.length + RECORD_HEADER_BYTES,
-      ) as Promise<number>;
+      this.checkAppendable();
+      return submitWrite(this.state, this.appender, this.tuning.maxWriteBytes, lba, data);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -139,20 +137,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
 
   /**
    * Appends TRIM records: the blocks read as zeros. Any range inside the volume is one record (a
-   * range in the dirty map, a hole in the extent), or a few when it has more blocks than a record's
-   * 32-bit block count holds; resolves with the last record's LSN.
+   * range in the dirty map, a hole in the extent), or a few (MAX_TRIM_RECORD_BLOCKS each).
    */
   trim(lba: number, lengthBytes: number): Promise<number> {
     try {
-      this.checkUsable();
-      const blocks = checkRange(this.state, lba, lengthBytes, this.state.sb.volumeSizeBytes);
-      const pieces: Array<Promise<number>> = [];
-      for (let done = 0; done < blocks; done += MAX_TRIM_RECORD_BLOCKS) {
-        const blockCount = Math.min(MAX_TRIM_RECORD_BLOCKS, blocks - done);
-        const p = this.appender.submit({ kind: "trim", lba: lba + done, blockCount }, RECORD_HEADER_BYTES);
-        pieces.push(p as Promise<number>);
-      }
-      return Promise.all(pieces).then((lsns) => Math.max(...lsns));
+      this.checkAppendable();
+      return submitTrim(this.state, this.appender, lba, lengthBytes);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -161,6 +151,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
   /** Reads blocks; every write that resolved before the call is visible (read-your-writes). */
   async read(lba: number, lengthBytes: number): Promise<Buffer> {
     this.checkOpen();
+    this.resync.checkRead();
     checkRange(this.state, lba, lengthBytes, MAX_READ_BYTES);
     return this.ops.read(lba, lengthBytes);
   }
@@ -201,20 +192,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
    */
   appendRecords(bytes: Buffer): Promise<RawAppendResult> {
     try {
-      this.checkUsable();
-      // A batch that could never be admitted is refused now, not left to wait or to fill the queue.
-      const records = parseRecordBatch(
-        this.state,
-        bytes,
-        Math.min(this.appender.hardLimitBytes, this.tuning.maxQueuedBytes),
-      );
-      if (records.length === 0) {
-        return Promise.resolve({ headLsn: this.state.nextLsn - 1, appended: 0, skipped: 0 });
-      }
-      return this.appender.submit(
-        { kind: "raw", buf: bytes, records },
-        bytes.length,
-      ) as Promise<RawAppendResult>;
+      this.checkAppendable();
+      return submitRecords(this.state, this.appender, this.tuning.maxQueuedBytes, bytes);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -290,7 +269,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
   }
 
   /** Drops WAL records above `lsn` (replica ahead of the new primary); refused when unsafe. */
-  truncateToLsn(lsn: number): Promise<void> {
+  async truncateToLsn(lsn: number): Promise<void> {
+    this.resync.checkAppend();
     return this.ops.truncateToLsn(lsn);
   }
 
@@ -346,8 +326,9 @@ export class Volume extends EventEmitter<VolumeEvents> {
   }
 
   /** Rebuild source: raw extent bytes (block aligned). Pin the WAL at checkpoint+1 first (pinBaseImage). */
-  readExtent(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+  async readExtent(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     this.checkOpen();
+    this.resync.checkRead();
     return this.ops.readExtent(offsetBytes, lengthBytes);
   }
 
@@ -399,6 +380,36 @@ export class Volume extends EventEmitter<VolumeEvents> {
   /** This copy's generations, oldest first (at most MAX_GENERATIONS; see history.ts). */
   history(): Generation[] {
     return this.state.history.snapshot();
+  }
+
+  // ---- changed-block resync (target side, see resync.ts) ----------------------------------------
+
+  resyncState(): ResyncState {
+    return this.resync.state();
+  }
+
+  /**
+   * Starts (or resumes) a resync from `forkLsn`: the WAL goes into the extent, the marker is
+   * persisted, appends and reads are refused; returns this copy's own changes since the fork.
+   * `resync_untracked` when they are not known here (a full rebuild is needed).
+   */
+  beginResync(opts: { forkLsn: number }): Promise<{ ranges: ChangedBlocks }> {
+    return this.resync.begin(opts?.forkLsn);
+  }
+
+  /** Direct, idempotent, block-aligned extent write; only in phase transfer. */
+  writeResyncBlocks(offsetBytes: number, data: Buffer): Promise<void> {
+    return this.resync.writeBlocks(offsetBytes, data);
+  }
+
+  /** Ends the log at baseLsn naming the source's record; reads stay refused until consistentLsn is durable. */
+  commitResync(opts: ResyncCommit): Promise<void> {
+    return this.resync.commit(opts);
+  }
+
+  /** The blocks written from now on, in memory (a resync source's next pass). */
+  trackWrites(): WriteTracker {
+    return this.resync.trackWrites();
   }
 
   // ---- observers ---------------------------------------------------------------------------------
@@ -485,5 +496,10 @@ export class Volume extends EventEmitter<VolumeEvents> {
   private checkUsable(): void {
     this.checkOpen();
     if (this.failure) throw this.failure;
+  }
+
+  private checkAppendable(): void {
+    this.checkUsable();
+    this.resync.checkAppend();
   }
 }

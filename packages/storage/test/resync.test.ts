@@ -1,0 +1,247 @@
+import { describe, expect, it } from "vitest";
+import { SimDevice, Volume } from "../src/index";
+import { BS, block, expectReason, SMALL, simVolume } from "./helpers";
+import { lbasOf, resyncOnce, ship } from "./resync-support";
+
+const BLOCKS = SMALL.volumeSizeBytes / BS;
+
+async function expectSame(a: Volume, b: Volume): Promise<void> {
+  const x = await a.read(0, BLOCKS * BS);
+  const y = await b.read(0, BLOCKS * BS);
+  for (let lba = 0; lba < BLOCKS; lba++) {
+    const bx = x.subarray(lba * BS, (lba + 1) * BS);
+    expect(bx.equals(y.subarray(lba * BS, (lba + 1) * BS)), `block ${lba}`).toBe(true);
+  }
+}
+
+/** A primary and a replica sharing `common` records, then the replica's own divergent writes. */
+async function diverged(common = 6, divergent = 4) {
+  const P = await simVolume({ epoch: 2 });
+  const R = await simVolume({ epoch: 2 });
+  for (let i = 0; i < common; i++) await P.vol.write(i * 3, block(i * 3, 100 + i));
+  await ship(P.vol, R.vol);
+  await R.vol.flush();
+  for (let i = 0; i < divergent; i++) await R.vol.write(40 + i, block(40 + i, 900 + i));
+  await R.vol.flush();
+  return { P, R, fork: common };
+}
+
+describe("resync target (Volume.beginResync / writeResyncBlocks / commitResync)", () => {
+  it("begins: checkpoints the WAL, persists phase transfer, returns its own changes since the fork", async () => {
+    const { P, R, fork } = await diverged();
+    expect(R.vol.resyncState()).toEqual({ pending: false });
+    const { ranges } = await R.vol.beginResync({ forkLsn: fork });
+    expect(lbasOf(ranges.ranges())).toEqual(expect.arrayContaining([40, 41, 42, 43]));
+    expect(R.vol.resyncState()).toEqual({ pending: true, phase: "transfer", forkLsn: fork });
+    expect(R.vol.checkpointLsn).toBe(R.vol.headLsn);
+    // Refusals while blocks go straight into the extent.
+    await expectReason(R.vol.write(0, block(0, 1)), "resync_in_progress");
+    await expectReason(R.vol.trim(0, BS), "resync_in_progress");
+    await expectReason(R.vol.read(0, BS), "resync_in_progress");
+    await expectReason(R.vol.readExtent(0, BS), "resync_in_progress");
+    await expectReason(R.vol.appendRecords((await P.vol.readRecords(1, 4096)).bytes), "resync_in_progress");
+    await expectReason(R.vol.truncateToLsn(1), "resync_in_progress");
+    expect(await R.vol.flush()).toBe(R.vol.headLsn);
+    await Promise.all([P.vol.close(), R.vol.close()]);
+  });
+
+  it("ends with the primary's content, log at baseLsn naming its record, and catches up by shipping", async () => {
+    const { P, R, fork } = await diverged();
+    for (let i = 0; i < 5; i++) await P.vol.write(10 + i, block(10 + i, 500 + i));
+    await P.vol.trim(0, BS);
+    const { baseLsn, consistentLsn } = await resyncOnce(P.vol, R.vol, fork);
+    expect(consistentLsn).toBe(baseLsn);
+    // Nothing was written meanwhile: consistent at once.
+    expect(R.vol.resyncState()).toEqual({ pending: false });
+    expect(R.vol.headLsn).toBe(baseLsn);
+    expect(R.vol.durableLsn).toBe(baseLsn);
+    expect(R.vol.checkpointLsn).toBe(baseLsn);
+    expect(R.vol.tailLsn).toBe(baseLsn);
+    expect(R.vol.recordAt(baseLsn)).toEqual(P.vol.recordAt(baseLsn));
+    expect(R.vol.history()).toEqual(P.vol.history());
+    await expectSame(P.vol, R.vol);
+    // The shipper continues from baseLsn + 1 (the chain anchors on the primary's record).
+    for (let i = 0; i < 3; i++) await P.vol.write(50 + i, block(50 + i, 700 + i));
+    await ship(P.vol, R.vol);
+    await R.vol.flush();
+    await expectSame(P.vol, R.vol);
+    expect(R.vol.recordAt(R.vol.headLsn)).toEqual(P.vol.recordAt(P.vol.headLsn));
+    await Promise.all([P.vol.close(), R.vol.close()]);
+  });
+
+  it("phase catchup: appends allowed, reads refused until durable >= consistentLsn", async () => {
+    const { P, R, fork } = await diverged();
+    for (let i = 0; i < 3; i++) await P.vol.write(10 + i, block(10 + i, 500 + i));
+    const res = await resyncOnce(P.vol, R.vol, fork, {
+      afterBlock: async (n) => {
+        if (n === 1) for (let i = 0; i < 3; i++) await P.vol.write(20 + i, block(20 + i, 600 + i));
+      },
+    });
+    expect(res.consistentLsn).toBe(res.baseLsn + 3);
+    expect(R.vol.resyncState()).toEqual({
+      pending: true,
+      phase: "catchup",
+      forkLsn: fork,
+      baseLsn: res.baseLsn,
+      consistentLsn: res.consistentLsn,
+    });
+    await expectReason(R.vol.read(0, BS), "resync_in_progress");
+    // A retried commit with the same session facts is a no-op; blocks are refused now.
+    await R.vol.commitResync({
+      baseLsn: res.baseLsn,
+      epoch: P.vol.epoch,
+      baseRecord: { crc: P.vol.recordAt(res.baseLsn)!.crc, epoch: 2 },
+      history: P.vol.history(),
+      consistentLsn: res.consistentLsn,
+    });
+    await expectReason(R.vol.writeResyncBlocks(0, block(0, 1)), "resync_state");
+    await ship(P.vol, R.vol);
+    await R.vol.flush();
+    expect(R.vol.resyncState()).toEqual({ pending: false });
+    await expectSame(P.vol, R.vol);
+    await Promise.all([P.vol.close(), R.vol.close()]);
+  });
+
+  it("survives reopen in both phases; a resumed begin keeps the lower fork", async () => {
+    const { P, R, fork } = await diverged();
+    await R.vol.beginResync({ forkLsn: fork });
+    await R.vol.writeResyncBlocks(3 * BS, block(3, 1));
+    await R.vol.close();
+    let dev = R.dev.snapshot();
+    let r = await Volume.open(dev, R.opts);
+    expect(r.resyncState()).toEqual({ pending: true, phase: "transfer", forkLsn: fork });
+    await expectReason(r.read(0, BS), "resync_in_progress");
+    await r.beginResync({ forkLsn: fork });
+    expect(r.resyncState()).toEqual({ pending: true, phase: "transfer", forkLsn: fork });
+    await r.beginResync({ forkLsn: fork - 1 });
+    expect(r.resyncState()).toEqual({ pending: true, phase: "transfer", forkLsn: fork - 1 });
+    await r.close();
+    dev = dev.snapshot();
+    r = await Volume.open(dev, R.opts);
+    // Resume the whole session: it starts over (blocks are idempotent).
+    await P.vol.write(30, block(30, 1));
+    const res = await resyncOnce(P.vol, r, fork - 1, {
+      afterBlock: async (n) => {
+        if (n === 1) await P.vol.write(31, block(31, 2));
+      },
+    });
+    const st = r.resyncState();
+    expect(st).toMatchObject({ pending: true, phase: "catchup", baseLsn: res.baseLsn, forkLsn: fork - 1 });
+    await r.close();
+    dev = dev.snapshot();
+    r = await Volume.open(dev, R.opts);
+    expect(r.resyncState()).toEqual(st);
+    expect(r.headLsn).toBe(res.baseLsn);
+    await expectReason(r.read(0, BS), "resync_in_progress");
+    await ship(P.vol, r);
+    await r.flush();
+    await r.close();
+    const done = await Volume.open(dev.snapshot(), R.opts);
+    expect(done.resyncState()).toEqual({ pending: false });
+    await expectSame(P.vol, done);
+    await Promise.all([P.vol.close(), done.close()]);
+  });
+
+  it("refuses what it cannot do: untracked copies, bad blocks, bad commits", async () => {
+    const { P, R, fork } = await diverged();
+    // A tracking base above the fork: the changes since the fork are not known here.
+    await R.vol.advanceChangeBase(R.vol.headLsn);
+    await expectReason(R.vol.beginResync({ forkLsn: fork }), "resync_untracked");
+    expect(R.vol.resyncState()).toEqual({ pending: false });
+    await expectReason(R.vol.beginResync({ forkLsn: -1 }), "invalid_argument");
+    await expectReason(R.vol.beginResync({ forkLsn: R.vol.headLsn + 1 }), "invalid_argument");
+    await expectReason(R.vol.writeResyncBlocks(0, block(0, 1)), "resync_state");
+    await expectReason(
+      R.vol.commitResync({
+        baseLsn: 1,
+        epoch: 2,
+        baseRecord: { crc: 0, epoch: 2 },
+        history: [],
+        consistentLsn: 1,
+      }),
+      "resync_state",
+    );
+    await R.vol.beginResync({ forkLsn: R.vol.headLsn });
+    await expectReason(R.vol.writeResyncBlocks(1, block(0, 1)), "invalid_argument");
+    await expectReason(R.vol.writeResyncBlocks(0, Buffer.alloc(BS + 1)), "invalid_argument");
+    await expectReason(R.vol.writeResyncBlocks(BLOCKS * BS, block(0, 1)), "out_of_range");
+    const ok = {
+      baseLsn: R.vol.headLsn,
+      epoch: 2,
+      baseRecord: { crc: 1, epoch: 2 },
+      history: [],
+      consistentLsn: R.vol.headLsn,
+    };
+    await expectReason(R.vol.commitResync({ ...ok, baseLsn: 0 }), "invalid_argument");
+    await expectReason(R.vol.commitResync({ ...ok, consistentLsn: ok.baseLsn - 1 }), "invalid_argument");
+    await expectReason(R.vol.commitResync({ ...ok, epoch: 1 }), "epoch_regression");
+    await expectReason(R.vol.commitResync({ ...ok, baseRecord: { crc: 1, epoch: 3 } }), "invalid_argument");
+    await expectReason(
+      R.vol.commitResync({
+        ...ok,
+        history: [
+          { epoch: 2, firstLsn: 5, prevCrc: 0 },
+          { epoch: 1, firstLsn: 6, prevCrc: 0 },
+        ],
+      }),
+      "invalid_argument",
+    );
+    expect(R.vol.resyncState()).toMatchObject({ pending: true, phase: "transfer" });
+    await Promise.all([P.vol.close(), R.vol.close()]);
+  });
+
+  it("a copy without persistent tracking answers resync_untracked", async () => {
+    const opts = { ...SMALL, flushIntervalMs: 60_000 };
+    const dev = new SimDevice(4096 + SMALL.walSizeBytes! + SMALL.volumeSizeBytes);
+    const vol = await Volume.create(dev, opts);
+    await vol.write(0, block(0, 1));
+    expect(vol.changeTracking().persistent).toBe(false);
+    await expectReason(vol.beginResync({ forkLsn: 0 }), "resync_untracked");
+    expect(vol.resyncState()).toEqual({ pending: false });
+    await vol.close();
+  });
+
+  it("an install (rebuild commit) clears the marker", async () => {
+    const { P, R, fork } = await diverged();
+    await R.vol.beginResync({ forkLsn: fork });
+    const base = P.vol.pinBaseImage("rebuild");
+    await R.vol.beginInstall();
+    await R.vol.writeInstallChunk(0, await P.vol.readExtent(0, SMALL.volumeSizeBytes));
+    const tail = await P.vol.readRecords(base.baseLsn + 1, 1 << 20).catch(() => undefined);
+    if (tail && P.vol.headLsn > base.baseLsn) await R.vol.stageInstallTail(tail.bytes);
+    const rec = P.vol.recordAt(base.baseLsn)!;
+    await R.vol.commitInstall(base.baseLsn, P.vol.epoch, { baseRecord: rec, history: P.vol.history() });
+    expect(R.vol.resyncState()).toEqual({ pending: false });
+    await expectSame(P.vol, R.vol);
+    await R.vol.close();
+    const again = await Volume.open(R.dev.snapshot(), R.opts);
+    expect(again.resyncState()).toEqual({ pending: false });
+    await Promise.all([P.vol.close(), again.close()]);
+  });
+});
+
+describe("trackWrites", () => {
+  it("drains what was written since the last drain, through the head; closed trackers see nothing", async () => {
+    const { vol } = await simVolume();
+    await vol.write(1, block(1, 1));
+    const t = vol.trackWrites();
+    const t2 = vol.trackWrites();
+    await vol.write(5, block(5, 1, 2));
+    await vol.trim(20, 3 * BS);
+    const d1 = t.drain();
+    expect(d1.throughLsn).toBe(vol.headLsn);
+    // Whole 4 KiB grains (8 blocks of 512 bytes) for this small volume.
+    expect(lbasOf(d1.ranges())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    expect(d1.blockCount).toBe(16);
+    const d2 = t.drain();
+    expect(d2.blockCount).toBe(0);
+    expect([...d2.ranges()]).toEqual([]);
+    t2.close();
+    t2.close();
+    expect(() => t2.drain()).toThrow(/closed/);
+    await vol.write(9, block(9, 1));
+    expect(lbasOf(t.drain().ranges())).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    t.close();
+    await vol.close();
+  });
+});
