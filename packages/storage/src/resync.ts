@@ -106,10 +106,13 @@ export class Resync {
     } finally {
       release();
     }
+    // This copy is no source for anyone while its image is mixed: its pins go, so the tail follows
+    // the checkpoint and the WAL is empty when the commit starts a new log in it.
+    this.retention.clear();
     // No record may reach the extent after a resync block: everything goes there now, durably,
     // and recovery replays nothing above the persisted checkpoint.
     await this.flusher.checkpointAll();
-    if (s.sb.checkpointLsn !== s.appendedLsn) {
+    if (s.sb.checkpointLsn !== s.appendedLsn || s.tailOffset !== s.reservedOffset) {
       throw new StorageError(
         "io_error",
         `checkpoint stopped at ${s.sb.checkpointLsn} below ${s.appendedLsn}`,
@@ -160,17 +163,20 @@ export class Resync {
     if (m?.phase === "catchup" && m.baseLsn === c.baseLsn && m.consistentLsn === c.consistentLsn) return;
     if (m?.phase !== "transfer") throw new StorageError("resync_state", "no resync transfer in progress");
     this.checkCommit(c, m.forkLsn);
-    try {
-      // The blocks and their marks are durable before the log stops naming the old content.
-      await this.changes.persistMarks();
-      await this.device.sync();
-    } catch (err) {
-      throw wrapIoError(err, "resync sync");
-    }
     const release = await this.gate.exclusive();
     try {
       this.env.check();
-      if (this.s.resync?.phase !== "transfer") throw new StorageError("resync_state", "the transfer ended");
+      const s = this.s;
+      if (s.resync?.phase !== "transfer") throw new StorageError("resync_state", "the transfer ended");
+      if (s.tailOffset !== s.reservedOffset)
+        throw new StorageError("resync_state", "the WAL is not empty: begin the resync again");
+      try {
+        // The blocks and their marks are durable before the log stops naming the old content.
+        await this.changes.persistMarks();
+        await this.device.sync();
+      } catch (err) {
+        throw wrapIoError(err, "resync sync");
+      }
       await this.endLogAt(c, m.forkLsn);
     } finally {
       release();
@@ -257,7 +263,10 @@ export class Resync {
     }
   }
 
-  /** Zeroes (durably) the first record header a scan from logical offset `at` would read. */
+  /**
+   * Zeroes (durably) the first record header a scan from logical offset `at` would read. The WAL
+   * holds no live record then (tail = reserved offset), so only stale bytes are overwritten.
+   */
   private async voidWalAt(at: number): Promise<void> {
     const W = this.s.geo.walSizeBytes;
     let phys = at % W;

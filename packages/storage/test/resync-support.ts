@@ -30,6 +30,8 @@ export async function resyncOnce(
 ): Promise<{ baseLsn: number; consistentLsn: number }> {
   const { ranges } = await r.beginResync({ forkLsn });
   const baseLsn = p.headLsn;
+  // What the source does: the records after the base stay until the shipper took over.
+  p.pinWal("resync:test", baseLsn + 1);
   const baseRecord = p.recordAt(baseLsn);
   expect(baseRecord?.epoch).toBeDefined();
   const lbas = lbasOf(

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SimDevice, Volume } from "../src/index";
+import type { VolumeState } from "../src/state";
+import { BitmapWriteTracker } from "../src/write-tracker";
 import { BS, block, expectReason, SMALL, simVolume } from "./helpers";
 import { lbasOf, resyncOnce, ship } from "./resync-support";
 
@@ -243,5 +245,35 @@ describe("trackWrites", () => {
     expect(lbasOf(t.drain().ranges())).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
     t.close();
     await vol.close();
+  });
+
+  it("stays bounded: the grain grows so the bitmap is at most 4 MiB, whatever the volume size", () => {
+    for (const [sizeBytes, blockSize] of [
+      [64 * BS, BS],
+      [2 ** 37, 4096], // 128 GiB: 4 KiB grains, exactly 4 MiB
+      [2 ** 40, 4096], // 1 TiB
+      [2 ** 50 + 4096, 4096], // 1 PiB and a block: not a power of two
+    ] as const) {
+      const volumeBlocks = sizeBytes / blockSize;
+      const state = {
+        sb: { volumeSizeBytes: sizeBytes, blockSize },
+        geo: { blockSize },
+        volumeBlocks,
+        appendedLsn: 7,
+      } as unknown as VolumeState;
+      const t = new BitmapWriteTracker(state, () => undefined);
+      expect(t.bitmapBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+      expect(Math.ceil(sizeBytes / t.grainBytes)).toBeLessThanOrEqual(32 * 1024 * 1024);
+      // The last block of the volume is tracked, clipped to the volume's end.
+      t.mark(volumeBlocks - 1, 1);
+      const d = t.drain();
+      expect(d.throughLsn).toBe(7);
+      const ranges = [...d.ranges()];
+      expect(ranges).toHaveLength(1);
+      expect(ranges[0]!.lba + ranges[0]!.blocks).toBe(volumeBlocks);
+      expect(d.blockCount).toBe(ranges[0]!.blocks);
+      t.close();
+      expect(t.bitmapBytes).toBe(0);
+    }
   });
 });
