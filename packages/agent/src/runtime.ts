@@ -347,6 +347,16 @@ export class VolumeRuntime {
         if (this.pull.isRunning(c.sessionId)) this.pull.stop();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
         return;
+      case "start_resync":
+        // Placeholder until the resync source is wired: the engine plans a resync only from the
+        // handshake's resync facts, which this host does not send yet. End the attempt cleanly.
+        this.later({
+          type: "recovery_failed",
+          replicaId: c.replicaId,
+          sessionId: c.sessionId,
+          reason: "resync_not_wired",
+        });
+        return;
       case "publish_projection":
         log.debug({ mode: c.projection.mode.name, reason: c.projection.mode.reason }, "projection");
         return;

@@ -80,21 +80,16 @@ describe("engine needs-rebuild verdicts are handed to the data plane", () => {
     expect(newlyCondemned(later.before, later.after, nobodyKnows)).toEqual([]);
   });
 
-  it("a copy holding records beyond the primary's head: the truncation plan escalates and is condemned", () => {
-    const { run, sessionId } = primaryWithSession({ headLsn: 12n, tailLsn: 0n });
-    const planned = run({ type: "handshake", replicaId: R, sessionId, replicaDurableLsn: 13n, nowMs: 1 });
-    const start = planned.commands.find((c) => c.type === "start_catchup");
-    expect(start?.type === "start_catchup" && [start.fromLsn, start.targetLsn, start.truncateToLsn]).toEqual([
-      12n,
-      12n,
-      12n,
-    ]);
-    // Planned, session active: nothing condemned yet (the phase gate holds meanwhile).
-    expect(newlyCondemned(planned.before, planned.after, nobodyKnows)).toEqual([]);
-    expect(planned.after.replicas.get(R)?.liveEligible).toBe(false);
-    const unsafe = run({ type: "truncation_unsafe", replicaId: R, sessionId });
-    expect(senderState(unsafe.after)).toBe("needs_rebuild");
-    expect(newlyCondemned(unsafe.before, unsafe.after, nobodyKnows)).toEqual([R]);
+  it("a copy holding records beyond the primary's head (no fork point known): condemned at the handshake", () => {
+    const { engine, run, sessionId } = primaryWithSession({ headLsn: 12n, tailLsn: 0n });
+    const step = run({ type: "handshake", replicaId: R, sessionId, replicaDurableLsn: 13n, nowMs: 1 });
+    // Never cut back: no catch-up is planned, the replica waits for a rebuild (or, with the
+    // histories' resync facts, a resync from the fork point).
+    expect(step.commands.filter((c) => c.type === "start_catchup")).toEqual([]);
+    expect(senderState(step.after)).toBe("needs_rebuild");
+    expect(newlyCondemned(step.before, step.after, nobodyKnows)).toEqual([R]);
+    const reason = engineNeedsRebuildReason(engine.log.forReplica(R), R);
+    expect(reason).toMatch(/^needs_rebuild: replica_ahead: durable 13 > committed 12/);
   });
 
   it("a verdict the data plane already holds is not handed over again", () => {

@@ -2,7 +2,7 @@
 // replica. Kept apart from VolumeEngine because two safety rules live here: events naming a session
 // that is not the tracked, current one are rejected, and reaping ends every attempt whose session is
 // gone, so pins are released on every exit path.
-import { CatchUpExecution, RebuildExecution } from "./execution";
+import { CatchUpExecution, RebuildExecution, ResyncExecution } from "./execution";
 import type { Registry } from "./registry";
 import type { SessionId } from "./types";
 
@@ -12,7 +12,7 @@ export class RejectedEvent extends Error {}
 export interface TrackedAttempt {
   readonly sessionId: SessionId;
   /** Null while the host connects and handshakes; set once a plan starts an execution. */
-  exec: CatchUpExecution | RebuildExecution | null;
+  exec: CatchUpExecution | RebuildExecution | ResyncExecution | null;
 }
 
 /** An attempt reaping ended: the host must be told to stop it. */
@@ -62,11 +62,24 @@ export class TrackedAttempts {
     return t;
   }
 
-  catchUpOf(replicaId: string, sessionId: SessionId): CatchUpExecution {
+  /** A catch-up, or a resync in its catch-up phase (after its commit). */
+  catchUpOf(replicaId: string, sessionId: SessionId): CatchUpExecution | ResyncExecution {
     const exec = this.of(replicaId, sessionId).exec;
-    if (!(exec instanceof CatchUpExecution))
-      throw new RejectedEvent(`no catch-up running for session ${sessionId}`);
+    if (exec instanceof CatchUpExecution) return exec;
+    if (exec instanceof ResyncExecution && this.phaseOf(replicaId) === "catchup") return exec;
+    throw new RejectedEvent(`no catch-up running for session ${sessionId}`);
+  }
+
+  /** A resync still transferring blocks (its progress and commit are refused once committed). */
+  resyncOf(replicaId: string, sessionId: SessionId): ResyncExecution {
+    const exec = this.of(replicaId, sessionId).exec;
+    if (!(exec instanceof ResyncExecution) || this.phaseOf(replicaId) !== "transfer")
+      throw new RejectedEvent(`no resync transfer running for session ${sessionId}`);
     return exec;
+  }
+
+  private phaseOf(replicaId: string): string | undefined {
+    return this.registry.get(replicaId)?.sessionSnapshot()?.phase;
   }
 
   rebuildOf(replicaId: string, sessionId: SessionId): RebuildExecution {

@@ -1,6 +1,7 @@
 // The host-facing API of VolumeEngine: what the agent feeds in and what it must execute.
 import type { CatchUpBudget } from "./budget";
 import type { CoreCommand, PublicationProjection } from "./core-types";
+import type { ResyncFacts } from "./decide";
 import type { VolumeExecutionState } from "./execution-state";
 import type { SessionIdSource } from "./identity";
 import type { RetentionPort } from "./planner";
@@ -35,12 +36,39 @@ export type EngineEvent =
   | { readonly type: "shipped_advanced"; readonly shippedLsn: Lsn }
   | { readonly type: "barrier_accepted"; readonly flushedLsn: Lsn }
   | { readonly type: "barrier_rejected"; readonly reason: string }
-  /** The replica answered the handshake of `connect_replica` with its real durable LSN. */
+  /**
+   * The replica answered the handshake of `connect_replica` with its real durable LSN and, if both
+   * peers exchanged histories, the resync facts (absent = WAL-only decision, as with an old peer).
+   */
   | {
       readonly type: "handshake";
       readonly replicaId: string;
       readonly sessionId: SessionId;
       readonly replicaDurableLsn: Lsn;
+      readonly nowMs: TimeMs;
+      readonly resync?: ResyncFacts;
+    }
+  /** Resync transfer: pass `pass` is being sent, `blocksLeft` blocks of it remain. */
+  | {
+      readonly type: "resync_progress";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly pass: number;
+      readonly blocksLeft: bigint;
+      readonly nowMs: TimeMs;
+    }
+  /**
+   * The replica committed the resync: its log ends at baseLsn (the primary's record there) and it is
+   * consistent once durable ≥ consistentLsn. The session moves to its catch-up phase (answered with
+   * `start_catchup` from baseLsn to the frozen consistentLsn), fed and ended like any catch-up
+   * (`catchup_progress`, `catchup_done`); when consistentLsn == baseLsn it completes at once.
+   */
+  | {
+      readonly type: "resync_committed";
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly baseLsn: Lsn;
+      readonly consistentLsn: Lsn;
       readonly nowMs: TimeMs;
     }
   /** The replica confirmed everything ≤ durableLsn durable during catch-up. */
@@ -51,17 +79,18 @@ export type EngineEvent =
       readonly durableLsn: Lsn;
       readonly nowMs: TimeMs;
     }
+  /** Deprecated: no plan truncates any more (a replica ahead is resynced); always rejected. */
   | {
       readonly type: "truncation_done";
       readonly replicaId: string;
       readonly sessionId: SessionId;
       readonly lsn: Lsn;
     }
-  /** The replica's divergent tail was already flushed to its extent: only a rebuild can help. */
+  /** Deprecated: no plan truncates any more; always rejected. */
   | { readonly type: "truncation_unsafe"; readonly replicaId: string; readonly sessionId: SessionId }
   /**
-   * Streaming finished; complete the session. Report `catchup_progress` up to the target (and
-   * `truncation_done` if asked) first: completing before convergence fails the attempt.
+   * Streaming finished; complete the session (a catch-up, or a resync in its catch-up phase). Report
+   * `catchup_progress` up to the target first: completing before convergence fails the attempt.
    */
   | { readonly type: "catchup_done"; readonly replicaId: string; readonly sessionId: SessionId }
   | {
@@ -79,7 +108,7 @@ export type EngineEvent =
       readonly flushedLsn: Lsn;
       readonly checkpointLsn: Lsn;
     }
-  /** The host's attempt failed (dial, I/O, stream error…): the session ends. */
+  /** The host's attempt failed (dial, I/O, stream error, a resync that broke off…): the session ends. */
   | {
       readonly type: "recovery_failed";
       readonly replicaId: string;
@@ -119,8 +148,8 @@ export type EngineCommand =
       readonly endpoint: Endpoint;
     }
   /**
-   * Stream WAL (fromLsn, targetLsn] to the replica; targetLsn is frozen. truncateToLsn > 0: the replica
-   * must first truncate to it (report `truncation_done` / `truncation_unsafe`).
+   * Stream WAL (fromLsn, targetLsn] to the replica; targetLsn is frozen. Also the catch-up phase of a
+   * resync (same session ID, from the resync's base). truncateToLsn is deprecated and always 0.
    */
   | {
       readonly type: "start_catchup";
@@ -130,6 +159,17 @@ export type EngineCommand =
       readonly fromLsn: Lsn;
       readonly targetLsn: Lsn;
       readonly truncateToLsn: Lsn;
+    }
+  /**
+   * Resync the replica from forkLsn: send the blocks changed since the fork on both copies, in passes,
+   * then commit (report `resync_progress`, then `resync_committed` or `recovery_failed`).
+   */
+  | {
+      readonly type: "start_resync";
+      readonly volumeId: string;
+      readonly replicaId: string;
+      readonly sessionId: SessionId;
+      readonly forkLsn: Lsn;
     }
   /** Ship the base image (snapshot at snapshotLsn + tail, or full base) up to ≥ targetLsn. */
   | {

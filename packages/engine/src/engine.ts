@@ -4,10 +4,11 @@
 
 import { VolumeCore } from "./core";
 import type { CoreEvent, PublicationProjection } from "./core-types";
+import { needsRebuildSessionReason } from "./decide";
 import { RejectedEvent, TrackedAttempts } from "./engine-attempts";
 import { routeCoreCommand } from "./engine-routing";
 import type { EngineCommand, EngineEvent, EngineOutput, VolumeEngineOptions } from "./engine-types";
-import { CatchUpExecution, RebuildExecution, type StepResult } from "./execution";
+import { CatchUpExecution, RebuildExecution, ResyncExecution, type StepResult } from "./execution";
 import { deriveVolumeExecutionState, type VolumeExecutionState } from "./execution-state";
 import { SessionIdSource } from "./identity";
 import { RecoveryLog } from "./log";
@@ -102,10 +103,16 @@ export class VolumeEngine {
         this.onHandshake(ev);
         break;
       case "catchup_progress":
-      case "truncation_done":
-      case "truncation_unsafe":
       case "catchup_done":
         this.onCatchUpEvent(ev);
+        break;
+      case "truncation_done":
+      case "truncation_unsafe":
+        // No plan truncates any more (a replica ahead is resynced): nothing to apply.
+        throw new RejectedEvent(`truncation_not_supported: session ${ev.sessionId}`);
+      case "resync_progress":
+      case "resync_committed":
+        this.onResyncEvent(ev);
         break;
       case "rebuild_progress":
       case "rebuild_done":
@@ -129,7 +136,8 @@ export class VolumeEngine {
       case "budget_tick":
         for (const id of this.tracked.replicaIds()) {
           const exec = this.tracked.get(id)!.exec;
-          if (exec instanceof CatchUpExecution) this.afterStep(id, exec.tick(ev.nowMs));
+          if (exec instanceof CatchUpExecution || exec instanceof ResyncExecution)
+            this.afterStep(id, exec.tick(ev.nowMs));
         }
         break;
       case "epoch_bump":
@@ -138,6 +146,8 @@ export class VolumeEngine {
         for (const s of this.registry.all()) this.orchestrator.updateSenderEpoch(s.replicaId, ev.epoch);
         break;
       case "start_recovery":
+        // The decider plans a resync at the handshake; an operator asks for a catch-up (or rebuild).
+        if (ev.kind === "resync") throw new RejectedEvent("resync_is_planned_at_handshake: start a catchup");
         this.orchestrator.startRecovery(ev.replicaId, ev.kind);
         this.beginRecovery(ev.replicaId);
         break;
@@ -153,12 +163,7 @@ export class VolumeEngine {
     }
   }
 
-  private onCatchUpEvent(
-    ev: Extract<
-      EngineEvent,
-      { type: "catchup_progress" | "truncation_done" | "truncation_unsafe" | "catchup_done" }
-    >,
-  ): void {
+  private onCatchUpEvent(ev: Extract<EngineEvent, { type: "catchup_progress" | "catchup_done" }>): void {
     const exec = this.tracked.catchUpOf(ev.replicaId, ev.sessionId);
     let r: StepResult;
     if (ev.type === "catchup_progress") {
@@ -170,10 +175,6 @@ export class VolumeEngine {
           achievedLsn: ev.durableLsn,
         });
       }
-    } else if (ev.type === "truncation_done") {
-      r = exec.truncated(ev.lsn);
-    } else if (ev.type === "truncation_unsafe") {
-      r = exec.truncationUnsafe();
     } else {
       const target = this.registry.get(ev.replicaId)!.sessionSnapshot()!.frozenTargetLsn;
       this.tracked.hostEnded(ev.replicaId);
@@ -181,6 +182,33 @@ export class VolumeEngine {
       if (r.status === "completed") {
         this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: target });
       }
+    }
+    this.afterStep(ev.replicaId, r);
+  }
+
+  /** Resync transfer progress, and the commit that moves it to its catch-up phase. */
+  private onResyncEvent(ev: Extract<EngineEvent, { type: "resync_progress" | "resync_committed" }>): void {
+    const exec = this.tracked.resyncOf(ev.replicaId, ev.sessionId);
+    if (ev.type === "resync_progress") {
+      this.afterStep(ev.replicaId, exec.transferProgress(ev.pass, ev.blocksLeft));
+      return;
+    }
+    const r = exec.committed(ev.baseLsn, ev.consistentLsn, ev.nowMs);
+    if (r.status === "completed") {
+      this.tracked.hostEnded(ev.replicaId);
+      this.feed({ type: "catchup_completed", replicaId: ev.replicaId, achievedLsn: ev.consistentLsn });
+    } else if (r.status === "running") {
+      // The volume's recovery target is now the frozen consistent LSN.
+      this.feed({ type: "catchup_planned", replicaId: ev.replicaId, targetLsn: ev.consistentLsn });
+      this.emit({
+        type: "start_catchup",
+        volumeId: this.volumeId,
+        replicaId: ev.replicaId,
+        sessionId: ev.sessionId,
+        fromLsn: ev.baseLsn,
+        targetLsn: ev.consistentLsn,
+        truncateToLsn: 0n,
+      });
     }
     this.afterStep(ev.replicaId, r);
   }
@@ -285,7 +313,7 @@ export class VolumeEngine {
   private onHandshake(ev: Extract<EngineEvent, { type: "handshake" }>): void {
     const t = this.tracked.of(ev.replicaId, ev.sessionId);
     if (t.exec !== null) throw new RejectedEvent(`handshake already done for session ${ev.sessionId}`);
-    const planned = this.planner.planRecovery(ev.replicaId, ev.replicaDurableLsn, ev.sessionId);
+    const planned = this.planner.planRecovery(ev.replicaId, ev.replicaDurableLsn, ev.sessionId, ev.resync);
     if (!planned.ok) return; // pin failure: the planner already ended the session; reap reports it
     const plan = planned.plan;
     if (plan.kind === "zero_gap") {
@@ -298,7 +326,26 @@ export class VolumeEngine {
     }
     if (plan.kind === "needs_rebuild") {
       this.tracked.hostEnded(ev.replicaId);
-      this.feed({ type: "needs_rebuild_observed", replicaId: ev.replicaId, reason: "gap_exceeds_retention" });
+      this.feed({
+        type: "needs_rebuild_observed",
+        replicaId: ev.replicaId,
+        reason: needsRebuildSessionReason(plan.proof.reason),
+      });
+      return;
+    }
+    if (plan.kind === "resync") {
+      const exec = new ResyncExecution(this.registry, this.log, plan, this.planner.port);
+      t.exec = exec;
+      // The volume is recovering until the resync's catch-up completes (the commit names its target).
+      this.feed({ type: "catchup_planned", replicaId: ev.replicaId, targetLsn: plan.targetLsn });
+      exec.start();
+      this.emit({
+        type: "start_resync",
+        volumeId: this.volumeId,
+        replicaId: ev.replicaId,
+        sessionId: plan.sessionId,
+        forkLsn: plan.forkLsn,
+      });
       return;
     }
     if (plan.kind !== "catchup") throw new Error("planRecovery never returns a rebuild plan");
@@ -313,7 +360,7 @@ export class VolumeEngine {
       sessionId: plan.sessionId,
       fromLsn: plan.startLsn,
       targetLsn: plan.targetLsn,
-      truncateToLsn: plan.truncateToLsn,
+      truncateToLsn: 0n,
     });
   }
 

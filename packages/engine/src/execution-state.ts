@@ -3,6 +3,7 @@
 // A replica with an active recovery session of any kind gets no live-tail entries.
 import { belongsToVolume } from "./identity";
 import type { SenderSnapshot } from "./sender";
+import type { ResyncSnapshot, SessionSnapshot } from "./session";
 import type { Lsn, ReplicaState, SessionId, SessionKind, SessionPhase } from "./types";
 
 export interface ReplicaExecutionState {
@@ -22,6 +23,8 @@ export interface ReplicaExecutionState {
   readonly liveEligible: boolean;
   /** Why live shipping is blocked; "" when eligible. */
   readonly reason: string;
+  /** Present only for a resync session: what the host shows (GetProtocolState, GetStatus). */
+  readonly resync?: ResyncSnapshot;
 }
 
 export interface VolumeExecutionState {
@@ -57,10 +60,7 @@ export function deriveReplicaExecutionState(sender: SenderSnapshot): ReplicaExec
       reason: "",
     });
   }
-  const target = s.frozenTargetLsn !== 0n ? s.frozenTargetLsn : s.targetLsn;
-  const reason = s.active
-    ? `active_${s.kind}_session phase=${s.phase} start=${s.startLsn} target=${target} recovered=${s.recoveredTo}`
-    : "";
+  const reason = s.active ? gateReason(s) : "";
   return Object.freeze({
     replicaId: sender.replicaId,
     senderState: sender.state,
@@ -74,7 +74,22 @@ export function deriveReplicaExecutionState(sender: SenderSnapshot): ReplicaExec
     sessionActive: s.active,
     liveEligible: !s.active,
     reason,
+    ...(s.resync === null ? {} : { resync: s.resync }),
   });
+}
+
+/**
+ * The phase gate's denial reason for an active session. A resync in transfer has no WAL range yet
+ * (start and target print `-`); once committed its range is base → frozen consistent LSN.
+ */
+function gateReason(s: SessionSnapshot): string {
+  const target = s.frozenTargetLsn !== 0n ? s.frozenTargetLsn : s.targetLsn;
+  const r = s.resync;
+  if (r === null) {
+    return `active_${s.kind}_session phase=${s.phase} start=${s.startLsn} target=${target} recovered=${s.recoveredTo}`;
+  }
+  const range = r.committed ? `start=${s.startLsn} target=${target}` : "start=- target=-";
+  return `active_resync_session phase=${s.phase} pass=${r.pass} blocks_left=${r.blocksLeft} fork=${r.forkLsn} ${range}`;
 }
 
 /** Only senders whose ID is `<volumeId>/…` belong to the volume; others are ignored. */

@@ -6,7 +6,7 @@
 // tail gated until something else invalidates it).
 import type { BudgetViolation } from "./budget";
 import type { RecoveryLog } from "./log";
-import type { CatchUpPlan, RebuildPlan } from "./planner";
+import type { CatchUpPlan, RebuildPlan, ResyncPlan, RetentionPort } from "./planner";
 import type { Registry } from "./registry";
 import type { Sender } from "./sender";
 import { type Lsn, ProtocolError, type ReplicaState, type TimeMs } from "./types";
@@ -32,7 +32,7 @@ abstract class Execution {
   protected statusValue: ExecutionStatus = "pending";
   protected readonly registry: Registry;
   protected readonly log: RecoveryLog;
-  protected abstract readonly plan: CatchUpPlan | RebuildPlan;
+  protected abstract readonly plan: CatchUpPlan | RebuildPlan | ResyncPlan;
 
   constructor(registry: Registry, log: RecoveryLog) {
     this.registry = registry;
@@ -104,6 +104,14 @@ abstract class Execution {
   protected result(error: string | null, violation: BudgetViolation | null): StepResult {
     return { status: this.statusValue, error, violation };
   }
+
+  /** A budget violation already ended the session (the sender chose the state): finish with it. */
+  protected checkBudgetOn(sender: Sender, nowMs: TimeMs, status: ExecutionStatus): StepResult | undefined {
+    const violation = sender.checkBudget(this.plan.sessionId, nowMs);
+    if (violation === null) return undefined;
+    this.log.record(this.plan.replicaId, "budget_escalated", violation);
+    return this.finish(status, `budget_${violation}`, violation);
+  }
 }
 
 export class CatchUpExecution extends Execution {
@@ -112,10 +120,6 @@ export class CatchUpExecution extends Execution {
   constructor(registry: Registry, log: RecoveryLog, plan: CatchUpPlan) {
     super(registry, log);
     this.plan = plan;
-  }
-
-  get truncateOnly(): boolean {
-    return this.plan.truncateToLsn > 0n && this.plan.startLsn >= this.plan.targetLsn;
   }
 
   protected failureState(): ReplicaState {
@@ -140,30 +144,14 @@ export class CatchUpExecution extends Execution {
   progress(lsn: Lsn, nowMs: TimeMs): StepResult {
     return this.step((sender) => {
       sender.recordCatchUpProgress(this.plan.sessionId, lsn, nowMs);
-      return this.checkBudgetOn(sender, nowMs);
+      return this.checkBudgetOn(sender, nowMs, "escalated");
     });
   }
 
   /** Budget tick without progress (stall / duration detection). */
   tick(nowMs: TimeMs): StepResult {
     if (this.statusValue !== "running") return this.result(null, null);
-    return this.step((sender) => this.checkBudgetOn(sender, nowMs));
-  }
-
-  truncated(lsn: Lsn): StepResult {
-    return this.step((sender) => {
-      sender.recordTruncation(this.plan.sessionId, lsn);
-      this.log.record(this.plan.replicaId, "exec_truncation", `${lsn}`);
-      return undefined;
-    });
-  }
-
-  /** The divergent tail was already flushed into the extent: only a rebuild can fix the replica. */
-  truncationUnsafe(): StepResult {
-    return this.step(() => {
-      this.log.record(this.plan.replicaId, "truncation_escalated", "flushed_ahead_needs_rebuild");
-      return this.endWithFailure("flushed_ahead_needs_rebuild", "needs_rebuild");
-    });
+    return this.step((sender) => this.checkBudgetOn(sender, nowMs, "escalated"));
   }
 
   complete(): StepResult {
@@ -176,15 +164,92 @@ export class CatchUpExecution extends Execution {
       return this.finish("completed", null, null);
     });
   }
-
-  private checkBudgetOn(sender: Sender, nowMs: TimeMs): StepResult | undefined {
-    const violation = sender.checkBudget(this.plan.sessionId, nowMs);
-    if (violation === null) return undefined;
-    this.log.record(this.plan.replicaId, "budget_escalated", violation);
-    return this.finish("escalated", `budget_${violation}`, violation);
-  }
 }
 
+/**
+ * A changed-block resync: phase transfer (the host sends the blocks, pass after pass; no budget),
+ * then, once committed, phase catchup from the replica's new base to the frozen consistent LSN, fed
+ * and completed exactly like a catch-up. Its WAL pin is taken at the commit (from the base). Every
+ * failure leaves the sender disconnected: the replica's resync marker survives, so the host's retry
+ * plans a resync again.
+ */
+export class ResyncExecution extends Execution {
+  protected readonly plan: ResyncPlan;
+  private readonly port: RetentionPort;
+
+  constructor(registry: Registry, log: RecoveryLog, plan: ResyncPlan, port: RetentionPort) {
+    super(registry, log);
+    this.plan = plan;
+    this.port = port;
+  }
+
+  protected failureState(): ReplicaState {
+    return "disconnected";
+  }
+
+  start(): StepResult {
+    if (this.statusValue !== "pending") return this.result("already started", null);
+    return this.step((sender) => {
+      sender.beginResync(this.plan.sessionId);
+      this.statusValue = "running";
+      this.log.record(this.plan.replicaId, "exec_resync_started", `fork=${this.plan.forkLsn}`);
+      return undefined;
+    });
+  }
+
+  transferProgress(pass: number, blocksLeft: bigint): StepResult {
+    return this.step((sender) => {
+      sender.recordResyncProgress(this.plan.sessionId, pass, blocksLeft);
+      return undefined;
+    });
+  }
+
+  /** The replica committed: its log ends at baseLsn; the catch-up to consistentLsn begins. */
+  committed(baseLsn: Lsn, consistentLsn: Lsn, nowMs: TimeMs): StepResult {
+    return this.step((sender) => {
+      const done = sender.commitResync(this.plan.sessionId, baseLsn, consistentLsn, nowMs);
+      this.log.record(
+        this.plan.replicaId,
+        "exec_resync_committed",
+        `base=${baseLsn} consistent=${consistentLsn}`,
+      );
+      if (done) {
+        this.log.record(this.plan.replicaId, "exec_resync_completed", `target=${consistentLsn}`);
+        return this.finish("completed", null, null);
+      }
+      const pinned = this.port.pinWal(this.plan.replicaId, baseLsn);
+      if (!pinned.ok) return this.endWithFailure(`wal_pin_failed: ${pinned.reason}`, "disconnected");
+      this.plan.pins.add(pinned.pin);
+      return undefined;
+    });
+  }
+
+  /** Catch-up phase: the replica durably holds everything up to `lsn`. */
+  progress(lsn: Lsn, nowMs: TimeMs): StepResult {
+    return this.step((sender) => {
+      sender.recordCatchUpProgress(this.plan.sessionId, lsn, nowMs);
+      return this.checkBudgetOn(sender, nowMs, "failed");
+    });
+  }
+
+  /** Budget tick: only the catch-up phase has a (stall/duration) budget. */
+  tick(nowMs: TimeMs): StepResult {
+    if (this.statusValue !== "running") return this.result(null, null);
+    return this.step((sender) => this.checkBudgetOn(sender, nowMs, "failed"));
+  }
+
+  complete(): StepResult {
+    return this.step((sender) => {
+      const target = sender.sessionSnapshot()!.frozenTargetLsn;
+      if (!sender.completeSessionById(this.plan.sessionId)) {
+        this.log.record(this.plan.replicaId, "completion_rejected");
+        return this.endWithFailure("completion_rejected", "disconnected");
+      }
+      this.log.record(this.plan.replicaId, "exec_resync_completed", `target=${target}`);
+      return this.finish("completed", null, null);
+    });
+  }
+}
 export class RebuildExecution extends Execution {
   protected readonly plan: RebuildPlan;
 

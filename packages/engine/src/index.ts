@@ -2,6 +2,7 @@ export * from "./budget";
 export * from "./core";
 export * from "./core-projection";
 export * from "./core-types";
+export * from "./decide";
 export * from "./engine";
 export * from "./engine-types";
 export * from "./execution";

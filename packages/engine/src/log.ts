@@ -16,10 +16,8 @@ export const LOG_EVENTS = [
   "escalated",
   "completed",
   "budget_escalated",
-  "truncation_recorded",
   "completion_rejected",
   "rebuild_completed",
-  "plan_truncate_only",
   "plan_catchup",
   "plan_zero_gap",
   "wal_pin_failed",
@@ -30,13 +28,15 @@ export const LOG_EVENTS = [
   "full_base_pin_failed",
   "plan_cancelled",
   "exec_catchup_started",
-  "exec_truncation",
   "exec_completed",
   "exec_failed",
-  "truncation_escalated",
   "exec_resources_released",
   "exec_rebuild_started",
   "exec_rebuild_completed",
+  "plan_resync",
+  "exec_resync_started",
+  "exec_resync_committed",
+  "exec_resync_completed",
 ] as const;
 export type LogEventName = (typeof LOG_EVENTS)[number];
 

@@ -1,12 +1,9 @@
 // Assignment entry, connect + handshake from retained history, and a log line for every lifecycle step
 // (engine-spec §5.5–§5.6). Pure: history and time arrive as arguments.
+
+import { decideRecovery, type RecoveryDecision, type ResyncFacts } from "./decide";
 import { type LogEventName, RecoveryLog } from "./log";
-import {
-  makeHandshakeResult,
-  proveRecoverability,
-  type RecoverabilityProof,
-  type RetainedHistory,
-} from "./recoverability";
+import { type RecoverabilityProof, type RetainedHistory, recoveryFacts } from "./recoverability";
 import type { AssignmentIntent, AssignmentResult, Registry } from "./registry";
 import type { Sender } from "./sender";
 import {
@@ -27,13 +24,14 @@ export interface RecoveryResult {
   readonly proof: RecoverabilityProof | null;
   readonly finalState: ReplicaState | null;
   readonly error: string | null;
+  /** The decider's plan (null on error). */
+  readonly decision: RecoveryDecision | null;
 }
 
 export interface CompleteCatchUpOptions {
   readonly targetLsn?: Lsn;
   readonly startMs?: TimeMs;
   readonly completeMs?: TimeMs;
-  readonly truncateLsn?: Lsn;
 }
 
 function errorText(err: unknown): string {
@@ -110,19 +108,29 @@ export class RecoveryOrchestrator {
 
   /**
    * Connect and handshake the current session against retained history with the replica's REAL durable
-   * LSN. zero_gap completes at once; catchup leaves the session in handshake; needs_rebuild escalates.
+   * LSN (and the histories' resync facts, if the peers exchanged them). zero_gap completes at once;
+   * catchup and resync leave the session in handshake; needs_rebuild escalates.
    */
   executeRecovery(
     replicaId: string,
     replicaFlushedLsn: Lsn,
     history: RetainedHistory,
     expectedSessionId?: SessionId,
+    resync?: ResyncFacts,
   ): RecoveryResult {
     const sender = this.registry.get(replicaId);
     const sessionId = sender?.sessionId ?? 0;
     const fail = (event: LogEventName, error: string): RecoveryResult => {
       this.log.record(replicaId, event, error);
-      return { replicaId, sessionId, outcome: null, proof: null, finalState: sender?.state ?? null, error };
+      return {
+        replicaId,
+        sessionId,
+        outcome: null,
+        proof: null,
+        finalState: sender?.state ?? null,
+        error,
+        decision: null,
+      };
     };
     if (sender === undefined) return fail("connect_failed", "unknown_replica");
     if (sessionId === 0) return fail("connect_failed", "no_active_session");
@@ -132,10 +140,11 @@ export class RecoveryOrchestrator {
     // The session is the sender's current, active one here, so connecting cannot be refused.
     if (sender.sessionSnapshot()?.phase === "init") sender.beginConnect(sessionId);
     this.log.record(replicaId, "connected", `session=${sessionId}`);
-    const proof = proveRecoverability(history, replicaFlushedLsn);
+    const decision = decideRecovery(recoveryFacts(history, replicaFlushedLsn, resync));
+    const proof = { recoverable: decision.kind !== "needs_rebuild", reason: decision.reason };
     let outcome: RecoveryOutcome;
     try {
-      outcome = sender.recordHandshakeWithOutcome(sessionId, makeHandshakeResult(history, replicaFlushedLsn));
+      outcome = sender.recordHandshakeDecision(sessionId, decision);
     } catch (err) {
       return fail("handshake_failed", errorText(err));
     }
@@ -146,7 +155,7 @@ export class RecoveryOrchestrator {
       sender.completeSessionById(sessionId);
       this.log.record(replicaId, "completed", "zero_gap");
     }
-    return { replicaId, sessionId, outcome, proof, finalState: sender.state, error: null };
+    return { replicaId, sessionId, outcome, proof, finalState: sender.state, error: null, decision };
   }
 
   /** Test convenience (reference `CompleteCatchUp`): run the current catch-up session to completion. */
@@ -163,10 +172,6 @@ export class RecoveryOrchestrator {
         this.log.record(replicaId, "budget_escalated", violation);
         throw new ProtocolError("invalid_phase", `budget_${violation}`);
       }
-    }
-    if (options.truncateLsn !== undefined && options.truncateLsn > 0n) {
-      sender.recordTruncation(id, options.truncateLsn);
-      this.log.record(replicaId, "truncation_recorded", `${options.truncateLsn}`);
     }
     if (!sender.completeSessionById(id)) {
       this.log.record(replicaId, "completion_rejected");

@@ -1,6 +1,7 @@
 // Planning = classify + reserve ("check, then reserve, then recover"; engine-spec §4.5, §5.6).
 // Resource pins go through RetentionPort, which the agent implements over packages/storage.
 // Every pin a plan holds is released exactly once: on success, failure, cancel or invalidation.
+import type { ResyncFacts } from "./decide";
 import type { RecoveryOrchestrator } from "./orchestrator";
 import { decideRebuildSource, type RecoverabilityProof, type RetainedHistory } from "./recoverability";
 import { assert, type Lsn, ProtocolError, type RebuildSource, type SessionId } from "./types";
@@ -65,12 +66,22 @@ interface PlanBase {
 export interface ZeroGapPlan extends PlanBase {
   readonly kind: "zero_gap";
 }
-/** Replay (start, target]; truncateToLsn > 0 ⇒ truncation-only (replica ahead), no WAL pin. */
+/** Replay (start, target] from the WAL, pinned from start. */
 export interface CatchUpPlan extends PlanBase {
   readonly kind: "catchup";
   readonly startLsn: Lsn;
   readonly targetLsn: Lsn;
-  readonly truncateToLsn: Lsn;
+}
+/**
+ * Send the blocks changed since forkLsn (on both copies), then catch up from the resync's base. No
+ * pin at planning: the host's resync pins the WAL of its own passes; the catch-up pin is taken when
+ * the resync commits (base known). targetLsn is the committed LSN at the handshake (a provisional
+ * volume target until the commit names the frozen one).
+ */
+export interface ResyncPlan extends PlanBase {
+  readonly kind: "resync";
+  readonly forkLsn: Lsn;
+  readonly targetLsn: Lsn;
 }
 export interface NeedsRebuildPlan extends PlanBase {
   readonly kind: "needs_rebuild";
@@ -82,7 +93,7 @@ export interface RebuildPlan extends PlanBase {
   readonly targetLsn: Lsn;
   readonly reason: string;
 }
-export type RecoveryPlan = ZeroGapPlan | CatchUpPlan | NeedsRebuildPlan | RebuildPlan;
+export type RecoveryPlan = ZeroGapPlan | CatchUpPlan | ResyncPlan | NeedsRebuildPlan | RebuildPlan;
 
 export type PlanResult =
   | { readonly ok: true; readonly plan: RecoveryPlan }
@@ -97,11 +108,25 @@ export class RecoveryPlanner {
     this.port = port;
   }
 
-  /** Handshake the current session with the replica's durable LSN and reserve what the replay needs. */
-  planRecovery(replicaId: string, replicaFlushedLsn: Lsn, expectedSessionId?: SessionId): PlanResult {
+  /**
+   * Handshake the current session with the replica's durable LSN (and the histories' resync facts)
+   * and reserve what the replay needs. The plan is the decider's (decideRecovery).
+   */
+  planRecovery(
+    replicaId: string,
+    replicaFlushedLsn: Lsn,
+    expectedSessionId?: SessionId,
+    resync?: ResyncFacts,
+  ): PlanResult {
     const history = this.port.retainedHistory();
     const log = this.orchestrator.log;
-    const r = this.orchestrator.executeRecovery(replicaId, replicaFlushedLsn, history, expectedSessionId);
+    const r = this.orchestrator.executeRecovery(
+      replicaId,
+      replicaFlushedLsn,
+      history,
+      expectedSessionId,
+      resync,
+    );
     if (r.error !== null || r.outcome === null || r.proof === null)
       return { ok: false, error: r.error ?? "no outcome" };
     const pins = new PinSet(this.port);
@@ -111,20 +136,14 @@ export class RecoveryPlanner {
       return { ok: true, plan: { ...base, kind: "zero_gap" } };
     }
     if (r.outcome === "needs_rebuild") return { ok: true, plan: { ...base, kind: "needs_rebuild" } };
-    const snap = this.orchestrator.registry.get(replicaId)!.sessionSnapshot()!;
-    if (snap.truncateRequired) {
-      log.record(replicaId, "plan_truncate_only", `truncate_to=${snap.truncateToLsn}`);
+    if (r.decision?.kind === "resync") {
+      log.record(replicaId, "plan_resync", `fork=${r.decision.forkLsn} ${r.decision.reason}`);
       return {
         ok: true,
-        plan: {
-          ...base,
-          kind: "catchup",
-          startLsn: snap.startLsn,
-          targetLsn: snap.targetLsn,
-          truncateToLsn: snap.truncateToLsn,
-        },
+        plan: { ...base, kind: "resync", forkLsn: r.decision.forkLsn, targetLsn: history.committedLsn },
       };
     }
+    const snap = this.orchestrator.registry.get(replicaId)!.sessionSnapshot()!;
     const pinned = this.port.pinWal(replicaId, replicaFlushedLsn);
     if (!pinned.ok) {
       log.record(replicaId, "wal_pin_failed", pinned.reason);
@@ -144,7 +163,6 @@ export class RecoveryPlanner {
         kind: "catchup",
         startLsn: snap.startLsn,
         targetLsn: snap.targetLsn,
-        truncateToLsn: 0n,
       },
     };
   }
@@ -221,6 +239,11 @@ export class RecoveryPlanner {
 
 export function requireCatchUpPlan(plan: RecoveryPlan): CatchUpPlan {
   if (plan.kind !== "catchup") throw new ProtocolError("wrong_session_kind", `plan ${plan.kind}`);
+  return plan;
+}
+
+export function requireResyncPlan(plan: RecoveryPlan): ResyncPlan {
+  if (plan.kind !== "resync") throw new ProtocolError("wrong_session_kind", `plan ${plan.kind}`);
   return plan;
 }
 

@@ -1,4 +1,5 @@
 // Recovery decisions from the primary's retained WAL history (engine-spec §4). Pure functions.
+import { decideRecovery, type RecoveryFacts, type ResyncFacts } from "./decide";
 import type { Lsn, RebuildSource, RecoveryOutcome } from "./types";
 
 export interface RetainedHistory {
@@ -46,15 +47,34 @@ export function makeHandshakeResult(history: RetainedHistory, replicaFlushedLsn:
   };
 }
 
-/**
- * zero_gap only on exact equality (a replica that is ahead is not in sync); catch-up when the next LSN
- * the replica needs is still retained; otherwise a rebuild is the only way back.
- */
+/** The decider's facts from a WAL-only handshake (no resync facts: an old peer). */
+export function factsFromHandshake(handshake: HandshakeResult): RecoveryFacts {
+  const r = handshake.retentionStartLsn;
+  return {
+    replicaDurableLsn: handshake.replicaFlushedLsn,
+    committedLsn: handshake.committedLsn,
+    tailLsn: r === 0n ? 0n : r - 1n,
+  };
+}
+
+/** The decider's facts from the primary's retained history and the replica's handshake. */
+export function recoveryFacts(
+  history: RetainedHistory,
+  replicaFlushedLsn: Lsn,
+  resync?: ResyncFacts,
+): RecoveryFacts {
+  return {
+    replicaDurableLsn: replicaFlushedLsn,
+    committedLsn: history.committedLsn,
+    tailLsn: history.tailLsn,
+    headLsn: history.headLsn,
+    ...(resync === undefined ? {} : { resync }),
+  };
+}
+
+/** The WAL-only outcome (see decideRecovery): a replica ahead of C is never cut back. */
 export function classifyRecoveryOutcome(handshake: HandshakeResult): RecoveryOutcome {
-  const { replicaFlushedLsn: f, committedLsn: c, retentionStartLsn: r } = handshake;
-  if (f === c) return "zero_gap";
-  if (r === 0n || f + 1n >= r) return "catchup";
-  return "needs_rebuild";
+  return decideRecovery(factsFromHandshake(handshake)).kind;
 }
 
 /** The range (startExclusive, endInclusive] is still in the primary WAL. */
@@ -62,21 +82,14 @@ export function isRecoverable(history: RetainedHistory, startExclusive: Lsn, end
   return startExclusive >= history.tailLsn && endInclusive <= history.headLsn;
 }
 
-export function proveRecoverability(history: RetainedHistory, replicaFlushedLsn: Lsn): RecoverabilityProof {
-  const f = replicaFlushedLsn;
-  const c = history.committedLsn;
-  if (f === c) return { recoverable: true, reason: "zero_gap" };
-  if (f > c) return { recoverable: true, reason: "replica_ahead_needs_truncation" };
-  if (isRecoverable(history, f, c)) {
-    return {
-      recoverable: true,
-      reason: `gap_within_retention: need LSN ${f + 1n}-${c}, tail=${history.tailLsn}, head=${history.headLsn}`,
-    };
-  }
-  return {
-    recoverable: false,
-    reason: `gap_beyond_retention: need LSN ${f + 1n} but tail=${history.tailLsn}, head=${history.headLsn}`,
-  };
+/** The decider's verdict as a proof: recoverable unless only a rebuild helps. */
+export function proveRecoverability(
+  history: RetainedHistory,
+  replicaFlushedLsn: Lsn,
+  resync?: ResyncFacts,
+): RecoverabilityProof {
+  const d = decideRecovery(recoveryFacts(history, replicaFlushedLsn, resync));
+  return { recoverable: d.kind !== "needs_rebuild", reason: d.reason };
 }
 
 /** snapshot_tail iff the checkpoint is trusted, > 0, and (checkpoint, committed] is still replayable. */

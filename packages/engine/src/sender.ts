@@ -2,10 +2,11 @@
 // session-scoped call by session ID (engine-spec §1.3, §2.2, §3). Rejected calls throw a
 // ProtocolError and change nothing. After every call the session is either absent or active.
 import { type BudgetViolation, checkBudget } from "./budget";
+import { decideRecovery, needsRebuildSessionReason, type RecoveryDecision } from "./decide";
 import type { SessionIdSource } from "./identity";
 import {
-  classifyRecoveryOutcome,
   decideRebuildSource,
+  factsFromHandshake,
   type HandshakeResult,
   type RetainedHistory,
 } from "./recoverability";
@@ -161,35 +162,56 @@ export class Sender {
   }
 
   /**
-   * Classifies the handshake and sets the range. A gap beyond retention is not an error: the session
-   * ends, the sender waits for a rebuild assignment, and the outcome says so.
+   * Classifies the handshake (WAL facts only) and sets the range; see recordHandshakeDecision.
+   * Kept for callers that have no resync facts.
    */
   recordHandshakeWithOutcome(id: SessionId, handshake: HandshakeResult): RecoveryOutcome {
+    this.authorize(id);
+    return this.recordHandshakeDecision(id, decideRecovery(factsFromHandshake(handshake)));
+  }
+
+  /**
+   * Applies the decider's plan to the session. A plan that needs a rebuild is not an error: the
+   * session ends and the sender waits in needs_rebuild. A resync turns the session into kind resync
+   * (still in handshake); the executor starts its transfer.
+   */
+  recordHandshakeDecision(id: SessionId, decision: RecoveryDecision): RecoveryOutcome {
     const s = this.authorize(id);
     if (s.phase !== "connecting") throw new ProtocolError("invalid_phase", `handshake in ${s.phase}`);
-    const outcome = classifyRecoveryOutcome(handshake);
-    const f = handshake.replicaFlushedLsn;
-    const c = handshake.committedLsn;
-    if (outcome === "needs_rebuild") {
-      this.invalidateSession("gap_exceeds_retention", "needs_rebuild");
-      return outcome;
+    if (s.kind === "rebuild")
+      throw new ProtocolError("wrong_session_kind", "handshake plan on a rebuild session");
+    switch (decision.kind) {
+      case "needs_rebuild": {
+        this.invalidateSession(needsRebuildSessionReason(decision.reason), "needs_rebuild");
+        break;
+      }
+      case "resync":
+        s.becomeResync(decision.forkLsn);
+        s.advance("handshake");
+        break;
+      case "catchup":
+        if (decision.targetLsn < decision.startLsn)
+          throw new ProtocolError(
+            "invalid_range",
+            `target ${decision.targetLsn} < start ${decision.startLsn}`,
+          );
+        s.advance("handshake");
+        s.setRange(decision.startLsn, decision.targetLsn);
+        break;
+      case "zero_gap":
+        s.advance("handshake");
+        s.setRange(decision.lsn, decision.lsn);
+        break;
     }
-    s.advance("handshake");
-    if (f <= c) {
-      s.setRange(f, c);
-    } else {
-      // The replica holds entries the primary never committed: it must cut back to C first.
-      s.setRange(c, c);
-      s.truncateRequired = true;
-      s.truncateToLsn = c;
-    }
-    return outcome;
+    return decision.kind;
   }
 
   // ---- catch-up ----------------------------------------------------------------------------------
 
   beginCatchUp(id: SessionId, startMs: TimeMs = 0): void {
     const s = this.authorizeNonRebuild(id, "begin catch-up");
+    if (s.kind === "resync")
+      throw new ProtocolError("wrong_session_kind", "a resync catches up after its commit");
     if (s.phase !== "handshake") throw new ProtocolError("invalid_phase", `begin catch-up in ${s.phase}`);
     s.advance("catchup");
     s.frozenTargetLsn = s.targetLsn;
@@ -213,22 +235,13 @@ export class Sender {
     if (nowMs !== undefined) s.lastProgressMs = nowMs;
   }
 
-  recordTruncation(id: SessionId, lsn: Lsn): void {
-    const s = this.authorize(id);
-    if (!s.truncateRequired) throw new ProtocolError("truncation_not_required");
-    if (lsn !== s.truncateToLsn)
-      throw new ProtocolError("truncation_lsn_mismatch", `${lsn} != ${s.truncateToLsn}`);
-    s.truncateRecorded = true;
-  }
-
-  /** Completes a converged catch-up (or a zero-gap / truncation-only session straight from handshake). */
+  /** Completes a converged catch-up (also a resync's), or a zero-gap session straight from handshake. */
   completeSessionById(id: SessionId): boolean {
     const s = this.session;
     if (this.isStopped || s === null || s.id !== id || !s.active || s.kind === "rebuild") return false;
-    if (s.truncateRequired && !s.truncateRecorded) return false;
     const converged =
       (s.phase === "catchup" && s.targetLsn > 0n && s.recoveredTo >= s.targetLsn) ||
-      (s.phase === "handshake" && s.targetLsn === s.startLsn);
+      (s.phase === "handshake" && s.kind !== "resync" && s.targetLsn === s.startLsn);
     if (!converged) return false;
     s.complete();
     this.session = null;
@@ -236,17 +249,74 @@ export class Sender {
     return true;
   }
 
-  /** A violation is an explicit escalation, never a silent continuation. */
+  /**
+   * A violation is an explicit escalation, never a silent continuation. A resync has no budget while
+   * it transfers (it has no time limit) and no entries budget in its catch-up (the resync itself made
+   * sure the rest fits the WAL); a stalled or overlong resync catch-up ends as disconnected, so the
+   * host's retry resumes it (the replica's resync marker survives) instead of asking for a rebuild.
+   */
   checkBudget(id: SessionId, nowMs: TimeMs): BudgetViolation | null {
     const s = this.authorize(id);
     if (s.budget === null) return null;
+    const resync = s.kind === "resync";
+    if (resync && s.phase !== "catchup") return null;
     const violation = checkBudget(
-      s.budget,
+      resync ? { ...s.budget, maxEntries: 0n } : s.budget,
       { startMs: s.startMs, entriesReplayed: s.entriesReplayed, lastProgressMs: s.lastProgressMs },
       nowMs,
     );
-    if (violation !== null) this.invalidateSession(`budget_${violation}`, "needs_rebuild");
+    if (violation !== null)
+      this.invalidateSession(`budget_${violation}`, resync ? "disconnected" : "needs_rebuild");
     return violation;
+  }
+
+  // ---- resync ------------------------------------------------------------------------------------
+
+  /** The host starts sending changed blocks: phase transfer, the sender is catching up. */
+  beginResync(id: SessionId): void {
+    const s = this.authorizeResync(id);
+    if (s.phase !== "handshake") throw new ProtocolError("invalid_phase", `begin resync in ${s.phase}`);
+    s.advance("transfer");
+    this.currentState = "catching_up";
+  }
+
+  recordResyncProgress(id: SessionId, pass: number, blocksLeft: bigint): void {
+    const s = this.authorizeResync(id);
+    const r = s.resync!;
+    if (s.phase !== "transfer") throw new ProtocolError("invalid_phase", `resync progress in ${s.phase}`);
+    if (!Number.isSafeInteger(pass) || pass < 1) throw new ProtocolError("invalid_argument", `pass ${pass}`);
+    if (pass < r.pass) throw new ProtocolError("progress_regression", `pass ${pass} < ${r.pass}`);
+    r.pass = pass;
+    r.blocksLeft = blocksLeft;
+  }
+
+  /**
+   * The replica committed the resync: its log ends at baseLsn (≥ fork) and it is consistent once its
+   * durable LSN reaches consistentLsn, the catch-up's frozen target. Returns true when that already
+   * holds (nothing was written during the last pass): the session completed, the sender is in sync.
+   */
+  commitResync(id: SessionId, baseLsn: Lsn, consistentLsn: Lsn, nowMs: TimeMs): boolean {
+    const s = this.authorizeResync(id);
+    const r = s.resync!;
+    if (s.phase !== "transfer") throw new ProtocolError("invalid_phase", `resync commit in ${s.phase}`);
+    if (baseLsn < r.forkLsn) throw new ProtocolError("invalid_range", `base ${baseLsn} < fork ${r.forkLsn}`);
+    if (consistentLsn < baseLsn)
+      throw new ProtocolError("invalid_range", `consistent ${consistentLsn} < base ${baseLsn}`);
+    r.committed = true;
+    r.baseLsn = baseLsn;
+    r.consistentLsn = consistentLsn;
+    r.blocksLeft = 0n;
+    s.advance("catchup");
+    s.setRange(baseLsn, consistentLsn);
+    s.frozenTargetLsn = consistentLsn;
+    s.startMs = nowMs;
+    s.lastProgressMs = nowMs;
+    s.entriesReplayed = 0n;
+    if (consistentLsn > baseLsn) return false;
+    s.complete();
+    this.session = null;
+    this.currentState = "in_sync";
+    return true;
   }
 
   // ---- rebuild -----------------------------------------------------------------------------------
@@ -309,6 +379,13 @@ export class Sender {
   private authorizeNonRebuild(id: SessionId, what: string): Session {
     const s = this.authorize(id);
     if (s.kind === "rebuild") throw new ProtocolError("wrong_session_kind", `${what} on a rebuild session`);
+    return s;
+  }
+
+  private authorizeResync(id: SessionId): Session {
+    const s = this.authorize(id);
+    if (s.kind !== "resync")
+      throw new ProtocolError("wrong_session_kind", `resync step on a ${s.kind} session`);
     return s;
   }
 

@@ -17,7 +17,8 @@ import {
 const PHASE_TRANSITIONS: Readonly<Record<SessionPhase, readonly SessionPhase[]>> = {
   init: ["connecting", "invalidated"],
   connecting: ["handshake", "invalidated"],
-  handshake: ["catchup", "completed", "invalidated"],
+  handshake: ["transfer", "catchup", "completed", "invalidated"],
+  transfer: ["catchup", "invalidated"],
   catchup: ["completed", "invalidated"],
   completed: [],
   invalidated: [],
@@ -29,6 +30,18 @@ export function canAdvancePhase(from: SessionPhase, to: SessionPhase): boolean {
 
 export function isTerminalPhase(phase: SessionPhase): boolean {
   return phase === "completed" || phase === "invalidated";
+}
+
+/** A resync session's progress (phase transfer: pass/blocksLeft; phase catchup: base/consistent). */
+export interface ResyncSnapshot {
+  readonly forkLsn: Lsn;
+  /** The pass being sent (1 = the changed blocks since the fork; 0 = none reported yet). */
+  readonly pass: number;
+  readonly blocksLeft: bigint;
+  /** Set once committed: the replica's log ends at baseLsn; consistent once durable ≥ consistentLsn. */
+  readonly committed: boolean;
+  readonly baseLsn: Lsn;
+  readonly consistentLsn: Lsn;
 }
 
 export interface SessionSnapshot {
@@ -43,12 +56,11 @@ export interface SessionSnapshot {
   readonly targetLsn: Lsn;
   readonly frozenTargetLsn: Lsn;
   readonly recoveredTo: Lsn;
-  readonly truncateRequired: boolean;
-  readonly truncateToLsn: Lsn;
-  readonly truncateRecorded: boolean;
   readonly budget: CatchUpBudget | null;
   readonly tracker: BudgetTracker;
   readonly rebuild: RebuildSnapshot | null;
+  /** Non-null exactly for kind `resync`. */
+  readonly resync: ResyncSnapshot | null;
 }
 
 export interface SessionOptions {
@@ -59,18 +71,24 @@ export class Session {
   readonly id: SessionId;
   readonly replicaId: string;
   readonly epoch: Epoch;
-  readonly kind: SessionKind;
+  /** Fixed at creation, except that a catch-up-like session becomes `resync` (see becomeResync). */
+  private kindValue: SessionKind;
   readonly budget: CatchUpBudget | null;
   readonly rebuild: RebuildState | null;
+  resync: {
+    forkLsn: Lsn;
+    pass: number;
+    blocksLeft: bigint;
+    committed: boolean;
+    baseLsn: Lsn;
+    consistentLsn: Lsn;
+  } | null = null;
   phase: SessionPhase = "init";
   invalidateReason = "";
   startLsn: Lsn = 0n;
   targetLsn: Lsn = 0n;
   frozenTargetLsn: Lsn = 0n;
   recoveredTo: Lsn = 0n;
-  truncateRequired = false;
-  truncateToLsn: Lsn = 0n;
-  truncateRecorded = false;
   startMs: TimeMs = 0;
   entriesReplayed = 0n;
   lastProgressMs: TimeMs = 0;
@@ -86,12 +104,23 @@ export class Session {
     this.id = id;
     this.replicaId = replicaId;
     this.epoch = epoch;
-    this.kind = kind;
+    this.kindValue = kind;
     if (options.budget !== undefined && !validateBudget(options.budget)) {
       throw new ProtocolError("invalid_argument", "budget limits must be finite and >= 0");
     }
     this.budget = options.budget ?? null;
     this.rebuild = kind === "rebuild" ? new RebuildState() : null;
+  }
+
+  get kind(): SessionKind {
+    return this.kindValue;
+  }
+
+  /** The handshake planned a changed-block resync for this catch-up-like session. */
+  becomeResync(forkLsn: Lsn): void {
+    assert(this.kindValue !== "rebuild" && this.phase === "connecting", "resync planned at handshake only");
+    this.kindValue = "resync";
+    this.resync = { forkLsn, pass: 0, blocksLeft: 0n, committed: false, baseLsn: 0n, consistentLsn: 0n };
   }
 
   get active(): boolean {
@@ -136,9 +165,6 @@ export class Session {
       targetLsn: this.targetLsn,
       frozenTargetLsn: this.frozenTargetLsn,
       recoveredTo: this.recoveredTo,
-      truncateRequired: this.truncateRequired,
-      truncateToLsn: this.truncateToLsn,
-      truncateRecorded: this.truncateRecorded,
       budget: this.budget === null ? null : Object.freeze({ ...this.budget }),
       tracker: Object.freeze({
         startMs: this.startMs,
@@ -146,6 +172,7 @@ export class Session {
         lastProgressMs: this.lastProgressMs,
       }),
       rebuild: this.rebuild === null ? null : Object.freeze(this.rebuild.snapshot()),
+      resync: this.resync === null ? null : Object.freeze({ ...this.resync }),
     });
   }
 }

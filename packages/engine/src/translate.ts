@@ -101,11 +101,15 @@ export function coalescePublishes(commands: readonly EngineCommand[]): EngineCom
 }
 
 /** Boundary check: LSNs/epochs must be u64 and times finite, non-negative numbers. */
-export function checkEventBounds(event: EngineEvent): void {
-  for (const [field, value] of Object.entries(event)) {
+export function checkEventBounds(event: object, prefix = ""): void {
+  for (const [key, value] of Object.entries(event)) {
+    const field = `${prefix}${key}`;
     if (typeof value === "bigint") assertU64(value, field);
     if (typeof value === "number" && !(Number.isFinite(value) && value >= 0)) {
       throw new ProtocolError("invalid_argument", `${field} must be a finite number >= 0`);
     }
+    // Nested facts (the handshake's resync facts) are checked the same way; lists are not LSNs.
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      checkEventBounds(value, `${field}.`);
   }
 }

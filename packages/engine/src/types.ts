@@ -23,14 +23,19 @@ export const REPLICA_STATES = [
 ] as const;
 export type ReplicaState = (typeof REPLICA_STATES)[number];
 
-/** Recovery session kinds. `bootstrap` and `reassign` behave like catch-up; only `rebuild` is special. */
-export const SESSION_KINDS = ["catchup", "rebuild", "bootstrap", "reassign"] as const;
+/**
+ * Recovery session kinds. `bootstrap` and `reassign` behave like catch-up; `rebuild` owns the rebuild
+ * sub-FSM; a catch-up-like session becomes `resync` when its handshake plans a changed-block resync.
+ */
+export const SESSION_KINDS = ["catchup", "rebuild", "bootstrap", "reassign", "resync"] as const;
 export type SessionKind = (typeof SESSION_KINDS)[number];
 
 export const SESSION_PHASES = [
   "init",
   "connecting",
   "handshake",
+  /** Resync only: changed blocks are being sent (no WAL range yet). */
+  "transfer",
   "catchup",
   "completed",
   "invalidated",
@@ -50,7 +55,7 @@ export const REBUILD_PHASES = [
 ] as const;
 export type RebuildPhase = (typeof REBUILD_PHASES)[number];
 
-export type RecoveryOutcome = "zero_gap" | "catchup" | "needs_rebuild";
+export type RecoveryOutcome = "zero_gap" | "catchup" | "resync" | "needs_rebuild";
 
 /** Where a replica lives. Identity is the replica ID, never this. */
 export interface Endpoint {
@@ -78,8 +83,6 @@ export type ProtocolErrorCode =
   | "progress_regression"
   | "exceeds_frozen_target"
   | "tick_required"
-  | "truncation_not_required"
-  | "truncation_lsn_mismatch"
   | "rebuild_not_ready"
   | "base_incomplete"
   | "unknown_replica"

@@ -86,7 +86,7 @@ describe("VolumeEngine", () => {
     expect(engine.snapshot()).toEqual(before);
   });
 
-  it("replica-ahead handshake ⇒ truncate-only catch-up; truncation_done then catchup_done ⇒ in_sync", () => {
+  it("replica-ahead handshake without resync facts ⇒ needs_rebuild (never cut back), no pin", () => {
     const { engine, sessionId, port } = connected();
     const out = engine.apply({
       type: "handshake",
@@ -95,35 +95,27 @@ describe("VolumeEngine", () => {
       replicaDurableLsn: 105n,
       nowMs: 1,
     });
-    expect(cmd(out, "start_catchup")[0]).toMatchObject({
-      fromLsn: 100n,
-      targetLsn: 100n,
-      truncateToLsn: 100n,
-    });
+    expect(cmd(out, "start_catchup")).toEqual([]);
     expect(port.count()).toBe(0);
-    expect(
-      engine.apply({ type: "catchup_done", replicaId: R2, sessionId }).execution.replicas.get(R2)!
-        .senderState,
-    ).toBe("disconnected");
-    const again = connected();
-    again.engine.apply({
-      type: "handshake",
-      replicaId: R2,
-      sessionId: again.sessionId,
-      replicaDurableLsn: 105n,
-      nowMs: 1,
-    });
-    again.engine.apply({ type: "truncation_done", replicaId: R2, sessionId: again.sessionId, lsn: 100n });
-    const done = again.engine.apply({ type: "catchup_done", replicaId: R2, sessionId: again.sessionId });
-    expect(done.execution.replicas.get(R2)!.senderState).toBe("in_sync");
+    expect(out.execution.replicas.get(R2)!.senderState).toBe("needs_rebuild");
+    expect(out.projection.mode.reason).toMatch(
+      /^replica_ahead: durable 105 > committed 100 and no fork point known/,
+    );
   });
 
-  it("truncation unsafe ⇒ needs_rebuild, stop_recovery", () => {
+  it("truncation events are refused (no plan truncates any more) and change nothing", () => {
     const { engine, sessionId } = connected();
-    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 105n, nowMs: 1 });
-    const out = engine.apply({ type: "truncation_unsafe", replicaId: R2, sessionId });
-    expect(out.projection.mode.reason).toBe("flushed_ahead_needs_rebuild");
-    expect(cmd(out, "stop_recovery")[0]?.sessionId).toBe(sessionId);
+    engine.apply({ type: "handshake", replicaId: R2, sessionId, replicaDurableLsn: 70n, nowMs: 1 });
+    const before = engine.snapshot();
+    for (const ev of [
+      { type: "truncation_done", replicaId: R2, sessionId, lsn: 100n },
+      { type: "truncation_unsafe", replicaId: R2, sessionId },
+    ] as EngineEvent[]) {
+      const out = engine.apply(ev);
+      expect(out.rejected).toMatch(/^truncation_not_supported/);
+      expect(out.commands).toEqual([]);
+    }
+    expect(engine.snapshot()).toEqual(before);
   });
 
   it("budget tick escalates a slow catch-up: pins released, stop_recovery, needs_rebuild", () => {

@@ -181,22 +181,6 @@ describe("§8.4 executors", () => {
     }
   });
 
-  it("truncation execution: truncate-only completes after truncation; unsafe escalates", () => {
-    const t = setup();
-    const { exec } = catchUpExec(t, 105n);
-    expect(exec.truncateOnly).toBe(true);
-    exec.start(1);
-    expect(exec.truncated(100n).status).toBe("running");
-    expect(exec.complete().status).toBe("completed");
-    expect(t.sender.state).toBe("in_sync");
-    const u = setup();
-    const ue = catchUpExec(u, 105n).exec;
-    ue.start(1);
-    expect(ue.truncationUnsafe().status).toBe("failed");
-    expect(u.sender.state).toBe("needs_rebuild");
-    expect(u.o.log.has("truncation_escalated")).toBe(true);
-  });
-
   it("decision: a failed catch-up ends its session (host failure or rejected completion)", () => {
     const t = setup();
     const { exec } = catchUpExec(t, 70n);

@@ -20,9 +20,9 @@ describe("§7 invariants", () => {
     expect(r.ok && requireCatchUpPlan(r.plan).targetLsn).toBe(100n);
   });
 
-  it("2. zero-gap is exact: F=105 ⇒ catchup (truncate), F=99 ⇒ catchup, F=100 ⇒ zero_gap", () => {
+  it("2. zero-gap is exact: F=105 ⇒ needs_rebuild (ahead, no fork known), F=99 ⇒ catchup, F=100 ⇒ zero_gap", () => {
     const out = [105n, 99n, 100n].map((f) => classifyRecoveryOutcome(makeHandshakeResult(history(), f)));
-    expect(out).toEqual(["catchup", "catchup", "zero_gap"]);
+    expect(out).toEqual(["needs_rebuild", "catchup", "zero_gap"]);
   });
 
   it("3. frozen target: target 50, progress 51 fails, 50 ok", () => {
@@ -51,15 +51,13 @@ describe("§7 invariants", () => {
     expect(s.completeSessionById(id)).toBe(false);
   });
 
-  it("6. truncation is a protocol gate: F=105 ⇒ false; record 99 errors; record 100 ⇒ true", () => {
+  it("6. a replica ahead is never cut back: F=105 without a fork ⇒ session ends, needs_rebuild", () => {
     const s = newSender();
     const id = s.attachSession(1n, "catchup");
     s.beginConnect(id);
-    s.recordHandshakeWithOutcome(id, makeHandshakeResult(history(), 105n));
+    expect(s.recordHandshakeWithOutcome(id, makeHandshakeResult(history(), 105n))).toBe("needs_rebuild");
     expect(s.completeSessionById(id)).toBe(false);
-    expect(() => s.recordTruncation(id, 99n)).toThrow();
-    s.recordTruncation(id, 100n);
-    expect(s.completeSessionById(id)).toBe(true);
+    expect([s.state, s.sessionId]).toEqual(["needs_rebuild", 0]);
   });
 
   it("7. stale session fenced: every API with id1 rejected after an epoch bump, id2 active", () => {

@@ -233,15 +233,26 @@ describe("§8.2 history-driven recovery", () => {
     expect(s.state).toBe("in_sync");
   });
 
-  it("32. Proof_TruncationRequired — F 105: complete false until RecordTruncation(100)", () => {
+  it("32. Proof_ReplicaAhead — F 105: resync from the fork when facts allow, else needs_rebuild", () => {
     const { o, reg } = setup();
-    o.processAssignment(intent(1n, [R1], allCatchUp([R1])));
+    o.processAssignment(intent(1n, [R1, R2], allCatchUp([R1, R2])));
     const r = o.executeRecovery(R1, 105n, history());
-    expect(r.proof?.reason).toBe("replica_ahead_needs_truncation");
-    const s = reg.get(R1)!;
-    expect(s.completeSessionById(s.sessionId)).toBe(false);
-    s.recordTruncation(s.sessionId, 100n);
-    expect(s.completeSessionById(s.sessionId)).toBe(true);
+    expect(r.proof).toEqual({
+      recoverable: false,
+      reason: "replica_ahead: durable 105 > committed 100 and no fork point known (no_common_history)",
+    });
+    expect(reg.get(R1)!.state).toBe("needs_rebuild");
+    const facts = {
+      forkLsn: 90n,
+      replicaHeadLsn: 105n,
+      primaryChangeBaseLsn: 0n,
+      replicaChangeBaseLsn: 50n,
+      replicaResyncPending: false,
+    };
+    const r2 = o.executeRecovery(R2, 105n, history(), undefined, facts);
+    expect([r2.outcome, r2.decision?.kind]).toEqual(["resync", "resync"]);
+    expect(reg.get(R2)!.sessionSnapshot()).toMatchObject({ kind: "resync", phase: "handshake" });
+    expect(reg.get(R2)!.completeSessionById(reg.get(R2)!.sessionId)).toBe(false);
   });
 });
 
@@ -311,16 +322,13 @@ describe("§8.3 orchestrator integration", () => {
     expect(reg.status()).toMatchObject({ inSync: 2, rebuilding: 1 });
   });
 
-  it("38. ReplicaAhead_TruncateViaOrchestrator / _NoTruncate_CompletionRejected", () => {
+  it("38. ReplicaAhead_NoTruncation: escalated, and completion of the ended session is refused", () => {
     const { o, reg } = setup();
-    o.processAssignment(intent(1n, [R1, R2], allCatchUp([R1, R2])));
+    o.processAssignment(intent(1n, [R1], allCatchUp([R1])));
     o.executeRecovery(R1, 105n, history());
-    o.completeCatchUp(R1, { truncateLsn: 100n });
-    expect(reg.get(R1)!.state).toBe("in_sync");
-    expect(o.log.has("truncation_recorded", R1)).toBe(true);
-    o.executeRecovery(R2, 105n, history());
-    expect(() => o.completeCatchUp(R2)).toThrow(/completion rejected/);
-    expect(o.log.has("completion_rejected", R2)).toBe(true);
+    expect(reg.get(R1)!.state).toBe("needs_rebuild");
+    expect(o.log.has("escalated", R1)).toBe(true);
+    expect(() => o.completeCatchUp(R1)).toThrow(/no_active_session/);
   });
 
   it("39. BudgetEscalation_ViaOrchestrator", () => {
@@ -334,11 +342,11 @@ describe("§8.3 orchestrator integration", () => {
     expect(o.log.has("budget_escalated")).toBe(true);
   });
 
-  it("40. SessionSnapshot (truncate) / RebuildSnapshot (snapshot_tail, source_select)", () => {
+  it("40. SessionSnapshot (catch-up range) / RebuildSnapshot (snapshot_tail, source_select)", () => {
     const { o, reg } = setup();
     o.processAssignment(intent(1n, [R1, R2], { [R1]: "catchup", [R2]: "rebuild" }));
-    o.executeRecovery(R1, 105n, history());
-    expect(reg.get(R1)!.sessionSnapshot()).toMatchObject({ truncateRequired: true, truncateToLsn: 100n });
+    o.executeRecovery(R1, 70n, history());
+    expect(reg.get(R1)!.sessionSnapshot()).toMatchObject({ startLsn: 70n, targetLsn: 100n, resync: null });
     const s2 = reg.get(R2)!;
     s2.beginConnect(s2.sessionId);
     s2.recordHandshake(s2.sessionId, 0n, 100n);

@@ -23,7 +23,9 @@ describe("§8.1 sender/session ownership", () => {
     );
     expect(() => s.beginCatchUp(old)).toThrow(ProtocolError);
     expect(() => s.recordCatchUpProgress(old, 1n)).toThrow(ProtocolError);
-    expect(() => s.recordTruncation(old, 1n)).toThrow(ProtocolError);
+    expect(() => s.beginResync(old)).toThrow(ProtocolError);
+    expect(() => s.recordResyncProgress(old, 1, 1n)).toThrow(ProtocolError);
+    expect(() => s.commitResync(old, 1n, 1n, 1)).toThrow(ProtocolError);
     expect(() => s.checkBudget(old, 1)).toThrow(ProtocolError);
     expect(s.completeSessionById(old)).toBe(false);
     expect(s.sessionSnapshot()).toMatchObject({ id: fresh, active: true, phase: "init" });
@@ -209,20 +211,12 @@ describe("§8.1 sender/session ownership", () => {
     expect(() => s.recordCatchUpProgress(id, 29n)).toThrow(/progress_regression/);
   });
 
-  it("invariant 6: truncation is a protocol gate (F=105, C=100)", () => {
+  it("invariant 6: a replica ahead is not cut back (F=105, C=100, no fork known) ⇒ needs_rebuild", () => {
     const s = newSender();
     const id = s.attachSession(1n, "catchup");
     s.beginConnect(id);
-    s.recordHandshakeWithOutcome(id, makeHandshakeResult(history(), 105n));
+    expect(s.recordHandshakeWithOutcome(id, makeHandshakeResult(history(), 105n))).toBe("needs_rebuild");
     expect(s.completeSessionById(id)).toBe(false);
-    expect(() => s.recordTruncation(id, 99n)).toThrow(/truncation_lsn_mismatch/);
-    s.recordTruncation(id, 100n);
-    expect(s.completeSessionById(id)).toBe(true);
-  });
-
-  it("truncation on a session that does not need it is rejected", () => {
-    const { s, id } = catchingUp(0n, 10n);
-    expect(() => s.recordTruncation(id, 10n)).toThrow(/truncation_not_required/);
   });
 
   it("invariant 8: attach while active errors", () => {

@@ -22,7 +22,6 @@ function catchUpPlan(replicaId: string, targetLsn: bigint, startLsn = 10n): Catc
     pins: new PinSet(new FakeRetention()),
     startLsn,
     targetLsn,
-    truncateToLsn: 0n,
   };
 }
 

@@ -1,7 +1,7 @@
 // engine-spec §8.4: driver (planner), executors and validation; invariants 1, 20–22 and the
 // "a failed catch-up ends its session" decision.
 import { describe, expect, it } from "vitest";
-import { requireCatchUpPlan } from "../src/index";
+import { requireCatchUpPlan, requireResyncPlan } from "../src/index";
 import { ep } from "./helpers";
 import { catchUpExec, R1, rebuildExec, setup, VOL } from "./planner-fixtures";
 
@@ -68,12 +68,30 @@ describe("§8.4 planner", () => {
     expect(t.sender.hasActiveSession()).toBe(false);
   });
 
-  it("47. ReplicaAhead_Truncation_NoWALPin", () => {
+  it("47. ReplicaAhead_NoTruncation_NoWALPin: needs_rebuild without facts, resync with them", () => {
     const t = setup();
-    const { plan } = catchUpExec(t, 105n);
-    expect(plan.truncateToLsn).toBe(100n);
+    const r = t.planner.planRecovery(R1, 105n);
+    expect(r.ok && r.plan.kind).toBe("needs_rebuild");
     expect(t.port.count()).toBe(0);
-    expect(t.o.log.has("plan_truncate_only")).toBe(true);
+    const u = setup();
+    const facts = {
+      forkLsn: 100n,
+      replicaHeadLsn: 105n,
+      primaryChangeBaseLsn: 0n,
+      replicaChangeBaseLsn: 0n,
+      replicaResyncPending: false,
+    };
+    const p = u.planner.planRecovery(R1, 105n, undefined, facts);
+    expect(p.ok && requireResyncPlan(p.plan)).toMatchObject({
+      kind: "resync",
+      forkLsn: 100n,
+      targetLsn: 100n,
+    });
+    expect(u.port.count()).toBe(0);
+    expect(u.o.log.has("plan_resync")).toBe(true);
+    expect(() => requireResyncPlan(r.ok ? r.plan : p.ok ? p.plan : (undefined as never))).toThrow(
+      /wrong_session_kind/,
+    );
   });
 
   it("48. PlanRebuild_MissingSender / _NoSession / _NonRebuildSession", () => {

@@ -70,7 +70,7 @@ describe("§8.2 recoverability", () => {
 
   it.each([
     [100n, true, "zero_gap"],
-    [105n, true, "replica_ahead_needs_truncation"],
+    [105n, false, "replica_ahead: durable 105 > committed 100 and no fork point known (no_common_history)"],
     [70n, true, "gap_within_retention: need LSN 71-100, tail=50, head=100"],
     [10n, false, "gap_beyond_retention: need LSN 11 but tail=50, head=100"],
   ] as const)("29. Proof reasons F=%s", (f, ok, reason) => {
@@ -79,7 +79,7 @@ describe("§8.2 recoverability", () => {
 
   it.each([
     ["F == C", 100n, 0n, "zero_gap"],
-    ["F ahead (105 > 100) is not zero-gap", 105n, 0n, "catchup"],
+    ["F ahead (105 > 100) is not zero-gap (no fork known ⇒ rebuild)", 105n, 0n, "needs_rebuild"],
     ["F behind (99)", 99n, 0n, "catchup"],
     ["nothing recycled", 0n, 0n, "catchup"],
     ["F + 1 == retentionStart", 50n, 51n, "catchup"],
@@ -90,10 +90,10 @@ describe("§8.2 recoverability", () => {
     );
   });
 
-  it("REF-QUIRK kept: classify ignores head; the proof does not (C > head)", () => {
+  it("one decider: classify and proof agree, both ignore head (C ≤ head holds on a primary)", () => {
     const h = history({ headLsn: 80n, committedLsn: 100n });
     expect(classifyRecoveryOutcome(makeHandshakeResult(h, 70n))).toBe("catchup");
-    expect(proveRecoverability(h, 70n).recoverable).toBe(false);
+    expect(proveRecoverability(h, 70n).recoverable).toBe(true);
   });
 
   it("invariant 1: the handshake target is committed, never head", () => {

@@ -42,18 +42,17 @@ describe("sender transition table (§2.2)", () => {
   });
 
   it.each([
-    ["zero_gap", 100n, 100n, 100n, false],
-    ["catchup", 70n, 70n, 100n, false],
-    ["catchup", 105n, 100n, 100n, true],
+    ["zero_gap", 100n, 100n, 100n],
+    ["catchup", 70n, 70n, 100n],
   ] as const)(
     "row 5: handshake outcome %s (F=%s) ⇒ range and state unchanged",
-    (outcome, f, start, target, trunc) => {
+    (outcome, f, start, target) => {
       const s = newSender();
       const id = s.attachSession(1n, "catchup");
       s.beginConnect(id);
       expect(s.recordHandshakeWithOutcome(id, makeHandshakeResult(history(), f))).toBe(outcome);
       const snap = s.sessionSnapshot();
-      expect([snap?.startLsn, snap?.targetLsn, snap?.truncateRequired]).toEqual([start, target, trunc]);
+      expect([snap?.startLsn, snap?.targetLsn, snap?.kind]).toEqual([start, target, "catchup"]);
       expect(s.state).toBe("connecting");
     },
   );
