@@ -30,6 +30,16 @@ export class Gate {
     }
   }
 
+  /** Runs `fn` in shared mode. */
+  async withShared<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.shared();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
   /** Calls `fn` once the gate is shared-enterable again (used by the append pump). */
   whenOpen(fn: () => void): void {
     if (this.isExclusive) this.sharedWaiters.push(fn);

@@ -2,13 +2,14 @@ import { Appender } from "./appender";
 import { ChangeTracker } from "./change-tracker";
 import { type ResolvedTuning, resolveTuning, type VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
-import type { StorageError } from "./errors";
+import { type StorageError, wrapIoError } from "./errors";
 import { Flusher } from "./flusher";
 import { Gate } from "./gate";
 import { GroupCommit } from "./group-commit";
 import type { StagingStore } from "./install";
 import { Installer } from "./installer";
 import { RECORD_HEADER_BYTES } from "./record";
+import { type RecoveryReport, recoverState } from "./recovery";
 import { Resync } from "./resync";
 import { type NeedsRebuildEvent, Retention } from "./retention";
 import { newVolumeState, type VolumeState } from "./state";
@@ -144,4 +145,29 @@ export function wireVolumeParts(
     changes,
     resync,
   };
+}
+
+/**
+ * Open: finishes an interrupted install, recovers the WAL state, loads change tracking and makes
+ * what recovery found durable. Runs before the flusher and retention start.
+ */
+export async function recoverParts(
+  device: BlockDevice,
+  p: Pick<VolumeParts, "state" | "installer" | "changes" | "resync">,
+): Promise<RecoveryReport> {
+  if (p.state.sb.installPending) await p.installer.finishPending();
+  const report = await recoverState(device, p.state);
+  // Before the flusher runs: the tail may move only once the tracking slot is known.
+  await p.changes.load();
+  try {
+    // Everything recovery found may so far only be in the page cache: make it durable before
+    // reporting it as such (and before anyone builds on it).
+    await device.sync();
+  } catch (err) {
+    throw wrapIoError(err, "sync after recovery");
+  }
+  p.state.durableLsn = p.state.appendedLsn;
+  // A catch-up marker whose consistent LSN the recovered log reaches is over.
+  p.resync.settle();
+  return report;
 }

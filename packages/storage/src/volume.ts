@@ -3,7 +3,7 @@ import type { Appender, RawAppendResult } from "./appender";
 import type { ChangedBlocks, ChangeTracker, ChangeTrackingStatus } from "./change-tracker";
 import type { CreateOptions, ResolvedTuning, VolumeTuning } from "./config";
 import type { BlockDevice } from "./device";
-import { StorageError, wrapIoError } from "./errors";
+import { StorageError } from "./errors";
 import type { Flusher } from "./flusher";
 import { formatDevice, readSuperblock } from "./format";
 import type { Gate } from "./gate";
@@ -15,7 +15,7 @@ import type { StagedTailSummary } from "./install-tail";
 import type { Installer } from "./installer";
 import { type RecordBatch, readRecordRange } from "./record-reader";
 import { type InstallBaseRecord, type RecordRef, recordRefAt } from "./record-ref";
-import { type RecoveryReport, recoverState } from "./recovery";
+import type { RecoveryReport } from "./recovery";
 import type { Resync, ResyncCommit, ResyncState } from "./resync";
 import type { NeedsRebuildEvent, Retention } from "./retention";
 import type { VolumeState } from "./state";
@@ -24,7 +24,7 @@ import type { SuperblockWriter } from "./superblock-writer";
 import { submitRecords, submitTrim, submitWrite } from "./volume-append";
 import { checkRange, MAX_READ_BYTES } from "./volume-input";
 import type { VolumeOps } from "./volume-ops";
-import { wireVolumeParts } from "./volume-parts";
+import { recoverParts, wireVolumeParts } from "./volume-parts";
 import { volumeStats, walPressure } from "./volume-stats";
 import type { OpenOptions, PressureState, VolumeEvents, VolumeStats } from "./volume-types";
 import type { WriteTracker } from "./write-tracker";
@@ -94,20 +94,8 @@ export class Volume extends EventEmitter<VolumeEvents> {
   static async open(device: BlockDevice, opts: OpenOptions = {}): Promise<Volume> {
     const sb = await readSuperblock(device);
     const vol = new Volume(device, sb, opts, opts.staging);
-    if (sb.installPending) await vol.installer.finishPending();
-    const report = await recoverState(device, vol.state);
-    Object.assign(vol.recovery, report);
-    // Before the flusher runs: the tail may move only once the tracking slot is known.
-    await vol.changes.load();
-    try {
-      // Everything recovery found may so far only be in the page cache: make it durable before
-      // reporting it as such (and before anyone builds on it).
-      await device.sync();
-    } catch (err) {
-      throw wrapIoError(err, "sync after recovery");
-    }
-    vol.state.durableLsn = vol.state.appendedLsn;
-    vol.resync.settle();
+    const { state, installer, changes, resync } = vol;
+    Object.assign(vol.recovery, await recoverParts(device, { state, installer, changes, resync }));
     vol.flusher.start();
     vol.retention.start();
     // No immediate cycle: recovered records stay WAL-only until the first timer tick (or WAL pressure),
@@ -247,21 +235,12 @@ export class Volume extends EventEmitter<VolumeEvents> {
   }
 
   setEpoch(epoch: number): Promise<void> {
-    return this.shared(() => this.ops.setEpoch(epoch));
+    // Superblock updates run shared: an install commit (exclusive) never races one.
+    return this.gate.withShared(() => this.ops.setEpoch(epoch));
   }
 
   setDurabilityMode(mode: DurabilityMode): Promise<void> {
-    return this.shared(() => this.ops.setDurabilityMode(mode));
-  }
-
-  /** Superblock updates run shared: an install commit (exclusive) never races one (swap replaces the file). */
-  private async shared<T>(fn: () => Promise<T>): Promise<T> {
-    const release = await this.gate.shared();
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+    return this.gate.withShared(() => this.ops.setDurabilityMode(mode));
   }
 
   get durabilityMode(): DurabilityMode {
@@ -364,13 +343,14 @@ export class Volume extends EventEmitter<VolumeEvents> {
    */
   advanceChangeBase(lsn: number): Promise<number> {
     try {
-      this.checkUsable();
+      // In transfer, marks of blocks no record names (resync writes) must stay.
+      this.checkAppendable();
     } catch (err) {
       return Promise.reject(err);
     }
     // Shared with appends, exclusive against an install: a clear never writes a slot of the
     // replaced content under the tag of the installed one.
-    return this.shared(() => this.changes.advanceBase(lsn));
+    return this.gate.withShared(() => this.changes.advanceBase(lsn));
   }
 
   changeTracking(): ChangeTrackingStatus {

@@ -43,6 +43,7 @@ describe("resync target (Volume.beginResync / writeResyncBlocks / commitResync)"
     await expectReason(R.vol.readExtent(0, BS), "resync_in_progress");
     await expectReason(R.vol.appendRecords((await P.vol.readRecords(1, 4096)).bytes), "resync_in_progress");
     await expectReason(R.vol.truncateToLsn(1), "resync_in_progress");
+    await expectReason(R.vol.advanceChangeBase(R.vol.headLsn), "resync_in_progress");
     expect(await R.vol.flush()).toBe(R.vol.headLsn);
     await Promise.all([P.vol.close(), R.vol.close()]);
   });
