@@ -1,8 +1,12 @@
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SimDevice, Volume } from "../src/index";
+import { readSuperblock } from "../src/format";
+import { createVolumeFile, FileDevice, openVolumeFile, SimDevice, swapStaging, Volume } from "../src/index";
 import type { VolumeState } from "../src/state";
+import { decodeSuperblock, encodeSuperblock, newSuperblock } from "../src/superblock";
 import { BitmapWriteTracker } from "../src/write-tracker";
-import { BS, block, expectReason, SMALL, simVolume } from "./helpers";
+import { BS, block, expectReason, SMALL, simVolume, tmpDir } from "./helpers";
+import { buildTail, imageOf, VOL_BYTES } from "./install-support";
 import { lbasOf, resyncOnce, ship } from "./resync-support";
 
 const BLOCKS = SMALL.volumeSizeBytes / BS;
@@ -215,11 +219,85 @@ describe("resync target (Volume.beginResync / writeResyncBlocks / commitResync)"
     const rec = P.vol.recordAt(base.baseLsn)!;
     await R.vol.commitInstall(base.baseLsn, P.vol.epoch, { baseRecord: rec, history: P.vol.history() });
     expect(R.vol.resyncState()).toEqual({ pending: false });
+    expect((await readSuperblock(R.dev.snapshot())).resync).toBeUndefined();
     await expectSame(P.vol, R.vol);
     await R.vol.close();
     const again = await Volume.open(R.dev.snapshot(), R.opts);
     expect(again.resyncState()).toEqual({ pending: false });
     await Promise.all([P.vol.close(), again.close()]);
+  });
+});
+
+describe("resync marker on disk", () => {
+  const sb = newSuperblock({
+    blockSize: 4096,
+    volumeSizeBytes: 1 << 20,
+    walSizeBytes: 1 << 16,
+    durabilityMode: "sync_all",
+    epoch: 7,
+    nowMs: 1,
+  });
+
+  it("round-trips in both phases as version 3; without it the superblock is version 2 and not pending", () => {
+    for (const resync of [
+      { phase: "transfer", forkLsn: 9, baseLsn: 0, consistentLsn: 0 },
+      { phase: "catchup", forkLsn: 9, baseLsn: 12, consistentLsn: 20 },
+    ] as const) {
+      const buf = encodeSuperblock({ ...sb, seq: 3, resync });
+      expect(buf.readUInt16LE(8)).toBe(3);
+      const r = decodeSuperblock(buf);
+      expect(r.ok && r.sb.resync).toEqual(resync);
+    }
+    const plain = encodeSuperblock({ ...sb, seq: 4 });
+    expect(plain.readUInt16LE(8)).toBe(2);
+    const r = decodeSuperblock(plain);
+    expect(r.ok && r.sb.resync).toBeUndefined();
+  });
+
+  it("refuses a marker that cannot be one", () => {
+    const bad = encodeSuperblock({
+      ...sb,
+      resync: { phase: "catchup", forkLsn: 9, baseLsn: 5, consistentLsn: 20 },
+    });
+    expect(decodeSuperblock(bad)).toMatchObject({ ok: false, reason: "corrupt" });
+  });
+});
+
+describe("resync marker and swap installs (file volumes)", () => {
+  it("a swap install clears the marker; the reopened file is not pending", async () => {
+    const { dir, cleanup } = tmpDir("blockship-resync-");
+    try {
+      const file = path.join(dir, "v.img");
+      const opts = { volumeSizeBytes: VOL_BYTES, walSizeBytes: 16 * 1024, blockSize: BS, epoch: 1 };
+      const created = await createVolumeFile(file, opts);
+      for (let i = 0; i < 5; i++) await created.write(i, block(i, 900));
+      await created.flush();
+      await created.close();
+      const vol = await openVolumeFile(file, { staging: swapStaging(file) });
+      await vol.beginResync({ forkLsn: 2 });
+      await vol.close();
+      const again = await openVolumeFile(file, { staging: swapStaging(file) });
+      expect(again.resyncState()).toEqual({ pending: true, phase: "transfer", forkLsn: 2 });
+      const image = imageOf(3);
+      const tail = buildTail(40, 2, [{ trim: false, lba: 1, blocks: 2, tag: 77, epochStep: 0 }], image);
+      await again.beginInstall();
+      await again.writeInstallChunk(0, image);
+      await again.stageInstallTail(Buffer.concat(tail.records));
+      await again.commitInstall(40, 2);
+      expect(again.resyncState()).toEqual({ pending: false });
+      // On disk at once (the swapped-in superblock), not only with a later superblock write.
+      const dev = await FileDevice.open(file);
+      expect((await readSuperblock(dev)).resync).toBeUndefined();
+      await dev.close();
+      expect((await again.read(0, VOL_BYTES)).equals(tail.expected)).toBe(true);
+      await again.write(0, block(0, 1));
+      await again.close();
+      const reopened = await openVolumeFile(file);
+      expect(reopened.resyncState()).toEqual({ pending: false });
+      await reopened.close();
+    } finally {
+      cleanup();
+    }
   });
 });
 
