@@ -2,6 +2,7 @@ import {
   type HandshakeRequest__Output,
   type HandshakeResponse,
   invalidArgument,
+  type ResyncRequest__Output,
   RpcError,
   requireServerId,
   requireVolumeId,
@@ -9,7 +10,8 @@ import {
 } from "@blockship/rpc";
 import type { Volume } from "@blockship/storage";
 import { status } from "@grpc/grpc-js";
-import { resyncStateOf } from "./resync-volume";
+import { type ResyncServerCall, serveResyncStream } from "./resync-target";
+import { type ResyncTargetVolume, resyncStateOf } from "./resync-volume";
 import { type ShipCall, ShipSession } from "./ship-session";
 import { generationsToWire, numFromWire, numToWire, recordRefToWire, resyncStateToWire } from "./wire";
 
@@ -24,6 +26,12 @@ export interface ReceiverAuthority {
   /** The role reported by Handshake (default ROLE_REPLICA when accepting, else ROLE_NONE). */
   readonly role?: HandshakeResponse["role"];
 }
+
+/** The identity fields every stream's first message carries (Ship, Resync). */
+type StreamIdentity = Pick<
+  ShipRequest__Output,
+  "volume_id" | "epoch" | "primary_server_id" | "replica_server_id"
+>;
 
 /**
  * The verified TLS identity of a caller: a string (mutual TLS, certificate verified), null (the
@@ -161,6 +169,46 @@ export class ReplicaReceiver {
     }
   }
 
+  /**
+   * Serves one Resync stream whose first message (`first`) was read already (resync-target.ts). Every
+   * message is fenced like the first message of a Ship stream: assigned primary, epoch, role.
+   */
+  async serveResync(
+    call: ResyncServerCall,
+    first: ResyncRequest__Output,
+    next: () => Promise<IteratorResult<ResyncRequest__Output>>,
+    peer?: PeerIdentity,
+  ): Promise<void> {
+    if (this.stopError) throw this.stopError;
+    let stop: (err: unknown) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+    });
+    stopped.catch(() => {});
+    this.stoppers.add(stop);
+    const onCancelled = (): void => stop(new RpcError("shutting_down", "stream cancelled by the primary"));
+    call.once("cancelled", onCancelled);
+    try {
+      await serveResyncStream(
+        {
+          call,
+          volume: this.volume as unknown as ResyncTargetVolume,
+          volumeId: this.volumeId,
+          fence: (msg) => this.admit(msg, peer),
+          stopped,
+        },
+        first,
+        next,
+      );
+    } catch (err) {
+      this.stats.rejectedStreams++;
+      throw err;
+    } finally {
+      this.stoppers.delete(stop);
+      call.off("cancelled", onCancelled);
+    }
+  }
+
   /** Ends every open stream with `shutting_down` and refuses new ones. */
   close(): void {
     this.stopError ??= new RpcError("shutting_down", `replica receiver for ${this.volumeId} stopped`);
@@ -203,14 +251,14 @@ export class ReplicaReceiver {
     }
   }
 
-  /** Validates the first message; returns the stream's epoch. */
-  private admit(first: ShipRequest__Output, peer: PeerIdentity): number {
+  /** Validates the first message of a stream (every Resync message); returns its epoch. */
+  private admit(first: StreamIdentity, peer: PeerIdentity): number {
     const volumeId = requireVolumeId(first.volume_id);
     if (volumeId !== this.volumeId) {
       throw new RpcError("invalid_argument", `volume_id: stream for ${volumeId} reached ${this.volumeId}`);
     }
     const epoch = numFromWire(first.epoch, "epoch");
-    if (epoch < 1) throw invalidArgument("epoch", "must be >= 1 on the first message of a Ship stream");
+    if (epoch < 1) throw invalidArgument("epoch", "must be >= 1 on the first message of a stream");
     this.checkPeer(
       requireServerId(first.primary_server_id, "primary_server_id"),
       first.replica_server_id,

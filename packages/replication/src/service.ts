@@ -3,6 +3,8 @@ import {
   type HandshakeRequest__Output,
   type HandshakeResponse,
   type ReplicationHandlers,
+  type ResyncRequest__Output,
+  type ResyncResponse,
   requireVolumeId,
   type ServerCallLike,
   type ShipRequest__Output,
@@ -14,7 +16,7 @@ import type { PeerIdentity, ReplicaReceiver } from "./receiver";
 export interface ReplicationServiceOptions {
   /**
    * The verified TLS identity of a call's peer (mutual TLS). When given, a receiver admits
-   * Handshake and Ship only from a peer whose identity is the assigned primary's server_id; a call
+   * Handshake, Ship and Resync only from a peer whose identity is the assigned primary's server_id; a call
    * without one is refused (`unauthenticated_peer`). Leave it out on plaintext or TLS without
    * client certificates: then only the server IDs the messages claim are checked.
    */
@@ -31,7 +33,7 @@ export interface ReplicationServiceOptions {
 export function replicationServiceHandlers(
   resolve: (volumeId: string) => ReplicaReceiver,
   options: ReplicationServiceOptions = {},
-): Pick<ReplicationHandlers, "Handshake" | "Ship"> {
+): Pick<ReplicationHandlers, "Handshake" | "Ship" | "Resync"> {
   const peerOf = options.peerIdentity;
   const peer = (call: ServerCallLike): PeerIdentity =>
     peerOf === undefined ? undefined : (peerOf(call) ?? null);
@@ -45,6 +47,13 @@ export function replicationServiceHandlers(
       if (first.done) return; // opened and closed without a word
       const receiver = resolve(requireVolumeId(first.value.volume_id));
       await receiver.serveShip(call, first.value, () => it.next(), peer(call));
+    }),
+    Resync: bidiStreamHandler<ResyncRequest__Output, ResyncResponse>(async (call) => {
+      const it = call[Symbol.asyncIterator]() as AsyncIterator<ResyncRequest__Output>;
+      const first = await it.next();
+      if (first.done) return; // opened and closed without a word
+      const receiver = resolve(requireVolumeId(first.value.volume_id));
+      await receiver.serveResync(call, first.value, () => it.next(), peer(call));
     }),
   };
 }
