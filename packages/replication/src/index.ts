@@ -56,6 +56,17 @@ export {
   ReplicaReceiver,
   type ReplicaReceiverOptions,
 } from "./receiver";
+export { isResyncError, ResyncError } from "./resync-channel";
+export {
+  DEFAULT_RESYNC_MAX_PASSES,
+  type ResyncProgress,
+  type ResyncResult,
+  type RunResyncOptions,
+  resyncPinOwner,
+  runResync,
+} from "./resync-source";
+export { MAX_RESYNC_BLOCK_BYTES, RANGES_PER_MESSAGE } from "./resync-target";
+export type { ResyncSourceVolume, ResyncTargetVolume } from "./resync-volume";
 export { replicationServiceHandlers } from "./service";
 export { replicaFactsFromWire } from "./ship-stream";
 export {

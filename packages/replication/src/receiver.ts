@@ -11,7 +11,7 @@ import {
 import type { Volume } from "@blockship/storage";
 import { status } from "@grpc/grpc-js";
 import { type ResyncServerCall, serveResyncStream } from "./resync-target";
-import { type ResyncTargetVolume, resyncStateOf } from "./resync-volume";
+import { resyncStateOf } from "./resync-volume";
 import { type ShipCall, ShipSession } from "./ship-session";
 import { generationsToWire, numFromWire, numToWire, recordRefToWire, resyncStateToWire } from "./wire";
 
@@ -192,7 +192,7 @@ export class ReplicaReceiver {
       await serveResyncStream(
         {
           call,
-          volume: this.volume as unknown as ResyncTargetVolume,
+          volume: this.volume,
           volumeId: this.volumeId,
           fence: (msg) => this.admit(msg, peer),
           stopped,

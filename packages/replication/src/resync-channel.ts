@@ -92,7 +92,7 @@ export class ResyncChannel {
     }
   }
 
-  /** Half-closes and waits for the replica's OK status. */
+  /** After committed: waits for the replica's OK status (it ends the stream), then half-closes. */
   async finish(): Promise<void> {
     this.call.end();
     while (!this.ended) {

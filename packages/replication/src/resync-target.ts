@@ -35,7 +35,7 @@ export interface ResyncTargetContext {
   readonly stopped: Promise<never>;
 }
 
-type Phase = "await_begin" | "transfer" | "committed";
+type Phase = "await_begin" | "transfer";
 
 /** Serves one Resync stream whose first message was read already (`first`); `next` reads on. */
 export async function serveResyncStream(
@@ -69,8 +69,10 @@ export async function serveResyncStream(
         requireTransfer(phase, "commit");
         const baseLsn = await applyCommit(ctx.volume, epoch, msg.commit);
         await send(ctx, { committed: { base_lsn: numToWire(baseLsn) } });
-        phase = "committed";
-        break;
+        // The session is over: the replica ends the stream (OK) without reading on. (Reading the
+        // primary's half-close to its end would let the request iterator destroy the call before
+        // its status is sent.)
+        return;
       }
       default:
         throw invalidArgument("body", "a Resync message must carry begin, blocks or commit");
@@ -84,7 +86,6 @@ export async function serveResyncStream(
 
 function requireTransfer(phase: Phase, what: string): void {
   if (phase === "await_begin") throw invalidArgument(what, "the stream must begin with begin");
-  if (phase === "committed") throw invalidArgument(what, "the resync is committed; nothing may follow");
 }
 
 /** begin → volume.beginResync → the replica's own ranges, a bounded batch per message, then done. */

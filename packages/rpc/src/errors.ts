@@ -22,7 +22,7 @@ export const REASON_CODES = {
   rebuild_by_assignment: status.FAILED_PRECONDITION,
   resync_untracked: status.FAILED_PRECONDITION,
   resync_in_progress: status.FAILED_PRECONDITION,
-  resync_not_pending: status.FAILED_PRECONDITION,
+  resync_state: status.FAILED_PRECONDITION,
   resync_passes_exceeded: status.ABORTED,
   checksum_mismatch: status.DATA_LOSS,
   epoch_mismatch: status.ABORTED,

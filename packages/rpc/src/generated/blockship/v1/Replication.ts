@@ -47,7 +47,8 @@ export interface ReplicationClient extends grpc.Client {
    * every block either copy changed since the fork (`blocks`, in any order, idempotent: a resumed
    * session simply sends them again), and the replica answers each with an `ack` once it is
    * written (flow control). `commit` makes the replica's log end at base_lsn with the primary's
-   * record there; the replica answers `committed`, and the ship stream continues from base_lsn + 1.
+   * record there; the replica answers `committed` and ends the stream (OK); the ship stream then
+   * continues from base_lsn + 1.
    * Until commit the replica refuses reads, writes and shipped records (its RESYNC marker is
    * persisted and survives restarts: a later handshake reports it and a new session resumes).
    * The stream ends with: PERMISSION_DENIED unauthenticated_peer (not the assigned primary, or
@@ -58,7 +59,7 @@ export interface ReplicationClient extends grpc.Client {
    * another fork_lsn), OUT_OF_RANGE out_of_range (blocks past the end of the volume),
    * DATA_LOSS checksum_mismatch (the blocks' CRC does not match their data; nothing is written),
    * FAILED_PRECONDITION resync_untracked (the replica does not know its changes since fork_lsn:
-   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_not_pending
+   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_state
    * (storage refused the step in the marker's current phase), INTERNAL internal.
    */
   Resync(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_blockship_v1_ResyncRequest, _blockship_v1_ResyncResponse__Output>;
@@ -72,7 +73,8 @@ export interface ReplicationClient extends grpc.Client {
    * every block either copy changed since the fork (`blocks`, in any order, idempotent: a resumed
    * session simply sends them again), and the replica answers each with an `ack` once it is
    * written (flow control). `commit` makes the replica's log end at base_lsn with the primary's
-   * record there; the replica answers `committed`, and the ship stream continues from base_lsn + 1.
+   * record there; the replica answers `committed` and ends the stream (OK); the ship stream then
+   * continues from base_lsn + 1.
    * Until commit the replica refuses reads, writes and shipped records (its RESYNC marker is
    * persisted and survives restarts: a later handshake reports it and a new session resumes).
    * The stream ends with: PERMISSION_DENIED unauthenticated_peer (not the assigned primary, or
@@ -83,7 +85,7 @@ export interface ReplicationClient extends grpc.Client {
    * another fork_lsn), OUT_OF_RANGE out_of_range (blocks past the end of the volume),
    * DATA_LOSS checksum_mismatch (the blocks' CRC does not match their data; nothing is written),
    * FAILED_PRECONDITION resync_untracked (the replica does not know its changes since fork_lsn:
-   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_not_pending
+   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_state
    * (storage refused the step in the marker's current phase), INTERNAL internal.
    */
   resync(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_blockship_v1_ResyncRequest, _blockship_v1_ResyncResponse__Output>;
@@ -142,7 +144,8 @@ export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
    * every block either copy changed since the fork (`blocks`, in any order, idempotent: a resumed
    * session simply sends them again), and the replica answers each with an `ack` once it is
    * written (flow control). `commit` makes the replica's log end at base_lsn with the primary's
-   * record there; the replica answers `committed`, and the ship stream continues from base_lsn + 1.
+   * record there; the replica answers `committed` and ends the stream (OK); the ship stream then
+   * continues from base_lsn + 1.
    * Until commit the replica refuses reads, writes and shipped records (its RESYNC marker is
    * persisted and survives restarts: a later handshake reports it and a new session resumes).
    * The stream ends with: PERMISSION_DENIED unauthenticated_peer (not the assigned primary, or
@@ -153,7 +156,7 @@ export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
    * another fork_lsn), OUT_OF_RANGE out_of_range (blocks past the end of the volume),
    * DATA_LOSS checksum_mismatch (the blocks' CRC does not match their data; nothing is written),
    * FAILED_PRECONDITION resync_untracked (the replica does not know its changes since fork_lsn:
-   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_not_pending
+   * a full rebuild is needed), FAILED_PRECONDITION resync_in_progress / resync_state
    * (storage refused the step in the marker's current phase), INTERNAL internal.
    */
   Resync: grpc.handleBidiStreamingCall<_blockship_v1_ResyncRequest__Output, _blockship_v1_ResyncResponse>;

@@ -22,7 +22,7 @@ export interface ResyncResponse {
    */
   'ack'?: (_blockship_v1_ResyncAck | null);
   /**
-   * The commit is durable (after commit); the primary then closes the stream.
+   * The commit is durable (after commit); the replica then ends the stream with OK.
    */
   'committed'?: (_blockship_v1_ResyncCommitted | null);
   /**
@@ -48,7 +48,7 @@ export interface ResyncResponse__Output {
    */
   'ack'?: (_blockship_v1_ResyncAck__Output | null);
   /**
-   * The commit is durable (after commit); the primary then closes the stream.
+   * The commit is durable (after commit); the replica then ends the stream with OK.
    */
   'committed'?: (_blockship_v1_ResyncCommitted__Output | null);
   /**
