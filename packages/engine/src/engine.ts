@@ -251,8 +251,27 @@ export class VolumeEngine {
     const t = translateAssignment(this.volumeId, ev.epoch, ev.role, ev.replicas);
     this.epoch = ev.epoch;
     const result = this.orchestrator.processAssignment(t.intent);
-    if (t.coreEvent !== null) this.feed(t.coreEvent);
+    if (t.coreEvent !== null) {
+      this.feed(t.coreEvent);
+      this.reannounceRunningRecoveries();
+    }
     for (const id of [...result.sessionsCreated, ...result.sessionsSuperseded].sort()) this.beginRecovery(id);
+  }
+
+  /**
+   * A new assignment resets the core's recovery view, but a catch-up or resync of a replica the
+   * assignment kept (same epoch and endpoint) keeps running: announce it again, so the volume stays
+   * recovering (never publish_healthy) until that session completes.
+   */
+  private reannounceRunningRecoveries(): void {
+    for (const id of this.tracked.replicaIds()) {
+      const { exec, sessionId } = this.tracked.get(id)!;
+      if (!(exec instanceof CatchUpExecution || exec instanceof ResyncExecution) || exec.finished) continue;
+      const snap = this.registry.get(id)?.sessionSnapshot();
+      if (snap?.id !== sessionId || !snap.active) continue;
+      const target = snap.frozenTargetLsn > 0n ? snap.frozenTargetLsn : exec.plannedTargetLsn;
+      this.feed({ type: "catchup_planned", replicaId: id, targetLsn: target });
+    }
   }
 
   /** A fresh session exists for the replica: a catch-up-like one needs a connection, a rebuild a plan. */

@@ -47,6 +47,11 @@ abstract class Execution {
     return this.statusValue !== "pending" && this.statusValue !== "running";
   }
 
+  /** The target the plan announced to the volume core. */
+  get plannedTargetLsn(): Lsn {
+    return this.plan.targetLsn;
+  }
+
   /** Stop: release pins and end the session if it is still ours. */
   cancel(reason: string): StepResult {
     if (this.finished) return this.result(null, null);

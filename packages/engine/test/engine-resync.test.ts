@@ -2,8 +2,9 @@
 // phase (start_catchup from the base, frozen consistent target) → in_sync; failures, stale IDs,
 // budgets, pins, the phase gate and the volume mode on the way.
 import { describe, expect, it } from "vitest";
-import type { EngineEvent, ResyncFacts } from "../src/index";
-import { cmd, connected, R2, types } from "./engine-fixtures";
+import { type EngineEvent, type ResyncFacts, VolumeEngine } from "../src/index";
+import { cmd, connected, primary, R2, R3, types, VOL } from "./engine-fixtures";
+import { FakeRetention } from "./helpers";
 
 const H = { headLsn: 120n, committedLsn: 120n, tailLsn: 50n };
 
@@ -329,5 +330,49 @@ describe("VolumeEngine resync", () => {
       resync: facts({ forkLsn: -1n }),
     });
     expect(out.rejected).toMatch(/resync\.forkLsn out of u64 range/);
+  });
+
+  it("a resync kept across a replica-set change keeps the volume recovering until it completes", () => {
+    const port = new FakeRetention(H);
+    const engine = new VolumeEngine({ volumeId: VOL, retention: port });
+    const both = engine.apply(primary(1n, ["vs-2", "vs-3"]));
+    const [s2, s3] = cmd(both, "connect_replica").map((c) => c.sessionId);
+    for (const ev of [
+      { type: "role_applied" },
+      { type: "shipper_configured" },
+      { type: "shipper_connected" },
+      { type: "barrier_accepted", flushedLsn: 120n },
+    ] as EngineEvent[])
+      engine.apply(ev);
+    engine.apply({
+      type: "handshake",
+      replicaId: R2,
+      sessionId: s2!,
+      replicaDurableLsn: 10n,
+      nowMs: 1,
+      resync: facts(),
+    });
+    engine.apply({ type: "handshake", replicaId: R3, sessionId: s3!, replicaDurableLsn: 120n, nowMs: 1 });
+    const shrunk = engine.apply(primary(1n, ["vs-2"]));
+    expect(cmd(shrunk, "stop_recovery")).toEqual([]);
+    engine.apply({ type: "shipper_configured" });
+    const ready = engine.apply({ type: "shipper_connected" });
+    expect(gate(engine)).toMatchObject({ sessionKind: "resync", sessionActive: true });
+    expect(ready.projection.mode).toMatchObject({
+      name: "bootstrap_pending",
+      reason: "recovery_in_progress",
+    });
+    engine.apply({
+      type: "resync_committed",
+      replicaId: R2,
+      sessionId: s2!,
+      baseLsn: 120n,
+      consistentLsn: 122n,
+      nowMs: 2,
+    });
+    engine.apply({ type: "catchup_progress", replicaId: R2, sessionId: s2!, durableLsn: 122n, nowMs: 3 });
+    const done = engine.apply({ type: "catchup_done", replicaId: R2, sessionId: s2! });
+    expect(done.projection.mode.name).toBe("publish_healthy");
+    expect(port.count()).toBe(0);
   });
 });

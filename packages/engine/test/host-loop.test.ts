@@ -3,15 +3,34 @@
 // replica positions, and that the gate is closed exactly while a replica is being recovered.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type EngineCommand, type EngineEvent, type RetainedHistory, VolumeEngine } from "../src/index";
+import {
+  decideRecovery,
+  type EngineCommand,
+  type EngineEvent,
+  type RetainedHistory,
+  VolumeEngine,
+} from "../src/index";
 import { FakeRetention } from "./helpers";
 
 const VOL = "/data/vol-h.blk";
 
 interface FakeReplica {
   durableLsn: bigint;
-  /** Divergent tail already flushed into the extent (truncation unsafe). */
-  flushedAhead: boolean;
+  /** Head above durable / a divergent tail (only with histories: otherwise durable is the head). */
+  headLsn?: bigint;
+  /** The fork point with the primary's history; undefined = no common history. */
+  forkLsn?: bigint | undefined;
+  /** Change-tracking base; undefined = untracked. */
+  changeBaseLsn?: bigint | undefined;
+  /** The replica's resync marker. */
+  resyncPending?: boolean;
+}
+
+/** The replica after it caught up (or was rebuilt/committed) to `lsn` of the primary's history. */
+function holdsPrimaryUpTo(r: FakeReplica, lsn: bigint): void {
+  r.durableLsn = lsn;
+  r.headLsn = lsn;
+  r.forkLsn = lsn;
 }
 
 class FakeHost {
@@ -21,6 +40,10 @@ class FakeHost {
   readonly queue: EngineEvent[] = [];
   nowMs = 1;
   readonly gateChecks: { replicaId: string; allowed: boolean; recovering: boolean }[] = [];
+
+  /** The peers exchange histories (resync facts in every handshake); the primary's tracking base. */
+  withHistories = false;
+  primaryChangeBaseLsn = 0n;
 
   constructor(history: Partial<RetainedHistory>, stepLsn = 7n, maxEntries = 0n) {
     this.port = new FakeRetention(history);
@@ -73,25 +96,18 @@ class FakeHost {
           sessionId: c.sessionId,
           replicaDurableLsn: r.durableLsn,
           nowMs: this.nowMs,
+          ...(this.withHistories ? { resync: this.resyncFacts(r) } : {}),
         });
         return;
       }
+      case "start_resync":
+        this.startResync(c);
+        return;
       case "start_catchup": {
         const r = this.replicas.get(c.replicaId)!;
         this.probeGate(c.replicaId, true);
-        if (c.truncateToLsn > 0n || r.durableLsn > c.targetLsn) {
-          if (r.flushedAhead) {
-            this.queue.push({ type: "truncation_unsafe", replicaId: c.replicaId, sessionId: c.sessionId });
-            return;
-          }
-          r.durableLsn = c.truncateToLsn;
-          this.queue.push({
-            type: "truncation_done",
-            replicaId: c.replicaId,
-            sessionId: c.sessionId,
-            lsn: c.truncateToLsn,
-          });
-        }
+        // No plan ever cuts a replica back: a catch-up starts exactly at the replica's durable LSN.
+        expect([c.truncateToLsn, r.durableLsn]).toEqual([0n, c.fromLsn]);
         for (let lsn = c.fromLsn + this.stepLsn; lsn < c.targetLsn; lsn += this.stepLsn) {
           this.queue.push({
             type: "catchup_progress",
@@ -110,7 +126,8 @@ class FakeHost {
             nowMs: this.nowMs,
           });
         }
-        r.durableLsn = c.targetLsn;
+        holdsPrimaryUpTo(r, c.targetLsn);
+        r.resyncPending = false;
         this.queue.push({ type: "catchup_done", replicaId: c.replicaId, sessionId: c.sessionId });
         return;
       }
@@ -134,8 +151,9 @@ class FakeHost {
             lsn: c.targetLsn,
           });
         }
-        r.durableLsn = c.targetLsn;
-        r.flushedAhead = false;
+        holdsPrimaryUpTo(r, c.targetLsn);
+        r.changeBaseLsn = c.targetLsn;
+        r.resyncPending = false;
         this.queue.push({
           type: "rebuild_done",
           replicaId: c.replicaId,
@@ -155,6 +173,36 @@ class FakeHost {
     }
   }
 
+  private resyncFacts(r: FakeReplica) {
+    return {
+      forkLsn: "forkLsn" in r ? r.forkLsn : r.durableLsn,
+      replicaHeadLsn: r.headLsn ?? r.durableLsn,
+      primaryChangeBaseLsn: this.primaryChangeBaseLsn,
+      replicaChangeBaseLsn: "changeBaseLsn" in r ? r.changeBaseLsn : 0n,
+      replicaResyncPending: r.resyncPending ?? false,
+    };
+  }
+
+  /**
+   * The replica takes its marker at once; two passes; the commit leaves its log at the base (a
+   * primary head ≥ the fork) with the marker still set until it reached the consistent LSN.
+   */
+  private startResync(c: Extract<EngineCommand, { type: "start_resync" }>): void {
+    const r = this.replicas.get(c.replicaId)!;
+    const committed = this.port.history.committedLsn;
+    this.probeGate(c.replicaId, true);
+    expect(c.forkLsn <= this.port.history.headLsn).toBe(true);
+    r.resyncPending = true;
+    const ids = { replicaId: c.replicaId, sessionId: c.sessionId, nowMs: this.nowMs };
+    this.queue.push({ type: "resync_progress", ...ids, pass: 1, blocksLeft: 12n });
+    this.queue.push({ type: "resync_progress", ...ids, pass: 2, blocksLeft: 2n });
+    const base = committed - 3n > c.forkLsn ? committed - 3n : c.forkLsn;
+    const consistent = base > committed ? base : committed;
+    holdsPrimaryUpTo(r, base);
+    if (base >= consistent) r.resyncPending = false; // consistent at once: the marker clears
+    this.queue.push({ type: "resync_committed", ...ids, baseLsn: base, consistentLsn: consistent });
+  }
+
   private dropQueued(replicaId: string, sessionId: number): void {
     const keep = this.queue.filter(
       (e) => !("sessionId" in e && e.sessionId === sessionId && e.replicaId === replicaId),
@@ -172,8 +220,8 @@ class FakeHost {
 describe("host loop", () => {
   it("two replicas (zero-gap and behind) converge; barrier durability then publishes healthy", () => {
     const host = new FakeHost({ headLsn: 120n, committedLsn: 100n, tailLsn: 20n });
-    host.replicas.set(`${VOL}/vs-2`, { durableLsn: 100n, flushedAhead: false });
-    host.replicas.set(`${VOL}/vs-3`, { durableLsn: 55n, flushedAhead: false });
+    host.replicas.set(`${VOL}/vs-2`, { durableLsn: 100n });
+    host.replicas.set(`${VOL}/vs-3`, { durableLsn: 55n });
     host.run({
       type: "assignment",
       epoch: 1n,
@@ -195,10 +243,7 @@ describe("host loop", () => {
   });
 
   it("liveness: any replica positions converge to in_sync (rebuild where catch-up is impossible or over budget)", () => {
-    const position = fc.record({
-      durableLsn: fc.bigInt({ min: 0n, max: 130n }),
-      flushedAhead: fc.boolean(),
-    });
+    const position = fc.record({ durableLsn: fc.bigInt({ min: 0n, max: 130n }) });
     fc.assert(
       fc.property(
         fc.array(position, { minLength: 1, maxLength: 3 }),
@@ -250,6 +295,96 @@ describe("host loop", () => {
     );
   });
 
+  it("liveness with histories: a recycled gap, a divergent or ahead copy, a pending resync all converge by resync; a rebuild only without common tracked history", () => {
+    const position = fc.record({
+      durableLsn: fc.bigInt({ min: 0n, max: 130n }),
+      aheadBy: fc.bigInt({ min: 0n, max: 10n }),
+      forkBack: fc.option(fc.bigInt({ min: 0n, max: 20n }), { nil: undefined, freq: 8 }),
+      changeBaseLsn: fc.option(fc.bigInt({ min: 0n, max: 100n }), { nil: undefined, freq: 8 }),
+      resyncPending: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(position, { minLength: 1, maxLength: 3 }),
+        fc.bigInt({ min: 0n, max: 90n }),
+        fc.bigInt({ min: 0n, max: 60n }),
+        fc.bigInt({ min: 1n, max: 25n }),
+        (positions, tailLsn, primaryChangeBaseLsn, step) => {
+          const history = {
+            headLsn: 110n,
+            committedLsn: 100n,
+            tailLsn,
+            checkpointLsn: 50n,
+            checkpointTrusted: true,
+          };
+          const host = new FakeHost(history, step);
+          host.withHistories = true;
+          host.primaryChangeBaseLsn = primaryChangeBaseLsn;
+          const servers = positions.map((_, i) => `vs-${i + 1}`);
+          const expectRebuild = new Set<string>();
+          positions.forEach((p, i) => {
+            const id = `${VOL}/${servers[i]}`;
+            const headLsn = p.durableLsn + p.aheadBy;
+            const top = headLsn < 110n ? headLsn : 110n;
+            const forkLsn = p.forkBack === undefined ? undefined : top > p.forkBack ? top - p.forkBack : 0n;
+            const r = {
+              durableLsn: p.durableLsn,
+              headLsn,
+              forkLsn,
+              changeBaseLsn: p.changeBaseLsn,
+              resyncPending: p.resyncPending,
+            };
+            host.replicas.set(id, r);
+            const d = decideRecovery({
+              replicaDurableLsn: r.durableLsn,
+              committedLsn: 100n,
+              tailLsn,
+              resync: {
+                forkLsn,
+                replicaHeadLsn: headLsn,
+                primaryChangeBaseLsn,
+                replicaChangeBaseLsn: p.changeBaseLsn,
+                replicaResyncPending: p.resyncPending,
+              },
+            });
+            if (d.kind === "needs_rebuild") expectRebuild.add(id);
+          });
+          host.run({
+            type: "assignment",
+            epoch: 1n,
+            role: "primary",
+            replicas: servers.map((serverId) => ({
+              serverId,
+              dataAddr: `${serverId}:1`,
+              ctrlAddr: `${serverId}:2`,
+            })),
+          });
+          // Exactly the copies without common tracked history wait for a rebuild; every other one
+          // converged by itself (zero gap, catch-up or resync: no operator needed).
+          const first = host.engine.snapshot();
+          expect(
+            new Set(first.senders.filter((s) => s.state === "needs_rebuild").map((s) => s.replicaId)),
+          ).toEqual(expectRebuild);
+          for (const s of first.senders) {
+            if (!expectRebuild.has(s.replicaId)) expect(s.state).toBe("in_sync");
+            else host.run({ type: "start_recovery", replicaId: s.replicaId, kind: "rebuild" });
+          }
+          const snap = host.engine.snapshot();
+          expect(snap.senders.map((s) => s.state)).toEqual(servers.map(() => "in_sync"));
+          // A fork above C (both hold uncommitted records) resyncs to a consistent LSN above C.
+          expect([...host.replicas.values()].every((r) => r.durableLsn >= 100n && !r.resyncPending)).toBe(
+            true,
+          );
+          expect(host.gateChecks.every((g) => !g.allowed)).toBe(true);
+          expect(snap.projection.recovery.phase).toBe("idle");
+          expect(snap.projection.mode.name).not.toBe("needs_rebuild");
+          expect(host.port.count()).toBe(0);
+        },
+      ),
+      { numRuns: 200, seed: 12 },
+    );
+  });
+
   it("liveness under interference: failures, epoch bumps, cancels and barrier rejections never wedge recovery", () => {
     const servers = ["vs-1", "vs-2"];
     const ids = servers.map((s) => `${VOL}/${s}`);
@@ -290,13 +425,17 @@ describe("host loop", () => {
         ),
         fc.bigInt({ min: 30n, max: 100n }),
         fc.bigInt({ min: 30n, max: 100n }),
-        (plan, f1, f2) => {
+        fc.constantFrom(20n, 60n),
+        fc.boolean(),
+        (plan, f1, f2, tailLsn, withHistories) => {
           const host = new FakeHost(
-            { headLsn: 110n, committedLsn: 100n, tailLsn: 20n, checkpointLsn: 50n, checkpointTrusted: true },
+            { headLsn: 110n, committedLsn: 100n, tailLsn, checkpointLsn: 50n, checkpointTrusted: true },
             9n,
           );
-          host.replicas.set(ids[0]!, { durableLsn: f1, flushedAhead: false });
-          host.replicas.set(ids[1]!, { durableLsn: f2, flushedAhead: false });
+          // With histories, a recycled gap is resynced (and a resync broken off is resumed).
+          host.withHistories = withHistories;
+          host.replicas.set(ids[0]!, { durableLsn: f1 });
+          host.replicas.set(ids[1]!, { durableLsn: f2 });
           host.interference = plan.map(([at, k, i]) => [at, (h: FakeHost) => kinds[k]!(h, i)]);
           host.run(assign(host.epoch));
           // Whatever happened, a fresh assignment (and an operator rebuild where needed) converges.
@@ -304,16 +443,21 @@ describe("host loop", () => {
           host.epoch += 1n;
           host.run(assign(host.epoch));
           for (const s of host.engine.snapshot().senders) {
+            // Common, tracked histories never need the operator.
+            if (withHistories) expect(s.state).toBe("in_sync");
             if (s.state !== "in_sync")
               host.run({ type: "start_recovery", replicaId: s.replicaId, kind: "rebuild" });
           }
           const snap = host.engine.snapshot();
           expect(snap.senders.map((s) => s.state)).toEqual(["in_sync", "in_sync"]);
+          expect([...host.replicas.values()].every((r) => r.durableLsn === 100n && !r.resyncPending)).toBe(
+            true,
+          );
           expect(snap.projection.recovery.phase).toBe("idle");
           expect(host.port.count()).toBe(0);
         },
       ),
-      { numRuns: 150, seed: 5 },
+      { numRuns: 200, seed: 5 },
     );
   });
 });

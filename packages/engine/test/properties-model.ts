@@ -2,7 +2,7 @@
 // an engine event (current or stale IDs), and the invariants checked after every step.
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { EngineEvent, SessionKind, VolumeEngine } from "../src/index";
+import type { EngineEvent, ResyncFacts, SessionKind, VolumeEngine } from "../src/index";
 import type { FakeRetention } from "./helpers";
 
 export const VOL = "/vol/p";
@@ -18,7 +18,9 @@ export type Step =
       role: "primary" | "rebuilding" | "stale";
     }
   | { k: "bump" }
-  | { k: "handshake"; r: number; stale: boolean; lsn: bigint }
+  | { k: "handshake"; r: number; stale: boolean; lsn: bigint; resync: ResyncFacts | null }
+  | { k: "resync_progress"; r: number; stale: boolean; pass: number; blocksLeft: bigint }
+  | { k: "resync_commit"; r: number; stale: boolean; baseUp: bigint; extra: bigint; wild: boolean }
   | { k: "progress"; r: number; stale: boolean; lsn: bigint }
   | { k: "tick"; advanceMs: number }
   | { k: "done"; r: number; stale: boolean }
@@ -27,7 +29,8 @@ export type Step =
   | { k: "start"; r: number; kind: SessionKind }
   | { k: "rebuild"; r: number; stage: "base" | "tail" | "done"; lsn: bigint }
   | { k: "barrier"; ok: boolean; lsn: bigint }
-  | { k: "committed"; lsn: bigint };
+  | { k: "committed"; lsn: bigint }
+  | { k: "ready"; what: "role_applied" | "shipper_configured" | "shipper_connected" };
 
 // Biased towards the boundaries that matter: retention tail (40), checkpoint (60), committed (100), head.
 export const lsn = fc.oneof(
@@ -37,6 +40,17 @@ export const lsn = fc.oneof(
 const replica = fc.integer({ min: 0, max: 2 });
 /** One session-scoped event in four uses a stale session ID. */
 const rarely = fc.integer({ min: 0, max: 3 }).map((x) => x === 0);
+/** Histories as a handshake reports them: mostly common and tracked, sometimes not. */
+const resyncFacts: fc.Arbitrary<ResyncFacts | null> = fc.option(
+  fc.record({
+    forkLsn: fc.option(lsn, { nil: undefined, freq: 6 }),
+    replicaHeadLsn: lsn,
+    primaryChangeBaseLsn: fc.oneof(fc.constant(0n), lsn),
+    replicaChangeBaseLsn: fc.option(fc.oneof(fc.constant(0n), lsn), { nil: undefined, freq: 6 }),
+    replicaResyncPending: fc.boolean(),
+  }),
+  { nil: null, freq: 2 },
+);
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     arbitrary: fc.record({
@@ -53,8 +67,36 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   { arbitrary: fc.record({ k: fc.constant("bump" as const) }), weight: 1 },
   {
-    arbitrary: fc.record({ k: fc.constant("handshake" as const), r: replica, stale: rarely, lsn }),
+    arbitrary: fc.record({
+      k: fc.constant("handshake" as const),
+      r: replica,
+      stale: rarely,
+      lsn,
+      resync: resyncFacts,
+    }),
     weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("resync_progress" as const),
+      r: replica,
+      stale: rarely,
+      pass: fc.integer({ min: 1, max: 4 }),
+      blocksLeft: fc.bigInt({ min: 0n, max: 50n }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("resync_commit" as const),
+      r: replica,
+      stale: rarely,
+      baseUp: fc.bigInt({ min: 0n, max: 20n }),
+      extra: fc.bigInt({ min: 0n, max: 20n }),
+      /** Mostly a plausible commit (base ≥ fork), sometimes one below the fork. */
+      wild: rarely,
+    }),
+    weight: 2,
   },
   {
     arbitrary: fc.record({ k: fc.constant("progress" as const), r: replica, stale: rarely, lsn }),
@@ -86,6 +128,17 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   { arbitrary: fc.record({ k: fc.constant("barrier" as const), ok: fc.boolean(), lsn }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant("committed" as const), lsn }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("ready" as const),
+      what: fc.constantFrom(
+        "role_applied" as const,
+        "shipper_configured" as const,
+        "shipper_connected" as const,
+      ),
+    }),
+    weight: 2,
+  },
 );
 
 export interface World {
@@ -137,9 +190,38 @@ export function toEvent(w: World, s: Step): { ev: EngineEvent; stale: boolean } 
           sessionId: sid(s.r, s.stale),
           replicaDurableLsn: s.lsn,
           nowMs: w.nowMs,
+          ...(s.resync === null ? {} : { resync: s.resync }),
         },
         stale: s.stale,
       };
+    case "resync_progress":
+      return {
+        ev: {
+          type: "resync_progress",
+          replicaId: target(w, s.r),
+          sessionId: sid(s.r, s.stale),
+          pass: s.pass,
+          blocksLeft: s.blocksLeft,
+          nowMs: w.nowMs,
+        },
+        stale: s.stale,
+      };
+    case "resync_commit": {
+      const fork = w.engine.snapshot().senders.find((x) => x.replicaId === target(w, s.r))?.session
+        ?.resync?.forkLsn;
+      const base = fork === undefined || s.wild ? s.baseUp : fork + s.baseUp;
+      return {
+        ev: {
+          type: "resync_committed",
+          replicaId: target(w, s.r),
+          sessionId: sid(s.r, s.stale),
+          baseLsn: base,
+          consistentLsn: base + s.extra,
+          nowMs: w.nowMs,
+        },
+        stale: s.stale,
+      };
+    }
     case "progress":
       return {
         ev: {
@@ -160,9 +242,10 @@ export function toEvent(w: World, s: Step): { ev: EngineEvent; stale: boolean } 
         stale: s.stale,
       };
     case "truncated":
+      // Always refused now (no plan truncates), so it must change nothing, like a stale event.
       return {
         ev: { type: "truncation_done", replicaId: target(w, s.r), sessionId: sid(s.r, false), lsn: s.lsn },
-        stale: false,
+        stale: true,
       };
     case "failed":
       return {
@@ -199,7 +282,35 @@ export function toEvent(w: World, s: Step): { ev: EngineEvent; stale: boolean } 
       };
     case "committed":
       return { ev: { type: "committed_advanced", committedLsn: s.lsn }, stale: false };
+    case "ready":
+      return { ev: { type: s.what }, stale: false };
   }
+}
+
+type Snap = NonNullable<ReturnType<VolumeEngine["snapshot"]>["senders"][number]["session"]>;
+
+/**
+ * A running resync: the gate names it, the volume is not healthy, and it holds a WAL pin exactly in
+ * its catch-up phase (from its base).
+ */
+function checkResync(w: World, s: Snap, reason: string): void {
+  const r = s.resync!;
+  expect(["transfer", "catchup"]).toContain(s.phase);
+  expect(
+    reason.startsWith(
+      `active_resync_session phase=${s.phase} pass=${r.pass} blocks_left=${r.blocksLeft} fork=${r.forkLsn} `,
+    ),
+  ).toBe(true);
+  const pins = [...w.port.held.values()].filter((p) => p.replicaId === s.replicaId);
+  if (s.phase === "transfer") {
+    expect(reason.endsWith("start=- target=-")).toBe(true);
+    expect(pins).toEqual([]);
+  } else {
+    expect([s.startLsn, s.frozenTargetLsn]).toEqual([r.baseLsn, r.consistentLsn]);
+    expect(r.baseLsn >= r.forkLsn && r.consistentLsn > r.baseLsn).toBe(true);
+    expect(pins.map((p) => [p.kind, p.lsn])).toEqual([["wal", r.baseLsn]]);
+  }
+  expect(w.engine.snapshot().projection.mode.name).not.toBe("publish_healthy");
 }
 
 export function checkInvariants(w: World): void {
@@ -219,6 +330,7 @@ export function checkInvariants(w: World): void {
     expect(e.sessionActive).toBe(s !== null);
     expect(e.liveEligible).toBe(!e.sessionActive);
     expect(e.reason === "").toBe(e.liveEligible);
+    if (s?.kind === "resync") checkResync(w, s, e.reason);
   }
   expect(new Set(snap.senders.map((s) => s.replicaId)).size).toBe(snap.senders.length);
   // Pins never outlive the session they were taken for.
