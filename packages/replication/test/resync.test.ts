@@ -1,20 +1,24 @@
-import { type ReplicationClient, reasonOf } from "@blockship/rpc";
-import type { Volume } from "@blockship/storage";
+import * as path from "node:path";
+import { type HandshakeResponse__Output, type ReplicationClient, reasonOf, unary } from "@blockship/rpc";
+import { openVolumeFile, type Volume } from "@blockship/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TcpProxy } from "../../../test/support/tcp-proxy";
 import { connectReplication } from "../src/connect";
 import { durableFlush } from "../src/durability";
 import type { ShipperGroup } from "../src/group";
 import { type ResyncProgress, resyncPinOwner } from "../src/resync-source";
+import { replicaFactsFromWire } from "../src/ship-stream";
 import {
   BS,
   block,
   expectSameBlocks,
   makeGroup,
   makeVolume,
+  PRIMARY_ID,
   ReplicaNode,
   SMALL_VOLUME,
   tmpDir,
+  VOLUME_ID,
   waitForStatus,
 } from "./helpers";
 import { forkOf, resync } from "./resync-helpers";
@@ -129,7 +133,7 @@ describe("changed-block resync", () => {
     const seen: ResyncProgress[] = [];
     let writing: Promise<void> | undefined;
     const result = await resync(primary, client, b, 0, {
-      rateBytesPerSecond: 400 * 1024,
+      rateBytesPerSecond: 200 * 1024,
       messageBytes: 4 * BS,
       onProgress: (p) => {
         seen.push(p);
@@ -178,6 +182,48 @@ describe("changed-block resync", () => {
     } finally {
       retryClient.close();
     }
+  });
+
+  it("an aborted session leaves the replica's marker across a restart: never streamed to, resumed by a new session", async () => {
+    await setup();
+    for (let i = 0; i < 100; i++) await primary.write(i, block(i, 6));
+    const ac = new AbortController();
+    const aborted = await resync(primary, client, b, 0, {
+      signal: ac.signal,
+      rateBytesPerSecond: 200 * 1024,
+      messageBytes: 4 * BS,
+      onProgress: (pr) => {
+        if (pr.bytesSent >= 32 * 1024) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(reasonOf(aborted)).toBe("resync_cancelled");
+    expect(primary.pinnedLsn(resyncPinOwner(b.replicaId))).toBeUndefined();
+    // The replica agent restarts: the marker is in its superblock.
+    client.close();
+    await b.stop();
+    await b.volume.close();
+    b.volume = await openVolumeFile(path.join(tmp.dir, "b.vol"));
+    await b.start();
+    client = connectReplication(b.address);
+    const hs = await unary<HandshakeResponse__Output>((cb) =>
+      client.Handshake(
+        { volume_id: VOLUME_ID, epoch: "1", primary_server_id: PRIMARY_ID, replica_server_id: b.serverId },
+        cb,
+      ),
+    );
+    const facts = replicaFactsFromWire(hs);
+    expect(facts.resync).toEqual({ pending: true, phase: "transfer", forkLsn: 0 });
+    // The shipper only probes it: needs_rebuild (resync_pending), no Ship stream.
+    const g = makeGroup(primary);
+    groups.push(g);
+    g.setReplicas([b.target()]);
+    const st = await waitForStatus(g, b.replicaId, (x) => x.state === "needs_rebuild", "needs_rebuild");
+    expect(st.lastError ?? "").toMatch(/resync_pending/);
+    expect(b.receiver.stats.streams).toBe(0);
+    await g.close();
+    const result = await resync(primary, client, b, 0);
+    expect(result.blocksSent).toBe(100);
+    await handOverAndCompare(result.baseLsn);
   });
 
   it("the fixture volume tracks changes persistently (what a resync across the WAL needs)", async () => {
