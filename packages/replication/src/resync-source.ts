@@ -296,8 +296,12 @@ function afterSession(s: Session, ok: boolean, graceMs: number): void {
     return;
   }
   const t = setTimeout(() => {
-    // A newer session of the same replica may have re-pinned: leave its pin alone.
-    if (s.v.pinnedLsn(s.owner) === pinned) s.v.unpinWal(s.owner);
+    try {
+      // A newer session of the same replica may have re-pinned: leave its pin alone.
+      if (s.v.pinnedLsn(s.owner) === pinned) s.v.unpinWal(s.owner);
+    } catch {
+      // The volume closed meanwhile: its pins went with it.
+    }
   }, graceMs);
   t.unref();
 }
