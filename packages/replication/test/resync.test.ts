@@ -220,10 +220,14 @@ describe("changed-block resync", () => {
     const st = await waitForStatus(g, b.replicaId, (x) => x.state === "needs_rebuild", "needs_rebuild");
     expect(st.lastError ?? "").toMatch(/resync_pending/);
     expect(b.receiver.stats.streams).toBe(0);
-    await g.close();
     const result = await resync(primary, client, b, 0);
     expect(result.blocksSent).toBe(100);
-    await handOverAndCompare(result.baseLsn);
+    // The same shipper's next probe sees the committed copy and streams from base + 1.
+    await waitForStatus(g, b.replicaId, (x) => x.state === "in_sync", "in_sync after the resync");
+    await primary.write(9, block(9, 4343));
+    expect(await durableFlush(primary, g, "sync_all")).toBe(primary.headLsn);
+    expect(b.receiver.stats.streams).toBeGreaterThan(0);
+    await expectSameBlocks(primary, b.volume);
   });
 
   it("the fixture volume tracks changes persistently (what a resync across the WAL needs)", async () => {
