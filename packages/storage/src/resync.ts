@@ -8,6 +8,7 @@ import { type Generation, validGenerations } from "./history";
 import { RECORD_HEADER_BYTES } from "./record";
 import { checkBaseRecord } from "./record-ref";
 import { recoverState } from "./recovery";
+import { RESYNC_WRITE_BEHIND_BYTES, ResyncWriteBehind } from "./resync-blocks";
 import type { Retention } from "./retention";
 import type { VolumeState } from "./state";
 import type { SuperblockWriter } from "./superblock-writer";
@@ -39,6 +40,8 @@ export interface ResyncCommit {
  * superblock write that ends the log at baseLsn and sets phase catchup.
  */
 export class Resync {
+  private readonly blocks: ResyncWriteBehind;
+
   constructor(
     private readonly s: VolumeState,
     private readonly device: BlockDevice,
@@ -49,7 +52,17 @@ export class Resync {
     private readonly retention: Retention,
     private readonly changes: ChangeTracker,
     private readonly env: { check: () => void; fail: (e: StorageError) => void },
-  ) {}
+  ) {
+    // Small volumes (tests) hold at most a quarter of themselves, so batches are exercised.
+    const limit = Math.min(RESYNC_WRITE_BEHIND_BYTES, Math.floor(s.sb.volumeSizeBytes / 4));
+    this.blocks = new ResyncWriteBehind(
+      device,
+      s.extentOffsetBytes,
+      () => changes.persistMarks(),
+      limit,
+      () => gate.tryShared(),
+    );
+  }
 
   state(): ResyncState {
     this.settle();
@@ -96,6 +109,8 @@ export class Resync {
     if (fork > s.appendedLsn)
       throw new StorageError("invalid_argument", `fork LSN ${fork} is above the head ${s.appendedLsn}`);
     this.checkTracked(fork);
+    // Blocks an earlier begin's session left queued are valid content of this transfer.
+    await this.gate.withShared(() => this.flushBlocks());
     const release = await this.gate.exclusive();
     try {
       this.env.check();
@@ -147,11 +162,13 @@ export class Resync {
     try {
       this.env.check();
       if (s.resync?.phase !== "transfer") throw new StorageError("resync_state", "the resync transfer ended");
-      // Marked first: the mark is conservative, a block written but not marked is not.
+      // Marked now, written once the mark is durable (see ResyncWriteBehind): a session resumed
+      // after a crash, perhaps from another source, must resend every block an earlier one may
+      // have changed, and learns them only from this copy's marks.
       this.changes.mark(offsetBytes / bs, data.length / bs);
-      await this.device.writev([data], s.extentOffsetBytes + offsetBytes);
-    } catch (err) {
-      throw wrapIoError(err, "resync block write");
+      await this.blocks
+        .add(offsetBytes, data)
+        .catch((err: unknown) => this.failed(err, "resync block write"));
     } finally {
       release();
     }
@@ -170,6 +187,7 @@ export class Resync {
       if (s.resync?.phase !== "transfer") throw new StorageError("resync_state", "the transfer ended");
       if (s.tailOffset !== s.reservedOffset)
         throw new StorageError("resync_state", "the WAL is not empty: begin the resync again");
+      await this.flushBlocks();
       try {
         // The blocks and their marks are durable before the log stops naming the old content.
         await this.changes.persistMarks();
@@ -182,6 +200,22 @@ export class Resync {
       release();
       this.appender.schedule();
     }
+  }
+
+  /** An install replaced the content: blocks still queued belong to the replaced one. */
+  discardBlocks(): void {
+    this.blocks.discard();
+  }
+
+  private flushBlocks(): Promise<void> {
+    return this.blocks.flush().catch((err: unknown) => this.failed(err, "resync block write"));
+  }
+
+  /** An extent write of resync blocks failed: what reached the device is unknown, reopen. */
+  private failed(err: unknown, what: string): never {
+    const e = err instanceof StorageError ? err : wrapIoError(err, what);
+    this.env.fail(e);
+    throw e;
   }
 
   trackWrites(): WriteTracker {

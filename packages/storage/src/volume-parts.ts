@@ -124,6 +124,7 @@ export function wireVolumeParts(
     onInstalled: () => {
       // The installed content is whole: no resync of the replaced one is pending any more.
       state.resync = undefined;
+      resync.discardBlocks();
       return changes.load();
     },
   });

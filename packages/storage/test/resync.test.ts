@@ -149,6 +149,34 @@ describe("resync target (Volume.beginResync / writeResyncBlocks / commitResync)"
     await Promise.all([P.vol.close(), done.close()]);
   });
 
+  it("a block a crashed session wrote to the device is in the ranges of the resumed one", async () => {
+    const { P, R, fork } = await diverged();
+    await R.vol.beginResync({ forkLsn: fork });
+    // Blocks neither copy changed since the fork (say, the failed source's own divergent writes),
+    // more than the write-behind holds, so some reach the device.
+    for (let lba = 44; lba < 64; lba++) await R.vol.writeResyncBlocks(lba * BS, block(lba, 4242));
+    const keepAll = { fate: () => "keep" as const, tornRanges: () => [] };
+    const extentAt = 4096 + SMALL.walSizeBytes!;
+    const check = async (image: Buffer): Promise<number> => {
+      const r = await Volume.open(new SimDevice(image.length, image), R.opts);
+      const marked = lbasOf((await r.beginResync({ forkLsn: fork })).ranges.ranges());
+      await r.close();
+      let onDisk = 0;
+      for (let lba = 44; lba < 64; lba++) {
+        const got = image.subarray(extentAt + lba * BS, extentAt + (lba + 1) * BS);
+        if (!got.equals(block(lba, 4242))) continue;
+        onDisk++;
+        expect(marked, `block ${lba}`).toContain(lba);
+      }
+      return onDisk;
+    };
+    await check(R.dev.crashImage(keepAll));
+    // A resumed begin in the same process writes what is still queued first.
+    await R.vol.beginResync({ forkLsn: fork });
+    expect(await check(R.dev.crashImage(keepAll))).toBe(20);
+    await Promise.all([P.vol.close(), R.vol.close()]);
+  });
+
   it("refuses what it cannot do: untracked copies, bad blocks, bad commits", async () => {
     const { P, R, fork } = await diverged();
     // A tracking base above the fork: the changes since the fork are not known here.
