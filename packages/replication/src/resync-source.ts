@@ -223,14 +223,28 @@ function startPass(s: Session): PassBase {
   return { lsn, record, history };
 }
 
-/** Sends the current content of every block in `set()` (iterated twice: once to count). */
+/**
+ * Sends the current content of every block in `set()` (iterated twice: once to count). The next
+ * piece is read while the current one is sent (one read ahead: memory stays at a few messages).
+ */
 async function sendPass(s: Session, pass: number, set: () => Iterable<BlockRange>): Promise<void> {
   let blocksLeft = countBlocks(set());
   const bs = s.v.blockSize;
   let refreshAt = Date.now() + s.refreshMs;
   report(s, pass, blocksLeft);
-  for (const p of pieces(set(), s.messageBlocks)) {
-    const data = await s.v.read(p.lba, p.blocks * bs);
+  const it = pieces(set(), s.messageBlocks)[Symbol.iterator]();
+  const readNext = (): { p: BlockRange; data: Promise<Buffer> } | undefined => {
+    const r = it.next();
+    if (r.done) return undefined;
+    const data = s.v.read(r.value.lba, r.value.blocks * bs);
+    data.catch(() => {}); // awaited below; a failure after an abort is nobody's business
+    return { p: r.value, data };
+  };
+  let cur = readNext();
+  while (cur !== undefined) {
+    const { p } = cur;
+    const data = await cur.data;
+    const next = readNext();
     await s.bucket?.take(data.length, s.o.signal);
     await s.ch.awaitAcks(s.bytesSent, s.maxUnackedBytes);
     await s.ch.send(
@@ -244,6 +258,7 @@ async function sendPass(s: Session, pass: number, set: () => Iterable<BlockRange
       refreshAt = Date.now() + s.refreshMs;
       renewPinAge(s);
     }
+    cur = next;
   }
   await s.ch.awaitAcks(s.bytesSent, 0);
 }
