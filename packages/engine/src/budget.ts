@@ -1,4 +1,4 @@
-// Catch-up budgets (engine-spec §3.5): a catch-up that cannot converge escalates to needs_rebuild
+// Catch-up budgets: a catch-up that cannot converge escalates to needs_rebuild
 // explicitly instead of chasing the head forever. Time is an input (`nowMs`), never read here.
 import type { Lsn, TimeMs } from "./types";
 

@@ -1,4 +1,4 @@
-// What a delivered assignment implies for the volume core (engine-spec §5.7), kept apart from the
+// What a delivered assignment implies for the volume core, kept apart from the
 // core's event switch: readiness that a new epoch/role/replica set invalidates, the per-replica
 // recovery-task reconciliation against its latches, and resolving which desired replica an
 // observation is about. Deterministic and side-effect free apart from the latch map handed in.

@@ -1,4 +1,4 @@
-// Per-replica catch-up observations of the volume core (engine-spec §6.2–§6.3). The volume's progress
+// Per-replica catch-up observations of the volume core. The volume's progress
 // is its slowest replica's: target = max, achieved = min, done = every planned replica completed.
 import { type Lsn, maxLsn, minLsn } from "./types";
 

@@ -1,4 +1,4 @@
-// Mode/publication recompute (engine-spec §6.4) and structural equality of projections.
+// Mode/publication recompute and structural equality of projections.
 import type { Boundary, Mode, Publication, Readiness, RecoveryView, VolumeRole } from "./core-types";
 import type { ReplicaTarget } from "./registry";
 import { endpointChanged, type SessionKind } from "./types";

@@ -1,4 +1,4 @@
-// Events, commands and the outward projection of the volume core (engine-spec §6).
+// Events, commands and the outward projection of the volume core.
 // Exhaustive discriminated unions on `type`; everything the host sees is readonly.
 import type { ReplicaTarget } from "./registry";
 import type { Epoch, Lsn, SessionKind } from "./types";

@@ -1,4 +1,4 @@
-// The volume core (engine-spec §5.7, §6): one event in → ordered, de-duplicated commands + projection.
+// The volume core: one event in → ordered, de-duplicated commands + projection.
 // Deterministic and side-effect free. Every command is guarded by a "last issued" latch, which is what
 // makes redelivery of the same event emit nothing; publish_projection only on a projection change.
 import {

@@ -1,4 +1,4 @@
-// The seed (engine-spec §6.7, DESIGN §5): per-replica protocol execution state derived ONLY from
+// The seed: per-replica protocol execution state derived ONLY from
 // sender/session snapshots, and the live-tail shipping policy (the phase gate) derived from it.
 // A replica with an active recovery session of any kind gets no live-tail entries.
 import { belongsToVolume } from "./identity";

@@ -1,4 +1,4 @@
-// Plan-bound, host-driven execution of a catch-up or rebuild (engine-spec §5.6). The host streams the
+// Plan-bound, host-driven execution of a catch-up, resync or rebuild. The host streams the
 // data and reports each observation; these objects apply it to the session, re-checking before every
 // step that the session is still the plan's own (async I/O can interleave with invalidation).
 // Executors use plan values only (never re-read history) and release the plan's pins on every exit.

@@ -1,4 +1,4 @@
-// Replica identity: `<volumeId>/<serverId>`. Addresses change; identity does not (engine-spec §1.1).
+// Replica identity: `<volumeId>/<serverId>`. Addresses change; identity does not.
 import { ProtocolError, type SessionId } from "./types";
 
 export function makeReplicaId(volumeId: string, serverId: string): string {

@@ -1,5 +1,5 @@
-// Assignment entry, connect + handshake from retained history, and a log line for every lifecycle step
-// (engine-spec §5.5–§5.6). Pure: history and time arrive as arguments.
+// Assignment entry, connect + handshake from retained history, and a log line for every lifecycle
+// step. Pure: history and time arrive as arguments.
 
 import { decideRecovery, type RecoveryDecision, type ResyncFacts } from "./decide";
 import { type LogEventName, RecoveryLog } from "./log";

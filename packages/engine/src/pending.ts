@@ -1,5 +1,5 @@
-// Runtime helpers for hosts that drive VolumeCore and RecoveryPlanner separately (engine-spec §6.6,
-// §8.5): a per-replica pending-plan slot that must match the core's start command (fail-closed), and
+// Runtime helpers for hosts that drive VolumeCore and RecoveryPlanner separately: a per-replica
+// pending-plan slot that must match the core's start command (fail-closed), and
 // the core events that close a plan. VolumeEngine does not need them; they exist for custom hosts.
 import type { CoreEvent } from "./core-types";
 import type { CatchUpPlan, RebuildPlan, RecoveryPlan } from "./planner";

@@ -1,4 +1,4 @@
-// Planning = classify + reserve ("check, then reserve, then recover"; engine-spec §4.5, §5.6).
+// Planning = classify + reserve ("check, then reserve, then recover").
 // Resource pins go through RetentionPort, which the agent implements over packages/storage.
 // Every pin a plan holds is released exactly once: on success, failure, cancel or invalidation.
 import type { ResyncFacts } from "./decide";

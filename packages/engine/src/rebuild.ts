@@ -1,4 +1,4 @@
-// Rebuild sub-state-machine (engine-spec §3.7), owned by a rebuild session.
+// Rebuild sub-state-machine, owned by a rebuild session.
 //   init → source_select → transfer → (tail_replay, snapshot_tail only) → completed | aborted
 import { type Lsn, ProtocolError, type RebuildPhase, type RebuildSource } from "./types";
 

@@ -1,4 +1,4 @@
-// Recovery decisions from the primary's retained WAL history (engine-spec §4). Pure functions.
+// Recovery decisions from the primary's retained WAL history. Pure functions.
 import { decideRecovery, type RecoveryFacts, type ResyncFacts } from "./decide";
 import type { Lsn, RebuildSource, RecoveryOutcome } from "./types";
 

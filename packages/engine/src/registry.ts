@@ -1,4 +1,4 @@
-// The sender registry of ONE volume (engine-spec §5.3–§5.4). REF-QUIRK decided: the reference keeps one
+// The sender registry of ONE volume. REF-QUIRK decided: the reference keeps one
 // registry per server and reconciles it wholesale, so volume A's assignment stops volume B's senders.
 // Here a registry is bound to its volume and rejects any replica ID outside it.
 import { belongsToVolume, type SessionIdSource } from "./identity";

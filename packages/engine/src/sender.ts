@@ -1,5 +1,5 @@
 // One Sender per stable replica ID: owns at most one active recovery session and fences every
-// session-scoped call by session ID (engine-spec §1.3, §2.2, §3). Rejected calls throw a
+// session-scoped call by session ID. Rejected calls throw a
 // ProtocolError and change nothing. After every call the session is either absent or active.
 import { type BudgetViolation, checkBudget } from "./budget";
 import { decideRecovery, needsRebuildSessionReason, type RecoveryDecision } from "./decide";
@@ -210,7 +210,7 @@ export class Sender {
 
   beginCatchUp(id: SessionId, startMs: TimeMs = 0): void {
     const s = this.authorizeNonRebuild(id, "begin catch-up");
-    if (s.kind === "resync")
+    if (s.resync !== null)
       throw new ProtocolError("wrong_session_kind", "a resync catches up after its commit");
     if (s.phase !== "handshake") throw new ProtocolError("invalid_phase", `begin catch-up in ${s.phase}`);
     s.advance("catchup");
@@ -241,7 +241,7 @@ export class Sender {
     if (this.isStopped || s === null || s.id !== id || !s.active || s.kind === "rebuild") return false;
     const converged =
       (s.phase === "catchup" && s.targetLsn > 0n && s.recoveredTo >= s.targetLsn) ||
-      (s.phase === "handshake" && s.kind !== "resync" && s.targetLsn === s.startLsn);
+      (s.phase === "handshake" && s.resync === null && s.targetLsn === s.startLsn);
     if (!converged) return false;
     s.complete();
     this.session = null;
@@ -258,7 +258,7 @@ export class Sender {
   checkBudget(id: SessionId, nowMs: TimeMs): BudgetViolation | null {
     const s = this.authorize(id);
     if (s.budget === null) return null;
-    const resync = s.kind === "resync";
+    const resync = s.resync !== null;
     if (resync && s.phase !== "catchup") return null;
     const violation = checkBudget(
       resync ? { ...s.budget, maxEntries: 0n } : s.budget,
@@ -382,9 +382,10 @@ export class Sender {
     return s;
   }
 
+  /** A session whose handshake planned a resync (an operator-made `resync` kind has no plan). */
   private authorizeResync(id: SessionId): Session {
     const s = this.authorize(id);
-    if (s.kind !== "resync")
+    if (s.resync === null)
       throw new ProtocolError("wrong_session_kind", `resync step on a ${s.kind} session`);
     return s;
   }

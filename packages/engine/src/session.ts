@@ -1,4 +1,4 @@
-// One recovery attempt for one replica (engine-spec §3). Mutated only through its Sender, which
+// One recovery attempt for one replica. Mutated only through its Sender, which
 // performs the authority checks; outsiders only ever see a frozen SessionSnapshot.
 import { type BudgetTracker, type CatchUpBudget, validateBudget } from "./budget";
 import { type RebuildSnapshot, RebuildState } from "./rebuild";

@@ -1,5 +1,5 @@
-// Translation of host inputs: a master assignment into the registry intent and the core event
-// (engine-spec §5.2), and plain observations into core events.
+// Translation of host inputs: a master assignment into the registry intent and the core event,
+// and plain observations into core events.
 import type { CoreEvent } from "./core-types";
 import type { AssignedReplica, EngineCommand, EngineEvent, MasterRole } from "./engine-types";
 import { makeReplicaId } from "./identity";

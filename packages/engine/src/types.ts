@@ -12,7 +12,7 @@ export type TimeMs = number;
 
 export const U64_MAX: bigint = (1n << 64n) - 1n;
 
-/** Per-replica sender state (engine-spec §2.1). `degraded` is only ever set from outside. */
+/** Per-replica sender state. `degraded` is only ever set from outside. */
 export const REPLICA_STATES = [
   "disconnected",
   "connecting",

@@ -1,4 +1,4 @@
-// engine-spec §8.6 (volume core): the bounded command sequences — what each event emits, and that
+// Volume core: the bounded command sequences — what each event emits, and that
 // redelivery emits nothing (invariants 29–31).
 import { describe, expect, it } from "vitest";
 import { VolumeCore } from "../src/index";

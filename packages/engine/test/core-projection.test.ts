@@ -1,4 +1,4 @@
-// engine-spec §8.6 (volume core): identity, modes, publication, boundaries and recovery truth in the
+// Volume core: identity, modes, publication, boundaries and recovery truth in the
 // projection (invariants 23–28). The command sequences are in core-commands.test.ts.
 import { describe, expect, it } from "vitest";
 import { Registry, SessionIdSource, VolumeCore } from "../src/index";

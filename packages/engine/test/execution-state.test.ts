@@ -1,4 +1,4 @@
-// engine-spec §8.7 and invariant 32: the protocol execution state (seed) and the live-shipping gate.
+// Scenarios of the seed and invariant 32: the protocol execution state (seed) and the live-shipping gate.
 import { describe, expect, it } from "vitest";
 import {
   decideLiveShipping,

@@ -1,4 +1,4 @@
-// engine-spec §8.4: the catch-up and rebuild executors — progress, budgets, supersede, cancel,
+// The catch-up, resync and rebuild executors — progress, budgets, supersede, cancel,
 // resource release and logs (invariants 20, 22); "a failed catch-up ends its session" decision.
 import { describe, expect, it } from "vitest";
 import type { CatchUpExecution } from "../src/index";

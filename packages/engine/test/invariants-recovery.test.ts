@@ -1,4 +1,4 @@
-// engine-spec §7 invariants 1–22: recovery boundaries, sessions, epochs, identity, rebuild, budgets
+// Invariants 1–22: recovery boundaries, sessions, epochs, identity, rebuild, budgets
 // and resources — one test per invariant with the spec's recipe (several also appear, in more depth,
 // next to the scenario they belong to). Invariants 23–34 are in invariants-volume.test.ts.
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// engine-spec §7 invariants 23–34: volume-core publication and commands, the live-shipping gate,
+// Invariants 23–34: volume-core publication and commands, the live-shipping gate,
 // pending plans and the session shape — one test per invariant with the spec's recipe.
 // Invariants 1–22 are in invariants-recovery.test.ts.
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// engine-spec §8.1 (registry scenarios), §8.2 (history-driven E2E), §8.3 (orchestrator integration);
+// Registry scenarios, history-driven end-to-end runs and orchestrator integration;
 // invariants 9, 10, 12 and the per-volume registry decision.
 import { describe, expect, it } from "vitest";
 import {

@@ -1,4 +1,4 @@
-// engine-spec §8.1 (sender-level scenarios) and invariants 3–8, 11, 13, 16–19, 34.
+// Sender-level scenarios and invariants 3–8, 11, 13, 16–19, 34.
 import { describe, expect, it } from "vitest";
 import { makeHandshakeResult, ProtocolError, SessionIdSource } from "../src/index";
 import { budget, catchingUp, ep, history, newSender, rebuilding } from "./helpers";

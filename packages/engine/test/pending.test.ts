@@ -1,4 +1,4 @@
-// engine-spec §8.5: runtime helpers (pending-plan coordinator, plan → completion events); invariant 33.
+// Runtime helpers (pending-plan coordinator, plan → completion events); invariant 33.
 import { describe, expect, it } from "vitest";
 import {
   type CatchUpPlan,

@@ -1,4 +1,4 @@
-// engine-spec §8.4: driver (planner), executors and validation; invariants 1, 20–22 and the
+// Driver (planner), executors and validation; invariants 1, 20–22 and the
 // "a failed catch-up ends its session" decision.
 import { describe, expect, it } from "vitest";
 import { requireCatchUpPlan, requireResyncPlan } from "../src/index";

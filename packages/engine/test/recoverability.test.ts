@@ -1,4 +1,4 @@
-// engine-spec §4 and §8.2 (pure decision functions); invariants 1, 2, 14, 15.
+// The pure decision functions of recoverability.ts; invariants 1, 2, 14, 15.
 import { describe, expect, it } from "vitest";
 import {
   checkBudget,

@@ -1,4 +1,4 @@
-// engine-spec §2.2: the sender transition table, one test per row.
+// The sender transition table, one test per row.
 import { describe, expect, it } from "vitest";
 import { makeHandshakeResult, ProtocolError, type ReplicaState, Sender, SessionIdSource } from "../src/index";
 import { catchingUp, ep, history, newSender, rebuilding } from "./helpers";
@@ -219,5 +219,85 @@ describe("sender transition table (§2.2)", () => {
     ];
     expect(seen).toEqual([1, 2, 3]);
     expect(new SessionIdSource().next()).toBe(1);
+  });
+
+  describe("resync rows", () => {
+    const resync = { kind: "resync" as const, forkLsn: 40n, reason: "test" };
+    function planned(): { s: Sender; id: number } {
+      const s = newSender();
+      const id = s.attachSession(1n, "catchup");
+      s.beginConnect(id);
+      expect(s.recordHandshakeDecision(id, resync)).toBe("resync");
+      return { s, id };
+    }
+
+    it("handshake plans a resync: the catch-up session becomes kind resync, still connecting, no range", () => {
+      const { s, id } = planned();
+      expect(s.sessionSnapshot()).toMatchObject({
+        kind: "resync",
+        phase: "handshake",
+        startLsn: 0n,
+        targetLsn: 0n,
+      });
+      expect(s.sessionSnapshot()?.resync).toMatchObject({ forkLsn: 40n, pass: 0, committed: false });
+      expect(s.state).toBe("connecting");
+      // Not completable from the handshake (unlike a zero gap), and not a WAL catch-up.
+      expect(s.completeSessionById(id)).toBe(false);
+      expect(() => s.beginCatchUp(id)).toThrow(/wrong_session_kind/);
+    });
+
+    it("beginResync → transfer (catching_up); progress validated; commit → catchup with the frozen consistent target", () => {
+      const { s, id } = planned();
+      expect(() => s.recordResyncProgress(id, 1, 1n)).toThrow(/invalid_phase/);
+      s.beginResync(id);
+      expect([s.state, s.sessionSnapshot()?.phase]).toEqual(["catching_up", "transfer"]);
+      expect(() => s.beginResync(id)).toThrow(/invalid_phase/);
+      expect(() => s.recordResyncProgress(id, 0, 1n)).toThrow(/invalid_argument/);
+      expect(() => s.recordResyncProgress(id, 1.5, 1n)).toThrow(/invalid_argument/);
+      s.recordResyncProgress(id, 2, 9n);
+      expect(() => s.recordResyncProgress(id, 1, 1n)).toThrow(/progress_regression/);
+      expect(() => s.recordCatchUpProgress(id, 41n)).toThrow(/invalid_phase/);
+      expect(s.commitResync(id, 50n, 60n, 7)).toBe(false);
+      expect(s.sessionSnapshot()).toMatchObject({
+        phase: "catchup",
+        startLsn: 50n,
+        frozenTargetLsn: 60n,
+        recoveredTo: 50n,
+      });
+      expect(() => s.commitResync(id, 50n, 60n, 7)).toThrow(/invalid_phase/);
+      s.recordCatchUpProgress(id, 60n);
+      expect(s.completeSessionById(id)).toBe(true);
+      expect([s.state, s.sessionId]).toEqual(["in_sync", 0]);
+    });
+
+    it("resync steps on other kinds are refused; an operator-made resync session behaves like a catch-up", () => {
+      const { s, id } = catchingUp(0n, 10n);
+      expect(() => s.beginResync(id)).toThrow(/wrong_session_kind/);
+      const r = rebuilding(10n);
+      expect(() => r.s.commitResync(r.id, 1n, 1n, 1)).toThrow(/wrong_session_kind/);
+      const o = newSender();
+      const oid = o.attachSession(1n, "resync");
+      o.beginConnect(oid);
+      o.recordHandshake(oid, 5n, 10n);
+      o.beginCatchUp(oid);
+      expect(o.sessionSnapshot()).toMatchObject({ kind: "resync", phase: "catchup", resync: null });
+      expect(() => o.recordResyncProgress(oid, 1, 1n)).toThrow(/wrong_session_kind/);
+    });
+
+    it("a resync has no budget while transferring; its catch-up stall ends it disconnected", () => {
+      const s = newSender();
+      const id = s.attachSession(1n, "catchup", {
+        budget: { maxDurationMs: 10, maxEntries: 1n, progressDeadlineMs: 0 },
+      });
+      s.beginConnect(id);
+      s.recordHandshakeDecision(id, resync);
+      s.beginResync(id);
+      expect(s.checkBudget(id, 1_000_000)).toBeNull();
+      s.commitResync(id, 40n, 100n, 1_000_000);
+      s.recordCatchUpProgress(id, 90n, 1_000_001); // 50 entries: no entries budget for a resync
+      expect(s.checkBudget(id, 1_000_005)).toBeNull();
+      expect(s.checkBudget(id, 1_000_011)).toBe("duration_exceeded");
+      expect([s.state, s.sessionId]).toEqual(["disconnected", 0]);
+    });
   });
 });
