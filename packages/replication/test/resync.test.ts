@@ -152,6 +152,29 @@ describe("changed-block resync", () => {
     await handOverAndCompare(result.baseLsn);
   });
 
+  it("gives up with resync_passes_exceeded when the writes outrun maxPasses", async () => {
+    await setup({ retentionMaxHeldBytes: 64 * 1024, retentionCheckIntervalMs: 20 });
+    for (let i = 0; i < 100; i++) await primary.write(i, block(i, 1));
+    let writing: Promise<void> | undefined;
+    const failed = await resync(primary, client, b, 0, {
+      maxPasses: 1,
+      rateBytesPerSecond: 200 * 1024,
+      messageBytes: 4 * BS,
+      onProgress: (p) => {
+        if (p.blocksSent >= 16 && writing === undefined) {
+          writing = (async () => {
+            for (let i = 0; i < 40; i++) await primary.write(150 + i, block(150 + i, 7));
+            primary.evaluateRetention();
+          })();
+        }
+      },
+    }).catch((e: unknown) => e);
+    await writing;
+    expect(reasonOf(failed)).toBe("resync_passes_exceeded");
+    expect(primary.pinnedLsn(resyncPinOwner(b.replicaId))).toBeUndefined();
+    expect(b.volume.resyncState()).toMatchObject({ pending: true, phase: "transfer" });
+  });
+
   it("a cut stream fails with a stable reason; a retry resumes and commits", async () => {
     await setup();
     for (let i = 0; i < 100; i++) await primary.write(i, block(i, 5));
