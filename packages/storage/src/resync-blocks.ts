@@ -61,6 +61,11 @@ export class ResyncWriteBehind {
     if (this.error !== undefined) throw this.error;
   }
 
+  /** Resolves once no batch is being written (failures stay for the next add or flush). */
+  async idle(): Promise<void> {
+    await this.writing;
+  }
+
   /** Forgets what is queued (the volume failed or the transfer ended without a commit). */
   discard(): void {
     this.queue = [];

@@ -202,6 +202,11 @@ export class Resync {
     }
   }
 
+  /** Close: waits for a batch of resync blocks being written (queued ones are resent on resume). */
+  async idle(): Promise<void> {
+    await this.blocks.idle();
+  }
+
   /** An install replaced the content: blocks still queued belong to the replaced one. */
   discardBlocks(): void {
     this.blocks.discard();

@@ -451,6 +451,7 @@ export class Volume extends EventEmitter<VolumeEvents> {
       }
     }
     await this.installer.closeStaging(false);
+    await this.resync.idle();
     await this.changes.idle();
     await this.device.close();
     if (finalError) throw finalError;
