@@ -21,10 +21,9 @@ const STORAGE_REASONS: Readonly<Record<StorageErrorReason, Reason>> = {
   foreign_device: "internal",
   truncation_unsafe: "internal",
   install_state: "internal",
-  // Until the wire contract has reasons of its own for them (the detail keeps the storage reason).
-  resync_in_progress: "internal",
-  resync_untracked: "needs_rebuild",
-  resync_state: "internal",
+  resync_in_progress: "resync_in_progress",
+  resync_untracked: "resync_untracked",
+  resync_state: "resync_state",
 };
 
 /** Any error → RpcError with a canonical reason (storage reasons are translated). */

@@ -110,19 +110,28 @@ export class RawResync {
     return this;
   }
 
+  /** The first response matching `pred`, waiting for "data" events (one deadline, no polling). */
   async next(
     pred: (m: ResyncResponse__Output) => boolean,
     timeoutMs = 10_000,
   ): Promise<ResyncResponse__Output> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.responses.find(pred);
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error("timed out waiting for a Resync response");
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
+    const found = this.responses.find(pred);
+    if (found) return found;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error("timed out waiting for a Resync response"));
+      }, timeoutMs);
+      const check = (): void => {
+        const m = this.responses.find(pred);
+        if (m === undefined) {
+          this.waiters.push(check);
+          return;
+        }
+        clearTimeout(timer);
+        resolve(m);
+      };
+      this.waiters.push(check);
+    });
   }
 }
