@@ -1,5 +1,6 @@
 import type { BarrierBook } from "./barriers";
 import { type ShipCall, writeBarrier } from "./ship-stream";
+import { traceStage } from "./stage-trace";
 
 /**
  * Decides when a barrier goes out on the ship stream, right behind the entries it covers. Waiters'
@@ -49,5 +50,6 @@ export class BarrierPacer {
   private send(call: ShipCall, id: number, lsn: number): void {
     this.bytesSinceBarrier = 0;
     writeBarrier(call, id, lsn);
+    traceStage("primary_barrier_sent", id, lsn);
   }
 }

@@ -69,6 +69,7 @@ export { MAX_RESYNC_BLOCK_BYTES, RANGES_PER_MESSAGE } from "./resync-target";
 export type { ResyncSourceVolume, ResyncTargetVolume } from "./resync-volume";
 export { replicationServiceHandlers } from "./service";
 export { replicaFactsFromWire } from "./ship-stream";
+export { type BarrierStage, type StageTracer, setStageTracer } from "./stage-trace";
 export {
   MAX_RATE_BYTES_PER_SECOND,
   type RateClock,

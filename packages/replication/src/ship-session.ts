@@ -2,6 +2,7 @@ import { RpcError, type ShipRequest__Output, type ShipResponse } from "@blockshi
 import { isStorageError, type RawAppendResult, type Volume } from "@blockship/storage";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { messageOf } from "./errors";
+import { traceStage } from "./stage-trace";
 import { numFromWire, numToWire } from "./wire";
 
 export type ShipCall = ServerDuplexStream<ShipRequest__Output, ShipResponse>;
@@ -65,6 +66,7 @@ export class ShipSession {
         `batch: first_lsn ${first}, last_lsn ${last}, record_count ${b.record_count}, ${b.records.length} bytes disagree`,
       );
     }
+    traceStage("replica_batch_received", 0, last);
     this.throwIfFailed();
     // Appends are pipelined: storage queues them in order (and coalesces them into fewer writes),
     // so the next message is read while this one is written. A failure ends the stream at the
@@ -90,6 +92,7 @@ export class ShipSession {
       this.fail(this.failure);
       return;
     }
+    traceStage("replica_batch_appended", 0, last);
     const st = this.r.stats;
     st.batches++;
     st.recordsAppended += res.appended;
@@ -111,7 +114,9 @@ export class ShipSession {
   private async onBarrier(b: NonNullable<ShipRequest__Output["barrier"]>): Promise<void> {
     const id = numFromWire(b.barrier_id, "barrier.barrier_id");
     const lsn = numFromWire(b.lsn, "barrier.lsn");
+    traceStage("replica_barrier_received", id, lsn);
     await this.settle();
+    traceStage("replica_appends_settled", id, lsn);
     const v = this.r.volume;
     this.r.stats.barriers++;
     this.ack();
@@ -134,6 +139,7 @@ export class ShipSession {
         try {
           await flushed;
           const durable = v.durableLsn;
+          traceStage("replica_fsync_done", id, durable);
           response =
             durable >= lsn
               ? barrierResponse(id, durable, 0, "", "")
@@ -151,6 +157,7 @@ export class ShipSession {
         }
       }
       this.write(response);
+      traceStage("replica_answer_written", id, lsn);
     });
   }
 

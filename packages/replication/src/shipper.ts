@@ -24,6 +24,7 @@ import {
 } from "./ship-stream";
 import type { ShipperDeps } from "./shipper-deps";
 import { Signal } from "./signal";
+import { traceStage } from "./stage-trace";
 import { clipBatch, pinForward, pinFromTail, readBatch } from "./wal-cursor";
 
 /**
@@ -329,6 +330,7 @@ export class ReplicaShipper {
       if (r.kind === "ack") {
         this.onAck(r.receivedLsn);
       } else if (r.kind === "barrier") {
+        traceStage("primary_barrier_answered", r.id, r.durableLsn);
         // Durable implies received: the answer also frees in-flight room.
         this.onAck(r.durableLsn);
         const advanced = this.barriers.onResponse(r.id, r.durableLsn, r.ok, r.reason);
