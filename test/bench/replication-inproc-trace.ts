@@ -30,7 +30,16 @@ import { patternBytes, prng } from "../support/io";
 import { allocate, assign } from "../support/master";
 import { BLOCK, fdatasyncProbe, MiB, percentile } from "./replication-inproc-shapes";
 
-const { values: opts } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
+const { values: opts } = parseArgs({
+  options: { seconds: { type: "string", default: "5" }, "ab-hint": { type: "boolean", default: false } },
+});
+/**
+ * --ab-hint: a paired A/B inside the run: every 250 ms the primary's replicated-flush hint flips
+ * (plain appends, the default with replicas, vs O_DSYNC appends; both are safe, see
+ * Volume.setReplicatedFlushHint), and the flush latency is reported per side.
+ */
+const AB_HINT = opts["ab-hint"] === true;
+const AB_SLICE_MS = 250;
 const SECONDS = Number(opts.seconds);
 const PRIMARY_ID = "trace-p";
 const VOLUME_ID = "trace-1";
@@ -147,8 +156,13 @@ async function main(): Promise<void> {
     const rand = prng(5);
     const data = patternBytes(BLOCK, rand);
     const deadline = performance.now() + SECONDS * 1000;
+    const started = performance.now();
     while (performance.now() < deadline) {
       const m: Marks = new Map();
+      const plain = !AB_HINT || Math.floor((performance.now() - started) / AB_SLICE_MS) % 2 === 0;
+      if (AB_HINT) volume.setReplicatedFlushHint(plain);
+      m.set("plain_appends", plain ? 1 : 0);
+      m.set("write_started", now());
       const lsn = await volume.write(Math.floor(rand() * 262_144), data);
       m.set("write_resolved", now()).set("lsn", lsn);
       current = m;
@@ -181,6 +195,16 @@ async function main(): Promise<void> {
       return { step: name, n: d.length, p50_us: percentile(d, 50), p90_us: percentile(d, 90) };
     };
     for (const [name, a, b] of STEPS) process.stdout.write(`${JSON.stringify(line(name, a, b))}\n`);
+    if (AB_HINT) {
+      for (const plain of [1, 0]) {
+        const side = flushes.filter((f) => f.get("plain_appends") === plain);
+        const total = side.map((f) => (f.get("flush_resolved") ?? 0) - (f.get("flush_called") ?? 0));
+        const op = side.map((f) => (f.get("flush_resolved") ?? 0) - (f.get("write_started") ?? 0));
+        process.stdout.write(
+          `${JSON.stringify({ ab: plain === 1 ? "plain_appends" : "dsync_appends", flushes: side.length, flush_p50_us: percentile(total, 50), flush_p90_us: percentile(total, 90), write_and_flush_p50_us: percentile(op, 50) })}\n`,
+        );
+      }
+    }
     process.stdout.write(
       `${JSON.stringify({
         flushes: flushes.length,
