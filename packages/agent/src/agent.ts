@@ -7,6 +7,7 @@ import { type Clock, realClock } from "./clock";
 import type { AgentConfig } from "./config";
 import { controlServiceHandlers } from "./control-service";
 import { grpcHandshake } from "./handshake";
+import { grpcResync } from "./resync-run";
 import type { Logger } from "./log";
 import { AgentMetrics, type MetricsServer, startMetricsServer } from "./metrics";
 import { NbdFrontend } from "./nbd-frontend";
@@ -90,6 +91,7 @@ export class Agent {
         handshake:
           options.handshake ??
           grpcHandshake(config.serverId, config.barrierTimeoutMs, security.clientCredentials),
+        resync: grpcResync(config.serverId, security.clientCredentials),
         ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
         onChange: () => feed.notify(),
         rebuildRateLimitBytesPerSecond: config.rebuildRateLimitBytesPerSecond,

@@ -2,7 +2,12 @@
 
 import type { EngineEvent, SessionId } from "@blockship/engine";
 import { serverOfReplica } from "@blockship/engine";
-import { classifyHandshake, type ReplicaFacts, replicaFactsFromWire } from "@blockship/replication";
+import {
+  classifyHandshake,
+  findForkPoint,
+  type ReplicaFacts,
+  replicaFactsFromWire,
+} from "@blockship/replication";
 import {
   type ClientCredentialsFactory,
   closeClient,
@@ -27,10 +32,11 @@ export type HandshakeFn = (req: {
 }) => Promise<ReplicaFacts>;
 
 /**
- * Executes connect_replica in the background: the replica's real durable LSN comes back as a
- * `handshake` event, a failure as `recovery_failed` (the engine ends the session). A replica whose
- * records are not the primary's at its head or durable LSN (divergent history), or that cannot
- * name them, is reported as `replica_needs_rebuild` instead: no catch-up plan may count it.
+ * Executes connect_replica in the background: the replica's real durable LSN and the facts of
+ * both histories come back as a `handshake` event (the engine plans catch-up, resync or rebuild
+ * from them), a failure as `recovery_failed` (the engine ends the session). A replica whose
+ * records differ from the primary's and that shares no history with it at all is reported as
+ * `replica_needs_rebuild` instead.
  */
 export function runHandshake(
   deps: {
@@ -56,18 +62,26 @@ export function runHandshake(
   };
   deps.handshake(request).then(
     (facts) => {
+      const resync = resyncFacts(v, facts);
       const history = historyProblem(v, request.epoch, facts);
-      if (history !== undefined) {
+      if (history !== undefined && resync.forkLsn === undefined) {
+        // No common history at all: nothing but a full rebuild can help.
         deps.log.warn({ replicaId, sessionId, reason: history }, "replica history does not match");
         observe({ type: "replica_needs_rebuild", replicaId, reason: history });
         return;
       }
+      if (history !== undefined)
+        deps.log.info(
+          { replicaId, sessionId, reason: history, forkLsn: String(resync.forkLsn) },
+          "replica diverged after the fork point",
+        );
       observe({
         type: "handshake",
         replicaId,
         sessionId,
         replicaDurableLsn: BigInt(facts.durableLsn),
         nowMs: deps.clock.now(),
+        resync,
       });
     },
     (err: unknown) => {
@@ -78,19 +92,24 @@ export function runHandshake(
   );
 }
 
+type HandshakeResyncFacts = NonNullable<Extract<EngineEvent, { type: "handshake" }>["resync"]>;
+
 /**
- * The data plane's history verdict on the replica's facts: divergent or unverifiable history, or
- * undefined. Numbers alone (replica ahead, recycled WAL) stay the engine's to plan.
+ * What the engine needs to choose between catch-up, resync and rebuild: where the two histories
+ * fork, both tracking bases, and whether the copy is in the middle of a resync.
  */
-function historyProblem(v: Volume, epoch: number, facts: ReplicaFacts): string | undefined {
-  const verdict = classifyHandshake(
-    { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn, recordAt: (lsn) => v.recordAt(lsn) },
-    facts,
+function resyncFacts(v: Volume, facts: ReplicaFacts): HandshakeResyncFacts {
+  const forkLsn = findForkPoint(
+    { generations: v.history(), headLsn: v.headLsn, recordAt: (lsn) => v.recordAt(lsn) },
+    { generations: facts.generations, headLsn: facts.headLsn, headRecord: facts.headRecord },
   );
-  if (verdict.kind !== "needs_rebuild") return undefined;
-  if (verdict.divergentAt !== undefined || verdict.reason.startsWith("unverified_history"))
-    return verdict.reason;
-  return undefined;
+  return {
+    forkLsn: forkLsn === undefined ? undefined : BigInt(forkLsn),
+    replicaHeadLsn: BigInt(facts.headLsn),
+    primaryChangeBaseLsn: BigInt(v.changeTracking().baseLsn),
+    replicaChangeBaseLsn: facts.changeTracking ? BigInt(facts.changeBaseLsn) : undefined,
+    replicaResyncPending: facts.resync.pending,
+  };
 }
 
 /**

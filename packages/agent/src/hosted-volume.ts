@@ -6,6 +6,7 @@ import { Fence } from "./fence";
 import type { Logger } from "./log";
 import type { RebuildSourcePort, ReplicationBinding } from "./replication-port";
 import { type HandshakeFn, VolumeRuntime } from "./runtime";
+import type { ResyncFn } from "./resync-run";
 
 export interface HostedVolumeDeps {
   readonly localServerId: string;
@@ -14,6 +15,7 @@ export interface HostedVolumeDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly handshake: HandshakeFn;
+  readonly resync: ResyncFn;
   readonly drainTimeoutMs?: number;
   readonly onChange: () => void;
   /** The live-shipping policy denied a replica (metrics). */
@@ -66,6 +68,7 @@ export class HostedVolume {
       clock: deps.clock,
       log: this.log,
       handshake: deps.handshake,
+      resync: deps.resync,
       onChange: deps.onChange,
       onRebuildCommitted: () => {
         const locked = deps.locked ?? ((fn) => fn());

@@ -16,6 +16,7 @@ class IdleShipperGroup extends EventEmitter implements ShipperGroupPort {
   setPolicy(_policy: LiveShippingPolicy): void {}
   policyChanged(): void {}
   historyDiverged(): void {}
+  reprobe(): void {}
   setReplicas(targets: readonly ShipTarget[]): void {
     this.targets = [...targets];
   }

@@ -1,7 +1,7 @@
 // Replicas a primary lost after they were in sync (or never reached): the live tail stays gated
 // for them until a catch-up session planned their gap from the replica's real durable LSN and
 // brought them back to in_sync. While one stays away, a new session is tried with back-off; a
-// replica waiting for a rebuild is left alone (the shipper's probe notices when it was rebuilt).
+// replica the engine found needs a rebuild is left alone (the shipper's probe notices when it was rebuilt).
 import type { ReplicaExecutionState } from "@blockship/engine";
 import type { Logger } from "./log";
 
@@ -39,10 +39,7 @@ export class LostReplicas {
    * After every engine event: a lost replica whose session brought it to in_sync is found again;
    * one whose session ended otherwise gets a new session after a back-off.
    */
-  reconcile(
-    replicas: ReadonlyMap<string, ReplicaExecutionState>,
-    awaitingRebuild: (replicaId: string) => boolean,
-  ): void {
+  reconcile(replicas: ReadonlyMap<string, ReplicaExecutionState>): void {
     // A replica whose first session failed (it was not up yet) is lost as well.
     for (const [id, st] of replicas) {
       if (!st.sessionActive && (st.senderState === "disconnected" || st.senderState === "degraded"))
@@ -54,7 +51,9 @@ export class LostReplicas {
         this.forget(id);
         continue;
       }
-      if (st.sessionActive || awaitingRebuild(id) || st.senderState === "needs_rebuild") continue;
+      // A copy the shipper cannot stream to is retried too: the engine decides (from a fresh
+      // handshake) whether a resync brings it back; only the engine's own verdict stops that.
+      if (st.sessionActive || st.senderState === "needs_rebuild") continue;
       if (st.senderState === "in_sync") {
         this.forget(id);
         this.log.info({ replicaId: id }, "replica caught up: live tail open again");

@@ -45,6 +45,8 @@ export interface ShipperGroupPort {
   policyChanged(): void;
   /** A recovery session's handshake found the replica's history divergent (needs_rebuild). */
   historyDiverged(replicaId: string, reason: string): void;
+  /** The replica was repaired outside its stream (a resync committed): probe it now. */
+  reprobe(replicaId: string): void;
   setReplicas(targets: readonly ShipTarget[]): void;
   statuses(): readonly ShipperStatusView[];
   close(): Promise<void>;

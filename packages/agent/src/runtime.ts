@@ -31,6 +31,7 @@ import type {
   ShipperGroupPort,
   ShipperStatusView,
 } from "./replication-port";
+import { type ResyncFn, ResyncRuns } from "./resync-run";
 import { StorageRetention } from "./retention-port";
 import { ShipperStatusObserver } from "./shipper-status-observer";
 
@@ -46,6 +47,8 @@ export interface RuntimeDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly handshake: HandshakeFn;
+  /** Runs a changed-block resync of one replica (Replication.Resync). */
+  readonly resync: ResyncFn;
   /** Called after every event (status watchers, health). */
   readonly onChange: () => void;
   /** The policy denied a replica the live tail (counted by metrics). */
@@ -68,6 +71,7 @@ export class VolumeRuntime {
   private readonly catchUps: CatchUpWatches;
   private readonly shipperStatus: ShipperStatusObserver;
   private readonly pull: RebuildPull;
+  private readonly resyncs: ResyncRuns;
   /** Replicas the shipper lost: the live tail stays gated for them until a catch-up session. */
   private readonly lost: LostReplicas;
   private closed = false;
@@ -94,6 +98,8 @@ export class VolumeRuntime {
       engineTracks: (replicaId) => this.execution.replicas.has(replicaId),
       observe: (event) => this.observe(event),
       startCatchUpSession: (replicaId) => this.startCatchUpSession(replicaId),
+      sessionActive: (replicaId) => this.execution.replicas.get(replicaId)?.sessionActive === true,
+      engineState: (replicaId) => this.execution.replicas.get(replicaId)?.senderState,
       checkCatchUp: (replicaId) => this.catchUps.check(replicaId),
       onChange: () => deps.onChange(),
     });
@@ -117,6 +123,23 @@ export class VolumeRuntime {
       observe: (event) => this.observe(event),
       onProgress: () => deps.onChange(),
       onCommitted: () => deps.onRebuildCommitted?.(),
+    });
+    this.resyncs = new ResyncRuns({
+      volumeId: deps.volumeId,
+      volume: deps.volume,
+      epoch: () => deps.fence.masterEpoch,
+      clock: deps.clock,
+      log: deps.log,
+      resync: deps.resync,
+      rateBytesPerSecond: deps.rebuildRateLimitBytesPerSecond ?? 0,
+      observe: (event) => this.observe(event),
+      onCommitted: (replicaId, sessionId, baseLsn, consistentLsn) => {
+        // The engine moved the session to its catch-up phase: the cursor shipper streams from
+        // baseLsn + 1 (its probe sees the copy's new head now) and the watch completes it.
+        this.catchUps.begin(replicaId, sessionId, baseLsn, consistentLsn);
+        this.group?.reprobe(replicaId);
+      },
+      onProgress: () => deps.onChange(),
     });
     this.committedLsn = deps.volume.durableLsn;
     this.engine = new VolumeEngine({
@@ -167,6 +190,11 @@ export class VolumeRuntime {
     return this.pull.progress;
   }
 
+  /** The resyncs this primary is sending, and the last committed one per replica. */
+  get resyncRuns(): ResyncRuns {
+    return this.resyncs;
+  }
+
   /** The last rebuild of this copy that committed. */
   get lastRebuild(): RebuildPull["last"] {
     return this.pull.last;
@@ -213,6 +241,7 @@ export class VolumeRuntime {
     const group = this.group;
     this.group = null;
     this.catchUps.clear();
+    this.resyncs.clear();
     this.shipperStatus.forgetConnections();
     this.lost.clear();
     if (group !== null) await group.close();
@@ -221,6 +250,7 @@ export class VolumeRuntime {
   async close(): Promise<void> {
     this.closed = true;
     this.pull.close();
+    this.resyncs.close();
     await this.stopShipping();
     const receiver = this.receiverPort;
     this.receiverPort = null;
@@ -250,7 +280,7 @@ export class VolumeRuntime {
     }
     if (this.deps.fence.role === "primary" && this.group !== null) {
       this.condemnForEngine(before, this.group);
-      this.lost.reconcile(this.execution.replicas, (id) => this.shipperStatus.awaitingRebuild(id));
+      this.lost.reconcile(this.execution.replicas);
     }
     // The derived state may have changed the gate's answers: gated shippers ask again now.
     this.group?.policyChanged();
@@ -316,19 +346,22 @@ export class VolumeRuntime {
           },
           "catch-up planned",
         );
-        if (c.truncateToLsn > 0n) {
-          // The copy holds history beyond this primary's head (a failed-over old primary's tail).
-          // Cutting it back is not supported here: it is rebuilt instead, never resurrected. The
-          // shipper hears it first, with the reason users see (the engine's verdict follows).
-          this.group?.historyDiverged(
-            c.replicaId,
-            `needs_rebuild: replica_ahead: the copy holds records beyond this primary's head LSN ${c.truncateToLsn}`,
-          );
-          this.later({ type: "truncation_unsafe", replicaId: c.replicaId, sessionId: c.sessionId });
-          return;
-        }
         this.catchUps.begin(c.replicaId, c.sessionId, Number(c.fromLsn), Number(c.targetLsn));
         return;
+      case "start_resync": {
+        const address = this.replicaAddress(c.replicaId);
+        if (address === undefined) {
+          this.later({
+            type: "recovery_failed",
+            replicaId: c.replicaId,
+            sessionId: c.sessionId,
+            reason: "resync_failed: the replica is not in the assignment",
+          });
+          return;
+        }
+        this.resyncs.start(c.replicaId, c.sessionId, Number(c.forkLsn), address);
+        return;
+      }
       case "start_rebuild":
         if (this.deps.fence.role !== "rebuilding") {
           // Rebuilds are pulled by the copy itself (Rebuild.StreamBase); a primary cannot push one.
@@ -344,6 +377,7 @@ export class VolumeRuntime {
         return;
       case "stop_recovery":
         this.catchUps.stop(c.replicaId, c.sessionId);
+        this.resyncs.stop(c.replicaId, c.sessionId);
         if (this.pull.isRunning(c.sessionId)) this.pull.stop();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
         return;
@@ -432,6 +466,11 @@ export class VolumeRuntime {
       if (event.type === "replica_needs_rebuild") this.group?.historyDiverged(replicaId, event.reason);
       this.observe(event);
     });
+  }
+
+  private replicaAddress(replicaId: string): string | undefined {
+    const serverId = serverOfReplica(replicaId);
+    return this.assignment?.replicas.find((r) => r.serverId === serverId)?.address;
   }
 
   /** A fresh catch-up session for a lost replica (the engine dials it: handshake first). */

@@ -16,6 +16,10 @@ export interface ShipperStatusObserverDeps {
   readonly observe: (event: EngineEvent) => void;
   /** A fresh catch-up session for a lost replica (if it has none). */
   readonly startCatchUpSession: (replicaId: string) => void;
+  /** Whether the engine runs a recovery session for the replica now. */
+  readonly sessionActive: (replicaId: string) => boolean;
+  /** The engine's sender state of the replica (undefined: not tracked). */
+  readonly engineState: (replicaId: string) => string | undefined;
   /** Re-reads a running catch-up's progress (a status change may carry a new durable LSN). */
   readonly checkCatchUp: (replicaId: string) => void;
   readonly onChange: () => void;
@@ -56,18 +60,31 @@ export class ShipperStatusObserver {
 
   onNeedsRebuild(replicaId: string, reason: string): void {
     this.needsRebuild.set(replicaId, reason);
-    this.deps.log.warn({ replicaId, reason }, "replica needs a rebuild");
-    // The engine's sender follows the data plane's verdict (its session, if any, ends).
-    if (this.deps.engineTracks(replicaId))
-      this.deps.observe({ type: "replica_needs_rebuild", replicaId, reason });
-    else this.deps.onChange();
+    const engine = this.deps.engineState(replicaId);
+    if (engine === undefined || engine === "needs_rebuild") {
+      // Not the engine's replica, or the engine itself condemned it: nothing left to plan.
+      this.deps.log.warn({ replicaId, reason }, "replica needs a rebuild");
+      this.deps.onChange();
+      return;
+    }
+    // The WAL alone cannot bring the copy back (its gap was recycled, or its history forked).
+    // Whether the changed blocks can (resync) or only a full copy can is the engine's decision,
+    // from a fresh handshake with both histories; the shipper probes meanwhile.
+    this.deps.log.info({ replicaId, reason }, "the WAL cannot catch the replica up: planning its recovery");
+    if (!this.deps.sessionActive(replicaId)) this.deps.startCatchUpSession(replicaId);
+    this.deps.onChange();
   }
 
   onStateChange(status: ShipperStatusView): void {
     const { replicaId, state } = status;
     const wasNeedsRebuild = this.needsRebuild.has(replicaId);
     if (state !== "needs_rebuild") this.needsRebuild.delete(replicaId);
-    if (wasNeedsRebuild && state !== "needs_rebuild" && this.deps.engineTracks(replicaId)) {
+    if (
+      wasNeedsRebuild &&
+      state !== "needs_rebuild" &&
+      this.deps.engineTracks(replicaId) &&
+      !this.deps.sessionActive(replicaId)
+    ) {
       // The copy was rebuilt (the shipper's probe found it within the retained WAL again): a fresh
       // catch-up session brings the engine's sender back to in_sync through the normal path.
       this.deps.log.info({ replicaId }, "replica is back within the retained WAL");

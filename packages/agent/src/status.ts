@@ -62,6 +62,17 @@ export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
   };
 }
 
+/**
+ * The shipper's state, except while the engine runs a recovery session for a replica the shipper
+ * cannot stream to: then the primary is repairing it (a handshake planning it, or a resync), and
+ * NEEDS_REBUILD would ask the master for a full copy that is not needed.
+ */
+function reportedState(shipper: string | undefined, e: EngineReplicaState | undefined): string {
+  if (e?.sessionActive === true && (shipper === undefined || shipper === "needs_rebuild"))
+    return e.senderState;
+  return shipper ?? e?.senderState ?? "unspecified";
+}
+
 function replicasOf(h: HostedVolume): ReplicaStatus[] {
   const assignment = h.runtime.assignment;
   if (h.fence.role !== "primary" || assignment === undefined) return [];
@@ -83,7 +94,7 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
         replica_id: replicaId,
         server_id: r.serverId,
         address: r.address,
-        sender_state: senderStateWire(st?.state ?? e?.senderState ?? "unspecified"),
+        sender_state: senderStateWire(reportedState(st?.state, e)),
         shipped_lsn: s(Math.max(0, (st?.cursorLsn ?? 1) - 1)),
         durable_lsn: s(st?.durableLsn ?? 0),
         live_eligible: gate.eligible,

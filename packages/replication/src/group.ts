@@ -108,6 +108,11 @@ export class ShipperGroup extends EventEmitter<ShipperEvents> {
     this.shippers.get(replicaId)?.historyDiverged(reason);
   }
 
+  /** The replica was repaired outside its stream (a resync committed): its shipper probes it now. */
+  reprobe(replicaId: string): void {
+    this.shippers.get(replicaId)?.reprobe();
+  }
+
   /** Tell the shippers the policy's answers may have changed (the agent re-derived its state). */
   policyChanged(): void {
     for (const s of this.shippers.values()) s.wake();

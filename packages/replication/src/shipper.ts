@@ -127,6 +127,11 @@ export class ReplicaShipper {
     this.enterNeedsRebuild(reason, true);
   }
 
+  /** The copy was repaired outside the stream (a resync committed): probe it now, not after the back-off. */
+  reprobe(): void {
+    if (this.state === "needs_rebuild") this.backoff.interrupt();
+  }
+
   /** Storage released this replica's WAL pin over budget: it must be rebuilt. */
   retentionReleased(ev: NeedsRebuildEvent): void {
     this.enterNeedsRebuild(retentionReleasedReason(ev), false);

@@ -311,6 +311,48 @@ function registerReplicaCollectors(gauge: GaugeFactory, views: () => ScrapeView[
       }
     },
   );
+  gauge(
+    "blockship_resync_blocks_left",
+    "Resync this primary is sending: blocks left in the current pass (absent when none runs).",
+    ["volume", "replica"],
+    (set) => {
+      for (const v of views())
+        for (const r of v.h.runtime.resyncRuns.views())
+          if (r.progress !== undefined) set({ volume: v.h.volumeId, replica: r.replicaId }, r.progress.blocksLeft);
+    },
+  );
+  gauge(
+    "blockship_resync_sent_bytes",
+    "Resync this primary is sending: block bytes sent so far, every pass (absent when none runs).",
+    ["volume", "replica"],
+    (set) => {
+      for (const v of views())
+        for (const r of v.h.runtime.resyncRuns.views())
+          set({ volume: v.h.volumeId, replica: r.replicaId }, r.progress?.bytesSent ?? 0);
+    },
+  );
+  gauge(
+    "blockship_resync_sessions",
+    "Resyncs this primary ran since the volume was opened here, by outcome.",
+    ["volume", "outcome"],
+    (set) => {
+      for (const v of views()) {
+        const runs = v.h.runtime.resyncRuns;
+        set({ volume: v.h.volumeId, outcome: "committed" }, runs.completed);
+        set({ volume: v.h.volumeId, outcome: "failed" }, runs.failed);
+      }
+    },
+  );
+  gauge(
+    "blockship_resync_last_sent_bytes",
+    "Last committed resync of each replica: block bytes sent (every pass).",
+    ["volume", "replica"],
+    (set) => {
+      for (const v of views())
+        for (const [replicaId, last] of v.h.runtime.resyncRuns.last)
+          set({ volume: v.h.volumeId, replica: replicaId }, last.bytesSent);
+    },
+  );
   perSession(
     "blockship_recovery_start_lsn",
     "Active session's start LSN (replica's durable LSN at handshake).",
