@@ -101,15 +101,37 @@ type HandshakeResyncFacts = NonNullable<Extract<EngineEvent, { type: "handshake"
 function resyncFacts(v: Volume, facts: ReplicaFacts): HandshakeResyncFacts {
   const forkLsn = findForkPoint(
     { generations: v.history(), headLsn: v.headLsn, recordAt: (lsn) => v.recordAt(lsn) },
-    { generations: facts.generations, headLsn: facts.headLsn, headRecord: facts.headRecord },
+    {
+      generations: facts.generations ?? [],
+      headLsn: facts.headLsn,
+      headRecord: facts.headRecord,
+      durableLsn: facts.durableLsn,
+      durableRecord: facts.durableRecord,
+    },
   );
   return {
     forkLsn: forkLsn === undefined ? undefined : BigInt(forkLsn),
     replicaHeadLsn: BigInt(facts.headLsn),
     primaryChangeBaseLsn: BigInt(v.changeTracking().baseLsn),
-    replicaChangeBaseLsn: facts.changeTracking ? BigInt(facts.changeBaseLsn) : undefined,
-    replicaResyncPending: facts.resync.pending,
+    replicaChangeBaseLsn:
+      facts.changeTracking === true && facts.changeBaseLsn !== undefined ? BigInt(facts.changeBaseLsn) : undefined,
+    replicaResyncPending: facts.resync?.pending === true,
   };
+}
+
+/**
+ * The data plane's history verdict on the replica's facts: divergent or unverifiable history, or
+ * undefined. Numbers alone (replica ahead, recycled WAL) stay the engine's to plan.
+ */
+function historyProblem(v: Volume, epoch: number, facts: ReplicaFacts): string | undefined {
+  const verdict = classifyHandshake(
+    { epoch, headLsn: v.headLsn, tailLsn: v.tailLsn, recordAt: (lsn) => v.recordAt(lsn) },
+    facts,
+  );
+  if (verdict.kind !== "needs_rebuild") return undefined;
+  if (verdict.divergentAt !== undefined || verdict.reason.startsWith("unverified_history"))
+    return verdict.reason;
+  return undefined;
 }
 
 /**

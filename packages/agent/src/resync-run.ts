@@ -53,8 +53,8 @@ export interface ResyncRunsDeps {
   readonly rateBytesPerSecond: number;
   /** Feeds an engine event (never re-entrant: called from promise callbacks and timers). */
   readonly observe: (event: EngineEvent) => void;
-  /** The committed replica's log ends at `baseLsn`: the catch-up phase watches it from there. */
-  readonly onCommitted: (replicaId: string, sessionId: SessionId, baseLsn: number, consistentLsn: number) => void;
+  /** The committed replica's log ends at its base: the shipper may stream to it again. */
+  readonly onCommitted: (replicaId: string) => void;
   readonly onProgress: () => void;
 }
 
@@ -154,7 +154,7 @@ export class ResyncRuns {
           consistentLsn: BigInt(r.consistentLsn),
           nowMs: d.clock.now(),
         });
-        d.onCommitted(replicaId, sessionId, r.baseLsn, r.consistentLsn);
+        d.onCommitted(replicaId);
       },
       (err: unknown) => {
         if (!current()) return;

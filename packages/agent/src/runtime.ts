@@ -133,12 +133,9 @@ export class VolumeRuntime {
       resync: deps.resync,
       rateBytesPerSecond: deps.rebuildRateLimitBytesPerSecond ?? 0,
       observe: (event) => this.observe(event),
-      onCommitted: (replicaId, sessionId, baseLsn, consistentLsn) => {
-        // The engine moved the session to its catch-up phase: the cursor shipper streams from
-        // baseLsn + 1 (its probe sees the copy's new head now) and the watch completes it.
-        this.catchUps.begin(replicaId, sessionId, baseLsn, consistentLsn);
-        this.group?.reprobe(replicaId);
-      },
+      // The engine answered resync_committed with the session's catch-up phase (start_catchup):
+      // the cursor shipper streams from the copy's new head, which its probe sees now.
+      onCommitted: (replicaId) => this.group?.reprobe(replicaId),
       onProgress: () => deps.onChange(),
     });
     this.committedLsn = deps.volume.durableLsn;

@@ -28,6 +28,7 @@ class CapturingGroup extends EventEmitter implements ShipperGroupPort {
   }
   policyChanged(): void {}
   historyDiverged(): void {}
+  reprobe(): void {}
   setReplicas(targets: readonly ShipTarget[]): void {
     this.targets = [...targets];
   }
