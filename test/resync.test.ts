@@ -63,13 +63,19 @@ async function resyncsCommitted(primary: AgentHandle, volumeId: string): Promise
  * Waits until the primary has the copy in sync again, sampling what it reports meanwhile: the copy
  * is never reported NEEDS_REBUILD, and the gate's reasons are collected.
  */
-async function untilResynced(primary: AgentHandle, volumeId: string, copy: AgentHandle): Promise<Set<string>> {
+async function untilResynced(
+  primary: AgentHandle,
+  volumeId: string,
+  copy: AgentHandle,
+): Promise<Set<string>> {
   const reasons = new Set<string>();
   await waitFor(
     async () => {
       const st = (await volumeStatus(primary, volumeId)).replicas.find((r) => r.server_id === copy.serverId);
       expect(st?.sender_state, "the copy was reported NEEDS_REBUILD").not.toBe("SENDER_STATE_NEEDS_REBUILD");
-      const ps = (await protocolState(primary, volumeId)).replicas.find((r) => r.replica_id.endsWith(copy.serverId));
+      const ps = (await protocolState(primary, volumeId)).replicas.find((r) =>
+        r.replica_id.endsWith(copy.serverId),
+      );
       if (ps?.session_active) reasons.add(ps.reason);
       return st?.sender_state === "SENDER_STATE_IN_SYNC" && st.live_eligible;
     },
@@ -86,7 +92,12 @@ describe("changed-block resync (real agents)", () => {
     showLogsOnFailure(fleet);
     const volumeId = "rs-away";
     for (const x of [a, b])
-      await allocate(x, { volumeId, sizeBytes: SIZE_BYTES, walSizeBytes: SMALL_WAL_BYTES, mode: "best_effort" });
+      await allocate(x, {
+        volumeId,
+        sizeBytes: SIZE_BYTES,
+        walSizeBytes: SMALL_WAL_BYTES,
+        mode: "best_effort",
+      });
     await assign(b, replicaAssignment(volumeId, 1, a));
     await assign(a, primaryAssignment(volumeId, 1, [b]));
     await waitFor(() => replicasInSync(a, volumeId, 1), "b in sync");

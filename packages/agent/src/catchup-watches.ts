@@ -62,7 +62,10 @@ export class CatchUpWatches {
     const watch = this.watches.get(replicaId);
     if (watch === undefined || this.deps.isClosed()) return;
     const status = this.deps.shipperStatus(replicaId);
-    if (status === undefined) return;
+    // A shipper that cannot stream to the copy (needs_rebuild: it only probes) replays nothing, and
+    // a durable LSN it reached before does not make the copy receive the live tail: no completion
+    // until it streams again (the session's handshake planned a catch-up, so its probe will).
+    if (status === undefined || status.state === "needs_rebuild") return;
     const durable = Math.min(status.durableLsn, watch.targetLsn);
     const nowMs = this.deps.clock.now();
     if (durable > watch.reported) {

@@ -114,7 +114,9 @@ function resyncFacts(v: Volume, facts: ReplicaFacts): HandshakeResyncFacts {
     replicaHeadLsn: BigInt(facts.headLsn),
     primaryChangeBaseLsn: BigInt(v.changeTracking().baseLsn),
     replicaChangeBaseLsn:
-      facts.changeTracking === true && facts.changeBaseLsn !== undefined ? BigInt(facts.changeBaseLsn) : undefined,
+      facts.changeTracking === true && facts.changeBaseLsn !== undefined
+        ? BigInt(facts.changeBaseLsn)
+        : undefined,
     replicaResyncPending: facts.resync?.pending === true,
   };
 }

@@ -5,8 +5,8 @@ import type { Clock } from "./clock";
 import { Fence } from "./fence";
 import type { Logger } from "./log";
 import type { RebuildSourcePort, ReplicationBinding } from "./replication-port";
-import { type HandshakeFn, VolumeRuntime } from "./runtime";
 import type { ResyncFn } from "./resync-run";
+import { type HandshakeFn, VolumeRuntime } from "./runtime";
 
 export interface HostedVolumeDeps {
   readonly localServerId: string;

@@ -114,7 +114,10 @@ export class ResyncRuns {
     };
     this.running.set(replicaId, run);
     const log = d.log.child({ replicaId, sessionId, forkLsn });
-    log.info({ rateBytesPerSecond: d.rateBytesPerSecond }, "resync: sending the blocks changed since the fork");
+    log.info(
+      { rateBytesPerSecond: d.rateBytesPerSecond },
+      "resync: sending the blocks changed since the fork",
+    );
     const current = (): boolean => this.running.get(replicaId) === run && !this.closed;
     d.resync({
       volume: d.volume,

@@ -344,6 +344,10 @@ export class VolumeRuntime {
           "catch-up planned",
         );
         this.catchUps.begin(c.replicaId, c.sessionId, Number(c.fromLsn), Number(c.targetLsn));
+        // A shipper that only probes the copy (its pin was released, or a resync just committed)
+        // streams the planned gap as soon as its probe sees the copy servable: probe now.
+        if (this.group?.statuses().some((s) => s.replicaId === c.replicaId && s.state === "needs_rebuild"))
+          this.group.reprobe(c.replicaId);
         return;
       case "start_resync": {
         const address = this.replicaAddress(c.replicaId);
@@ -377,16 +381,6 @@ export class VolumeRuntime {
         this.resyncs.stop(c.replicaId, c.sessionId);
         if (this.pull.isRunning(c.sessionId)) this.pull.stop();
         log.debug({ replicaId: c.replicaId, sessionId: c.sessionId, reason: c.reason }, "recovery stopped");
-        return;
-      case "start_resync":
-        // Placeholder until the resync source is wired: the engine plans a resync only from the
-        // handshake's resync facts, which this host does not send yet. End the attempt cleanly.
-        this.later({
-          type: "recovery_failed",
-          replicaId: c.replicaId,
-          sessionId: c.sessionId,
-          reason: "resync_not_wired",
-        });
         return;
       case "publish_projection":
         log.debug({ mode: c.projection.mode.name, reason: c.projection.mode.reason }, "projection");
@@ -462,6 +456,9 @@ export class VolumeRuntime {
       // A divergent copy: the shipper must not stream to it either (it probes until rebuilt).
       if (event.type === "replica_needs_rebuild") this.group?.historyDiverged(replicaId, event.reason);
       this.observe(event);
+      // The engine planned the copy from fresh facts (zero gap, catch-up or resync): a shipper
+      // that only probes it (its pin was released) looks again now instead of after its back-off.
+      if (event.type === "handshake") this.group?.reprobe(replicaId);
     });
   }
 

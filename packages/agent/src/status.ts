@@ -63,14 +63,18 @@ export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
 }
 
 /**
- * The shipper's state, except while the engine runs a recovery session for a replica the shipper
- * cannot stream to: then the primary is repairing it (a handshake planning it, or a resync), and
- * NEEDS_REBUILD would ask the master for a full copy that is not needed.
+ * The shipper's state, except where its needs-rebuild verdict is not the engine's: the shipper
+ * only knows the WAL cannot bring the copy back, the engine decides (from a fresh handshake with
+ * both histories) whether a resync can. Until it says needs_rebuild, NEEDS_REBUILD would ask the
+ * master for a full copy that may not be needed; the engine's state (a session planning or
+ * resyncing the copy, or disconnected while it is away) is the truth.
  */
 function reportedState(shipper: string | undefined, e: EngineReplicaState | undefined): string {
-  if (e?.sessionActive === true && (shipper === undefined || shipper === "needs_rebuild"))
-    return e.senderState;
-  return shipper ?? e?.senderState ?? "unspecified";
+  if (shipper !== "needs_rebuild" || e === undefined || e.senderState === "needs_rebuild")
+    return shipper ?? e?.senderState ?? "unspecified";
+  // Never in sync while nothing streams to it: without a session it is disconnected (the
+  // lost-replica retry starts one).
+  return e.sessionActive ? e.senderState : "disconnected";
 }
 
 function replicasOf(h: HostedVolume): ReplicaStatus[] {

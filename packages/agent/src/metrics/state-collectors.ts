@@ -318,7 +318,8 @@ function registerReplicaCollectors(gauge: GaugeFactory, views: () => ScrapeView[
     (set) => {
       for (const v of views())
         for (const r of v.h.runtime.resyncRuns.views())
-          if (r.progress !== undefined) set({ volume: v.h.volumeId, replica: r.replicaId }, r.progress.blocksLeft);
+          if (r.progress !== undefined)
+            set({ volume: v.h.volumeId, replica: r.replicaId }, r.progress.blocksLeft);
     },
   );
   gauge(
