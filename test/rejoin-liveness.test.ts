@@ -1,10 +1,10 @@
 // A copy that comes back after a failover is always taken care of by the new primary (real agent
-// processes, SIGKILL): either it is caught up to in_sync, or — when no catch-up can bring it back —
-// the primary reports it NEEDS_REBUILD with a reason, so the master can assign a rebuild. Found by the
-// fault-schedule checker (seed 401): the recovery session's handshake ended with a verdict the engine
-// alone knew (the copy holds records beyond the new primary's head; or its gap was already recycled
-// from the new primary's WAL), the shipper stayed gated as "awaiting_catchup_session" and the copy
-// stayed DISCONNECTED forever.
+// processes, SIGKILL): the WAL catches it up, or — when no catch-up can bring it back (it holds
+// records beyond the new primary's head, or its gap was already recycled from the new primary's
+// WAL) — a changed-block resync does. Found by the fault-schedule checker (seed 401): the recovery
+// session's handshake ended with a verdict the engine alone knew, the shipper stayed gated as
+// "awaiting_catchup_session" and the copy stayed DISCONNECTED forever. Throughout, the copy is never
+// counted before it holds the new primary's history: a sync_all flush that succeeds proves it.
 import { reasonOf } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
@@ -15,11 +15,11 @@ import {
   assign,
   MiB,
   primaryAssignment,
-  protocolState,
   replicaAssignment,
   replicasInSync,
   volumeStatus,
 } from "./support/master";
+import { untilResynced } from "./support/recovery";
 
 const fleet = new AgentFleet();
 let a: AgentHandle;
@@ -31,14 +31,13 @@ const WAL_BYTES = 16 * MiB;
 const SMALL_WAL_BYTES = 2 * MiB;
 const CHUNK_BLOCKS = 32;
 const CHUNKS = 24;
-/** Bound on how long the new primary may take to classify the rejoined copy. */
-const CLASSIFY_TIMEOUT_MS = 20_000;
+const ARGS = ["--barrier-timeout-ms", "1000", "--metrics-listen", "127.0.0.1:0"];
 
 beforeAll(async () => {
   [a, b, c] = await Promise.all([
-    fleet.start({ kind: "primary", serverId: "rj-a", args: ["--barrier-timeout-ms", "1000"] }),
-    fleet.start({ kind: "replica", serverId: "rj-b", args: ["--barrier-timeout-ms", "1000"] }),
-    fleet.start({ kind: "replica", serverId: "rj-c", args: ["--barrier-timeout-ms", "1000"] }),
+    fleet.start({ kind: "primary", serverId: "rj-a", args: ARGS }),
+    fleet.start({ kind: "replica", serverId: "rj-b", args: ARGS }),
+    fleet.start({ kind: "replica", serverId: "rj-c", args: ARGS }),
   ]);
 });
 
@@ -58,19 +57,21 @@ function chunk(text: string): Buffer {
   return data;
 }
 
-async function rebuild(copy: AgentHandle, primary: AgentHandle, volumeId: string, epoch: number) {
-  await assign(copy, {
-    volume_id: volumeId,
-    epoch: String(epoch),
-    role: "ROLE_REBUILDING",
-    primary_server_id: primary.serverId,
-    primary_address: primary.address,
-  });
-  await waitFor(async () => (await volumeStatus(copy, volumeId)).role === "ROLE_REPLICA", "rebuilt", 60_000);
+/**
+ * A sync_all flush on the primary while the copy comes back: it fails, or — if it succeeds, which
+ * counts the copy — the copy holds what `holds` checks (a flush must never count a copy that lacks
+ * the flushed history).
+ */
+function flushNeverLies(primary: AgentHandle, volumeId: string, holds: () => Promise<void>) {
+  return async () => {
+    const reason = await flush(primary, volumeId).then(() => undefined, reasonOf);
+    if (reason === undefined) await holds();
+    else expect(reason).toBe("durability_barrier_failed");
+  };
 }
 
 describe("a copy that rejoins after a failover is never left waiting (real agents)", () => {
-  it("an old primary with an unflushed tail beyond the new primary's head is reported NEEDS_REBUILD, then rebuilt", async () => {
+  it("an old primary with an unflushed tail beyond the new primary's head is resynced, never counted before", async () => {
     showLogsOnFailure(fleet);
     const volumeId = "rj-ahead";
     for (const x of [a, b])
@@ -92,39 +93,20 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     expect((await volumeStatus(a, volumeId)).head_lsn).toBe("2");
     expect((await volumeStatus(b, volumeId)).head_lsn).toBe("1");
 
-    // No catch-up can bring a back (truncation is not supported): b must say so, never in sync.
-    let sawInSync = false;
-    await waitFor(
-      async () => {
-        const st = (await volumeStatus(b, volumeId)).replicas[0];
-        if (st?.sender_state === "SENDER_STATE_IN_SYNC") sawInSync = true;
-        return st?.sender_state === "SENDER_STATE_NEEDS_REBUILD" || sawInSync;
-      },
-      "a reported NEEDS_REBUILD",
-      CLASSIFY_TIMEOUT_MS,
-    );
-    expect(sawInSync, "the copy with a foreign tail was reported in sync").toBe(false);
-    const replica = (await volumeStatus(b, volumeId)).replicas[0];
-    expect(replica?.reason).toContain("needs_rebuild: replica_ahead");
-    expect(replica?.live_eligible).toBe(false);
-    const proto = (await protocolState(b, volumeId)).replicas[0];
-    expect(proto?.sender_state).toBe("SENDER_STATE_NEEDS_REBUILD");
-    expect(proto?.reason).toContain("replica_ahead");
-    // Not counted: a write and a sync_all flush on b fail rather than count a.
+    // No WAL catch-up can bring a back (b never had its LSN 2): a resync replaces the tail.
+    const holdsB = async () => {
+      const lba1 = await read(a, volumeId, 1, BLOCK_BYTES, { allowCopyRead: true });
+      expect(lba1.equals(Buffer.alloc(BLOCK_BYTES)), "a was counted holding the foreign tail").toBe(true);
+    };
+    await untilResynced(b, volumeId, a, { whileWaiting: flushNeverLies(b, volumeId, holdsB) });
+    await holdsB();
     await write(b, volumeId, 2, block("NEW"));
-    expect(await flush(b, volumeId).catch(reasonOf)).toBe("durability_barrier_failed");
-
-    // The master's answer (a rebuild) brings a back in sync with b's history, not its own tail.
-    await rebuild(a, b, volumeId, 2);
-    await waitFor(() => replicasInSync(b, volumeId, 1), "a in sync after the rebuild", 30_000);
     expect(Number((await flush(b, volumeId)).durable_lsn)).toBeGreaterThanOrEqual(2);
-    const lba1 = await read(a, volumeId, 1, BLOCK_BYTES, { allowCopyRead: true });
-    expect(lba1.equals(Buffer.alloc(BLOCK_BYTES)), "a still serves the foreign tail").toBe(true);
     const lba2 = await read(a, volumeId, 2, BLOCK_BYTES, { allowCopyRead: true });
     expect(lba2.subarray(0, 3).toString("ascii")).toBe("NEW");
   });
 
-  it("an old primary whose gap the new primary already recycled is reported NEEDS_REBUILD (after volume_not_found), then rebuilt", async () => {
+  it("an old primary whose gap the new primary already recycled is resynced (after volume_not_found)", async () => {
     showLogsOnFailure(fleet);
     const volumeId = "rj-recycled";
     for (const x of [a, b, c]) {
@@ -158,30 +140,15 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     await waitFor(() => c.logs().includes("volume_not_found"), "c's handshake met volume_not_found", 20_000);
     await assign(a, replicaAssignment(volumeId, 3, c));
 
-    const replicaA = async () =>
-      (await volumeStatus(c, volumeId)).replicas.find((r) => r.server_id === a.serverId);
-    let sawInSync = false;
-    await waitFor(
-      async () => {
-        const st = await replicaA();
-        if (st?.sender_state === "SENDER_STATE_IN_SYNC") sawInSync = true;
-        return st?.sender_state === "SENDER_STATE_NEEDS_REBUILD" || sawInSync;
-      },
-      "a reported NEEDS_REBUILD",
-      CLASSIFY_TIMEOUT_MS,
-    );
-    expect(sawInSync, "a copy missing recycled LSNs was reported in sync").toBe(false);
-    expect((await replicaA())?.reason).toContain("needs_rebuild: gap_beyond_retention");
-
-    await rebuild(a, c, volumeId, 3);
-    await waitFor(
-      async () => (await replicaA())?.sender_state === "SENDER_STATE_IN_SYNC",
-      "a in sync after the rebuild",
-      30_000,
-    );
-    for (let i = 1; i <= CHUNKS; i++) {
-      const data = await read(a, volumeId, i * CHUNK_BLOCKS, BLOCK_BYTES, { allowCopyRead: true });
-      expect(data.subarray(0, `E2-${i}`.length).toString("ascii")).toBe(`E2-${i}`);
-    }
+    const holdsC = async () => {
+      for (let i = 1; i <= CHUNKS; i++) {
+        const data = await read(a, volumeId, i * CHUNK_BLOCKS, BLOCK_BYTES, { allowCopyRead: true });
+        expect(data.subarray(0, `E2-${i}`.length).toString("ascii"), "a was counted missing LSNs").toBe(
+          `E2-${i}`,
+        );
+      }
+    };
+    await untilResynced(c, volumeId, a, { whileWaiting: flushNeverLies(c, volumeId, holdsC) });
+    await holdsC();
   });
 });

@@ -17,7 +17,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
-import { expectCopiesHold } from "./support/recovery";
+import { expectCopiesHold, untilResynced } from "./support/recovery";
 
 const fleet = new AgentFleet();
 let a: AgentHandle;
@@ -25,7 +25,6 @@ let b: AgentHandle;
 const SIZE_BYTES = 16 * MiB;
 /** A WAL that the writes below overflow several times. */
 const SMALL_WAL_BYTES = 2 * MiB;
-const RESYNC_TIMEOUT_MS = 60_000;
 const METRICS = ["--metrics-listen", "127.0.0.1:0", "--barrier-timeout-ms", "1000"];
 
 beforeAll(async () => {
@@ -43,48 +42,6 @@ function block(text: string): Buffer {
   const data = Buffer.alloc(BLOCK_BYTES);
   data.write(text, "ascii");
   return data;
-}
-
-/** The primary's count of committed resyncs of the volume (its metrics endpoint). */
-async function resyncsCommitted(primary: AgentHandle, volumeId: string): Promise<number> {
-  const text = await (await fetch(`http://${primary.metricsAddress}/metrics`)).text();
-  const line = text
-    .split("\n")
-    .find(
-      (l) =>
-        l.startsWith("blockship_resync_sessions{") &&
-        l.includes(`volume="${volumeId}"`) &&
-        l.includes('outcome="committed"'),
-    );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
-
-/**
- * Waits until the primary has the copy in sync again, sampling what it reports meanwhile: the copy
- * is never reported NEEDS_REBUILD, and the gate's reasons are collected.
- */
-async function untilResynced(
-  primary: AgentHandle,
-  volumeId: string,
-  copy: AgentHandle,
-): Promise<Set<string>> {
-  const reasons = new Set<string>();
-  await waitFor(
-    async () => {
-      const st = (await volumeStatus(primary, volumeId)).replicas.find((r) => r.server_id === copy.serverId);
-      expect(st?.sender_state, "the copy was reported NEEDS_REBUILD").not.toBe("SENDER_STATE_NEEDS_REBUILD");
-      const ps = (await protocolState(primary, volumeId)).replicas.find((r) =>
-        r.replica_id.endsWith(copy.serverId),
-      );
-      if (ps?.session_active) reasons.add(ps.reason);
-      return st?.sender_state === "SENDER_STATE_IN_SYNC" && st.live_eligible;
-    },
-    `${volumeId}: ${copy.serverId} resynced`,
-    RESYNC_TIMEOUT_MS,
-  );
-  expect(await resyncsCommitted(primary, volumeId)).toBeGreaterThanOrEqual(1);
-  expect((await volumeStatus(copy, volumeId)).last_rebuild, "the copy was rebuilt").toBeNull();
-  return reasons;
 }
 
 describe("changed-block resync (real agents)", () => {

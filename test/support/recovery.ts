@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import { type AgentHandle, waitFor } from "./agents";
 import { firstDifference, readAll, type VolumeModel } from "./io";
-import { replicasInSync, volumeStatus } from "./master";
+import { protocolState, replicasInSync, volumeStatus } from "./master";
 
 /**
  * Waits until every replica is in sync, flushes, waits until each confirmed the primary's head as
@@ -29,4 +29,57 @@ export async function expectCopiesHold(
       `${volumeId} on ${copy.serverId}: first differing byte`,
     ).toBe(-1);
   }
+}
+
+/** The primary's count of committed resyncs of the volume (its --metrics-listen endpoint). */
+export async function resyncsCommitted(primary: AgentHandle, volumeId: string): Promise<number> {
+  if (primary.metricsAddress === undefined) throw new Error(`${primary.serverId} serves no metrics`);
+  const text = await (await fetch(`http://${primary.metricsAddress}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("blockship_resync_sessions{") &&
+        l.includes(`volume="${volumeId}"`) &&
+        l.includes('outcome="committed"'),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+export interface ResyncWatchOptions {
+  readonly timeoutMs?: number;
+  /** Runs on every poll while the copy is not yet back (e.g. a flush whose success is checked). */
+  readonly whileWaiting?: () => Promise<void>;
+}
+
+/**
+ * Waits until the primary has the copy in sync (and eligible for the live tail) again, by a
+ * changed-block resync: meanwhile the copy is never reported NEEDS_REBUILD, afterwards the
+ * primary counts a committed resync and the copy was not rebuilt. Returns the gate reasons seen
+ * while a session ran.
+ */
+export async function untilResynced(
+  primary: AgentHandle,
+  volumeId: string,
+  copy: AgentHandle,
+  opts: ResyncWatchOptions = {},
+): Promise<Set<string>> {
+  const reasons = new Set<string>();
+  await waitFor(
+    async () => {
+      await opts.whileWaiting?.();
+      const st = (await volumeStatus(primary, volumeId)).replicas.find((r) => r.server_id === copy.serverId);
+      expect(st?.sender_state, "the copy was reported NEEDS_REBUILD").not.toBe("SENDER_STATE_NEEDS_REBUILD");
+      const ps = (await protocolState(primary, volumeId)).replicas.find((r) =>
+        r.replica_id.endsWith(copy.serverId),
+      );
+      if (ps?.session_active) reasons.add(ps.reason);
+      return st?.sender_state === "SENDER_STATE_IN_SYNC" && st.live_eligible;
+    },
+    `${volumeId}: ${copy.serverId} resynced`,
+    opts.timeoutMs ?? 60_000,
+  );
+  expect(await resyncsCommitted(primary, volumeId), "no resync was committed").toBeGreaterThanOrEqual(1);
+  expect((await volumeStatus(copy, volumeId)).last_rebuild, "the copy was rebuilt").toBeNull();
+  return reasons;
 }
