@@ -5,7 +5,6 @@
 // session's handshake ended with a verdict the engine alone knew, the shipper stayed gated as
 // "awaiting_catchup_session" and the copy stayed DISCONNECTED forever. Throughout, the copy is never
 // counted before it holds the new primary's history: a sync_all flush that succeeds proves it.
-import { reasonOf } from "@blockship/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import { showLogsOnFailure } from "./support/failures";
@@ -19,7 +18,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
-import { untilResynced } from "./support/recovery";
+import { flushNeverLies, untilResynced } from "./support/recovery";
 
 const fleet = new AgentFleet();
 let a: AgentHandle;
@@ -55,19 +54,6 @@ function chunk(text: string): Buffer {
   const data = Buffer.alloc(CHUNK_BLOCKS * BLOCK_BYTES);
   data.write(text, "ascii");
   return data;
-}
-
-/**
- * A sync_all flush on the primary while the copy comes back: it fails, or — if it succeeds, which
- * counts the copy — the copy holds what `holds` checks (a flush must never count a copy that lacks
- * the flushed history).
- */
-function flushNeverLies(primary: AgentHandle, volumeId: string, holds: () => Promise<void>) {
-  return async () => {
-    const reason = await flush(primary, volumeId).then(() => undefined, reasonOf);
-    if (reason === undefined) await holds();
-    else expect(reason).toBe("durability_barrier_failed");
-  };
 }
 
 describe("a copy that rejoins after a failover is never left waiting (real agents)", () => {

@@ -1,8 +1,9 @@
 // The end of every recovery test: the copies converged and hold exactly what the client saw
 // acknowledged by flushes.
+import { reasonOf } from "@blockship/rpc";
 import { expect } from "vitest";
 import { type AgentHandle, waitFor } from "./agents";
-import { firstDifference, readAll, type VolumeModel } from "./io";
+import { firstDifference, flush, readAll, type VolumeModel } from "./io";
 import { protocolState, replicasInSync, volumeStatus } from "./master";
 
 /**
@@ -82,4 +83,17 @@ export async function untilResynced(
   expect(await resyncsCommitted(primary, volumeId), "no resync was committed").toBeGreaterThanOrEqual(1);
   expect((await volumeStatus(copy, volumeId)).last_rebuild, "the copy was rebuilt").toBeNull();
   return reasons;
+}
+
+/**
+ * A sync_all flush on the primary while the copy comes back: it fails, or — if it succeeds, which
+ * counts the copy — the copy holds what `holds` checks (a flush must never count a copy that lacks
+ * the flushed history).
+ */
+export function flushNeverLies(primary: AgentHandle, volumeId: string, holds: () => Promise<void>) {
+  return async () => {
+    const reason = await flush(primary, volumeId).then(() => undefined, reasonOf);
+    if (reason === undefined) await holds();
+    else expect(reason).toBe("durability_barrier_failed");
+  };
 }
