@@ -18,7 +18,7 @@ import {
   replicasInSync,
   volumeStatus,
 } from "./support/master";
-import { expectCopiesHold } from "./support/recovery";
+import { expectCopiesHold, untilResynced } from "./support/recovery";
 import { TcpProxy } from "./support/tcp-proxy";
 
 const fleet = new AgentFleet();
@@ -30,9 +30,21 @@ const WAL_BYTES = 32 * MiB;
 
 beforeAll(async () => {
   [a, b, c] = await Promise.all([
-    fleet.start({ kind: "primary", serverId: "fo-a", args: ["--barrier-timeout-ms", "1000"] }),
-    fleet.start({ kind: "replica", serverId: "fo-b", args: ["--barrier-timeout-ms", "1000"] }),
-    fleet.start({ kind: "replica", serverId: "fo-c", args: ["--barrier-timeout-ms", "1000"] }),
+    fleet.start({
+      kind: "primary",
+      serverId: "fo-a",
+      args: ["--barrier-timeout-ms", "1000", "--metrics-listen", "127.0.0.1:0"],
+    }),
+    fleet.start({
+      kind: "replica",
+      serverId: "fo-b",
+      args: ["--barrier-timeout-ms", "1000", "--metrics-listen", "127.0.0.1:0"],
+    }),
+    fleet.start({
+      kind: "replica",
+      serverId: "fo-c",
+      args: ["--barrier-timeout-ms", "1000", "--metrics-listen", "127.0.0.1:0"],
+    }),
   ]);
 });
 
@@ -95,7 +107,7 @@ describe("failover and recovery across epochs (real agents)", () => {
     }
   });
 
-  it("failover: the promoted replica serves; the old primary's un-replicated tail is rebuilt away, never resurrected", async () => {
+  it("failover: the promoted replica serves; the old primary's un-replicated tail is resynced away, never resurrected", async () => {
     showLogsOnFailure(fleet);
     const volumeId = "fo-rejoin";
     const model = await setUp(volumeId, a, [b], "sync_all");
@@ -116,27 +128,11 @@ describe("failover and recovery across epochs (real agents)", () => {
     promoted.flushed = Buffer.from(promoted.acked);
     await promoted.randomOps(b, 5, rand);
     await promoted.flush(b);
-    // The old primary comes back as a replica of the new one: its tail diverges → needs_rebuild.
+    // The old primary comes back as a replica of the new one: its tail diverges → resync.
     await a.restart();
     await assign(a, replicaAssignment(volumeId, 2, b));
     await assign(b, primaryAssignment(volumeId, 2, [a]));
-    await waitFor(
-      async () =>
-        (await volumeStatus(b, volumeId)).replicas[0]?.sender_state === "SENDER_STATE_NEEDS_REBUILD",
-      "old primary classified needs_rebuild",
-    );
-    await assign(a, {
-      volume_id: volumeId,
-      epoch: "2",
-      role: "ROLE_REBUILDING",
-      primary_server_id: b.serverId,
-      primary_address: b.address,
-    });
-    await waitFor(
-      async () => (await volumeStatus(a, volumeId)).role === "ROLE_REPLICA",
-      "old primary rebuilt",
-      60_000,
-    );
+    await untilResynced(b, volumeId, a);
     await expectCopiesHold(b, [a], promoted);
     // expectCopiesHold compared the old primary byte for byte with what the new primary
     // acknowledged: its orphaned blocks (0xee, never in the promoted copy) are gone.

@@ -157,7 +157,7 @@ describe("primary + replica", () => {
     expect(f.durable_lsn).toBe("10");
   });
 
-  it("a replica behind the retained WAL needs a rebuild, and sync_all flushes fail loudly", async () => {
+  it("a replica behind the retained WAL is resynced by changed blocks, then flushes count it", async () => {
     const engineLog = await addReplicaAfterWrites(
       "x",
       () => {},
@@ -165,16 +165,17 @@ describe("primary + replica", () => {
         await p.host.get("x")?.volume.checkpoint(); // the WAL is recycled up to LSN 10
       },
     );
-    await waitFor(() => engineLog().some((e) => e.startsWith("escalated")), "needs rebuild");
-    expect(engineLog().find((e) => e.startsWith("handshake"))).toMatch(/outcome=needs_rebuild/);
-    await waitFor(
-      async () => (await replicaState("x")) === "SENDER_STATE_NEEDS_REBUILD",
-      "status needs_rebuild",
+    await waitFor(() => engineLog().some((e) => e.startsWith("exec_resync_completed")), "resync completed");
+    expect(engineLog().find((e) => e.startsWith("handshake"))).toMatch(/outcome=resync/);
+    await waitFor(async () => (await replicaState("x")) === "SENDER_STATE_IN_SYNC", "status in_sync");
+    expect(engineLog().some((e) => e.startsWith("escalated"))).toBe(false);
+    const got = await unary<ReadResponse__Output>((cb) =>
+      rv.Read({ volume_id: "x", lba: "9", length_bytes: 4096, allow_copy_read: true }, cb),
     );
+    expect(got.data.equals(Buffer.alloc(4096, 10))).toBe(true);
     await unary((cb) => pv.Write({ volume_id: "x", lba: "0", data: Buffer.alloc(4096, 1) }, cb));
-    expect(await unary((cb) => pv.Flush({ volume_id: "x" }, cb)).catch(reasonOf)).toBe(
-      "durability_barrier_failed",
-    );
+    const f = await unary<FlushResponse__Output>((cb) => pv.Flush({ volume_id: "x" }, cb));
+    expect(f.durable_lsn).toBe("11");
   });
 
   it("StartRecovery / CancelRecovery drive an operator catch-up session through the engine", async () => {
