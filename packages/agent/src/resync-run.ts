@@ -76,6 +76,8 @@ export interface ResyncView {
 
 export interface ResyncCompleted extends ResyncOutcome {
   readonly replicaId: string;
+  /** The engine session the resync ran in (its catch-up phase follows the commit). */
+  readonly sessionId: SessionId;
   readonly durationMs: number;
 }
 
@@ -96,6 +98,14 @@ export class ResyncRuns {
       forkLsn: r.forkLsn,
       progress: r.progress,
     }));
+  }
+
+  /** The replica's running resync (undefined when none runs). */
+  view(replicaId: string): ResyncView | undefined {
+    const r = this.running.get(replicaId);
+    return r === undefined
+      ? undefined
+      : { replicaId, sessionId: r.sessionId, forkLsn: r.forkLsn, progress: r.progress };
   }
 
   isRunning(replicaId: string, sessionId: SessionId): boolean {
@@ -146,7 +156,8 @@ export class ResyncRuns {
         if (!current()) return;
         this.running.delete(replicaId);
         this.completed++;
-        const done = { ...r, replicaId, durationMs: Math.max(0, Math.round(d.clock.now() - run.startedMs)) };
+        const durationMs = Math.max(0, Math.round(d.clock.now() - run.startedMs));
+        const done: ResyncCompleted = { ...r, replicaId, sessionId, durationMs };
         this.last.set(replicaId, done);
         log.info(done, "resync committed; the shipper streams from its base");
         d.observe({

@@ -17,7 +17,9 @@ import type { HostedVolume } from "./hosted-volume";
 import type { LiveEligibility } from "./live-shipping-gate";
 import { durabilityToWire } from "./modes";
 import { nbdConnectionsOf } from "./nbd-frontend";
+import type { ResyncRuns } from "./resync-run";
 import { roleToWire } from "./roles";
+import { copyResyncFields, lastResyncOf, resyncProgressOf } from "./status-resync";
 
 const s = (n: number | bigint): string => String(n);
 
@@ -25,8 +27,16 @@ function senderStateWire(state: string): SenderState {
   return `SENDER_STATE_${state.toUpperCase()}` as SenderState;
 }
 
-/** The engine's state of one replica with the live gate's answer for it (the one the shipper gets). */
-export function replicaExecutionToWire(r: EngineReplicaState, gate: LiveEligibility): ReplicaExecutionState {
+/**
+ * The engine's state of one replica with the live gate's answer for it (the one the shipper gets).
+ * `runs` (this primary's resync transfers) adds the bytes a resync sent so far.
+ */
+export function replicaExecutionToWire(
+  r: EngineReplicaState,
+  gate: LiveEligibility,
+  runs?: ResyncRuns,
+): ReplicaExecutionState {
+  const resync = resyncProgressOf(r, runs);
   return {
     replica_id: r.replicaId,
     sender_state: senderStateWire(r.senderState),
@@ -44,6 +54,7 @@ export function replicaExecutionToWire(r: EngineReplicaState, gate: LiveEligibil
     session_active: r.sessionActive,
     live_eligible: gate.eligible,
     reason: gate.reason,
+    ...(resync === undefined ? {} : { resync }),
   };
 }
 
@@ -53,7 +64,7 @@ export function protocolStateOf(h: HostedVolume): GetProtocolStateResponse {
     epoch: s(h.volume.epoch),
     role: roleToWire(h.fence.role),
     replicas: [...h.runtime.executionState.replicas.values()].map((r) => {
-      const wire = replicaExecutionToWire(r, h.runtime.liveEligibility(r.replicaId));
+      const wire = replicaExecutionToWire(r, h.runtime.liveEligibility(r.replicaId), h.runtime.resyncRuns);
       // The data plane's needs-rebuild verdict (e.g. divergent_history at LSN n) is the reason.
       const verdict =
         r.senderState === "needs_rebuild" ? h.runtime.needsRebuildReason(r.replicaId) : undefined;
@@ -82,6 +93,7 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
   if (h.fence.role !== "primary" || assignment === undefined) return [];
   const statuses = new Map(h.runtime.shipperStatuses().map((st) => [st.replicaId, st]));
   const exec = h.runtime.executionState.replicas;
+  const runs = h.runtime.resyncRuns;
   return assignment.replicas
     .map((r) => {
       const replicaId = `${h.volumeId}/${r.serverId}`;
@@ -94,6 +106,8 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
             .filter((x): x is string => x !== undefined && x !== "")
             .join("; ")
         : gate.reason;
+      const resync = e === undefined || !e.sessionActive ? undefined : resyncProgressOf(e, runs);
+      const last = lastResyncOf(runs, replicaId);
       return {
         replica_id: replicaId,
         server_id: r.serverId,
@@ -103,6 +117,8 @@ function replicasOf(h: HostedVolume): ReplicaStatus[] {
         durable_lsn: s(st?.durableLsn ?? 0),
         live_eligible: gate.eligible,
         reason,
+        ...(resync === undefined ? {} : { resync }),
+        ...(last === undefined ? {} : { last_resync: last }),
       };
     })
     .sort((a, b) => (a.replica_id < b.replica_id ? -1 : 1));
@@ -142,6 +158,7 @@ export function volumeStatusOf(h: HostedVolume): VolumeStatus {
     rebuild_stage: rebuild?.stage ?? "",
     rebuild_resumes: rebuild?.resumes ?? 0,
     nbd_connections: nbdConnectionsOf(h),
+    ...copyResyncFields(v),
     ...(last === undefined
       ? {}
       : {

@@ -26,6 +26,8 @@ import type { RenewLeasesResponse as _blockship_v1_RenewLeasesResponse, RenewLea
 import type { ReplicaExecutionState as _blockship_v1_ReplicaExecutionState, ReplicaExecutionState__Output as _blockship_v1_ReplicaExecutionState__Output } from './blockship/v1/ReplicaExecutionState';
 import type { ReplicaStatus as _blockship_v1_ReplicaStatus, ReplicaStatus__Output as _blockship_v1_ReplicaStatus__Output } from './blockship/v1/ReplicaStatus';
 import type { ReplicaTarget as _blockship_v1_ReplicaTarget, ReplicaTarget__Output as _blockship_v1_ReplicaTarget__Output } from './blockship/v1/ReplicaTarget';
+import type { ResyncProgress as _blockship_v1_ResyncProgress, ResyncProgress__Output as _blockship_v1_ResyncProgress__Output } from './blockship/v1/ResyncProgress';
+import type { ResyncSummary as _blockship_v1_ResyncSummary, ResyncSummary__Output as _blockship_v1_ResyncSummary__Output } from './blockship/v1/ResyncSummary';
 import type { StartRecoveryRequest as _blockship_v1_StartRecoveryRequest, StartRecoveryRequest__Output as _blockship_v1_StartRecoveryRequest__Output } from './blockship/v1/StartRecoveryRequest';
 import type { StartRecoveryResponse as _blockship_v1_StartRecoveryResponse, StartRecoveryResponse__Output as _blockship_v1_StartRecoveryResponse__Output } from './blockship/v1/StartRecoveryResponse';
 import type { StatusReport as _blockship_v1_StatusReport, StatusReport__Output as _blockship_v1_StatusReport__Output } from './blockship/v1/StatusReport';
@@ -84,6 +86,8 @@ export interface ProtoGrpcType {
       ReplicaExecutionState: MessageTypeDefinition<_blockship_v1_ReplicaExecutionState, _blockship_v1_ReplicaExecutionState__Output>
       ReplicaStatus: MessageTypeDefinition<_blockship_v1_ReplicaStatus, _blockship_v1_ReplicaStatus__Output>
       ReplicaTarget: MessageTypeDefinition<_blockship_v1_ReplicaTarget, _blockship_v1_ReplicaTarget__Output>
+      ResyncProgress: MessageTypeDefinition<_blockship_v1_ResyncProgress, _blockship_v1_ResyncProgress__Output>
+      ResyncSummary: MessageTypeDefinition<_blockship_v1_ResyncSummary, _blockship_v1_ResyncSummary__Output>
       Role: EnumTypeDefinition
       SenderState: EnumTypeDefinition
       SessionKind: EnumTypeDefinition

@@ -3,6 +3,7 @@
 import type { SenderState as _blockship_v1_SenderState, SenderState__Output as _blockship_v1_SenderState__Output } from '../../blockship/v1/SenderState';
 import type { SessionKind as _blockship_v1_SessionKind, SessionKind__Output as _blockship_v1_SessionKind__Output } from '../../blockship/v1/SessionKind';
 import type { SessionPhase as _blockship_v1_SessionPhase, SessionPhase__Output as _blockship_v1_SessionPhase__Output } from '../../blockship/v1/SessionPhase';
+import type { ResyncProgress as _blockship_v1_ResyncProgress, ResyncProgress__Output as _blockship_v1_ResyncProgress__Output } from '../../blockship/v1/ResyncProgress';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -62,8 +63,14 @@ export interface ReplicaExecutionState {
    * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica, or the
    * data plane's verdict for a replica it condemned, e.g. `needs_rebuild: divergent_history at
    * LSN <n> (...)`, `needs_rebuild: wal_recycled ...` (only a rebuild session brings it back).
+   * A resync session's reason is `active_resync_session phase=<transfer|catchup> pass=<k>
+   * blocks_left=<n> fork=<f> start=<s> target=<t>` (start and target are `-` until committed).
    */
   'reason'?: (string);
+  /**
+   * Present only for a resync session (session_kind SESSION_KIND_RESYNC): its progress.
+   */
+  'resync'?: (_blockship_v1_ResyncProgress | null);
 }
 
 /**
@@ -123,6 +130,12 @@ export interface ReplicaExecutionState__Output {
    * `awaiting_catchup_session: <replica_id> was disconnected; ...` for a lost replica, or the
    * data plane's verdict for a replica it condemned, e.g. `needs_rebuild: divergent_history at
    * LSN <n> (...)`, `needs_rebuild: wal_recycled ...` (only a rebuild session brings it back).
+   * A resync session's reason is `active_resync_session phase=<transfer|catchup> pass=<k>
+   * blocks_left=<n> fork=<f> start=<s> target=<t>` (start and target are `-` until committed).
    */
   'reason': (string);
+  /**
+   * Present only for a resync session (session_kind SESSION_KIND_RESYNC): its progress.
+   */
+  'resync': (_blockship_v1_ResyncProgress__Output | null);
 }

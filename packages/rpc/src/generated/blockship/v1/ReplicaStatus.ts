@@ -1,6 +1,8 @@
 // Original file: proto/blockship/v1/control.proto
 
 import type { SenderState as _blockship_v1_SenderState, SenderState__Output as _blockship_v1_SenderState__Output } from '../../blockship/v1/SenderState';
+import type { ResyncProgress as _blockship_v1_ResyncProgress, ResyncProgress__Output as _blockship_v1_ResyncProgress__Output } from '../../blockship/v1/ResyncProgress';
+import type { ResyncSummary as _blockship_v1_ResyncSummary, ResyncSummary__Output as _blockship_v1_ResyncSummary__Output } from '../../blockship/v1/ResyncSummary';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -41,6 +43,15 @@ export interface ReplicaStatus {
    * Otherwise why the sender is not in sync (free text); empty when healthy.
    */
   'reason'?: (string);
+  /**
+   * The replica's resync session (absent unless one is active): as GetProtocolState shows it.
+   */
+  'resync'?: (_blockship_v1_ResyncProgress | null);
+  /**
+   * The last resync of this replica that committed (absent when none did since this agent
+   * became its primary).
+   */
+  'last_resync'?: (_blockship_v1_ResyncSummary | null);
 }
 
 /**
@@ -81,4 +92,13 @@ export interface ReplicaStatus__Output {
    * Otherwise why the sender is not in sync (free text); empty when healthy.
    */
   'reason': (string);
+  /**
+   * The replica's resync session (absent unless one is active): as GetProtocolState shows it.
+   */
+  'resync': (_blockship_v1_ResyncProgress__Output | null);
+  /**
+   * The last resync of this replica that committed (absent when none did since this agent
+   * became its primary).
+   */
+  'last_resync': (_blockship_v1_ResyncSummary__Output | null);
 }

@@ -24,6 +24,11 @@ export const SessionKind = {
    * Session re-attached after a reassignment.
    */
   SESSION_KIND_REASSIGN: 'SESSION_KIND_REASSIGN',
+  /**
+   * Changed-block resync: the blocks changed since the fork point are sent (phase transfer), then
+   * the WAL from the resync's base LSN is replayed (phase catchup).
+   */
+  SESSION_KIND_RESYNC: 'SESSION_KIND_RESYNC',
 } as const;
 
 /**
@@ -55,6 +60,12 @@ export type SessionKind =
    */
   | 'SESSION_KIND_REASSIGN'
   | 4
+  /**
+   * Changed-block resync: the blocks changed since the fork point are sent (phase transfer), then
+   * the WAL from the resync's base LSN is replayed (phase catchup).
+   */
+  | 'SESSION_KIND_RESYNC'
+  | 5
 
 /**
  * The kind of an engine recovery session.

@@ -32,6 +32,10 @@ export const SessionPhase = {
    * Abandoned (superseded, cancelled, epoch change, failure).
    */
   SESSION_PHASE_INVALIDATED: 'SESSION_PHASE_INVALIDATED',
+  /**
+   * Resync only: the changed blocks are being sent in passes (no WAL range yet).
+   */
+  SESSION_PHASE_TRANSFER: 'SESSION_PHASE_TRANSFER',
 } as const;
 
 /**
@@ -73,6 +77,11 @@ export type SessionPhase =
    */
   | 'SESSION_PHASE_INVALIDATED'
   | 6
+  /**
+   * Resync only: the changed blocks are being sent in passes (no WAL range yet).
+   */
+  | 'SESSION_PHASE_TRANSFER'
+  | 7
 
 /**
  * The phase of an engine recovery session.

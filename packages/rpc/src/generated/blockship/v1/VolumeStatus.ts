@@ -116,6 +116,21 @@ export interface VolumeStatus {
    * NBD connections to this volume's export on this agent (in transmission), oldest first.
    */
   'nbd_connections'?: (_blockship_v1_NbdConnection)[];
+  /**
+   * This copy's own resync marker (a replica being resynced by its primary): "transfer" while
+   * blocks are being replaced (reads, writes and shipped records are refused with
+   * resync_in_progress), "catchup" once committed until its durable LSN reaches
+   * resync_consistent_lsn (shipped records are appended, reads still refused); "" = none.
+   */
+  'resync_phase'?: (string);
+  /**
+   * While resync_phase is set: the fork point the resync started from.
+   */
+  'resync_fork_lsn'?: (number | string | Long);
+  /**
+   * Phase catchup: the copy is consistent (the marker clears) once durable_lsn reaches this LSN.
+   */
+  'resync_consistent_lsn'?: (number | string | Long);
 }
 
 /**
@@ -226,4 +241,19 @@ export interface VolumeStatus__Output {
    * NBD connections to this volume's export on this agent (in transmission), oldest first.
    */
   'nbd_connections': (_blockship_v1_NbdConnection__Output)[];
+  /**
+   * This copy's own resync marker (a replica being resynced by its primary): "transfer" while
+   * blocks are being replaced (reads, writes and shipped records are refused with
+   * resync_in_progress), "catchup" once committed until its durable LSN reaches
+   * resync_consistent_lsn (shipped records are appended, reads still refused); "" = none.
+   */
+  'resync_phase': (string);
+  /**
+   * While resync_phase is set: the fork point the resync started from.
+   */
+  'resync_fork_lsn': (string);
+  /**
+   * Phase catchup: the copy is consistent (the marker clears) once durable_lsn reaches this LSN.
+   */
+  'resync_consistent_lsn': (string);
 }
