@@ -3,6 +3,7 @@
 // phase transfer (then catchup) with its pass and blocks left, GetStatus shows the same progress
 // and, once committed, the replica's last resync; the resynced copy reports its own marker.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockctl, type CliRun } from "../packages/cli/test/helpers";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import { showLogsOnFailure } from "./support/failures";
 import { BLOCK_BYTES, prng, VolumeModel, write } from "./support/io";
@@ -71,11 +72,14 @@ describe("resync observability (real agents)", () => {
     let sawTransfer = false;
     let sawStatusProgress = false;
     let sawCopyMarker = false;
+    // blockctl recovery follow, started once the session is there (non-TTY: plain progress lines).
+    let followed: Promise<CliRun> | undefined;
     await waitFor(
       async () => {
         const ps = (await protocolState(a, volumeId)).replicas.find((r) => r.replica_id.endsWith(b.serverId));
         if (ps?.session_active && ps.session_kind === "SESSION_KIND_RESYNC") {
           phases.add(ps.session_phase);
+          followed ??= blockctl(["--addr", a.address, "recovery", "follow", volumeId, b.serverId]);
           expect(ps.resync, "a resync session carries its progress").not.toBeNull();
           if (ps.session_phase === "SESSION_PHASE_TRANSFER" && (ps.resync?.pass ?? 0) >= 1) {
             sawTransfer = true;
@@ -101,6 +105,11 @@ describe("resync observability (real agents)", () => {
     expect(sawTransfer).toBe(true);
     expect(sawStatusProgress).toBe(true);
     expect(sawCopyMarker).toBe(true);
+    expect(followed, "blockctl follow was started").toBeDefined();
+    const run = await (followed as Promise<CliRun>);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/resync session \d+ (transfer|catchup)/);
+    expect(run.stdout).toContain("completed");
 
     const st = (await volumeStatus(a, volumeId)).replicas.find((r) => r.server_id === b.serverId);
     expect(st?.resync ?? null, "no resync progress once in sync").toBeNull();

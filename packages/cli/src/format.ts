@@ -5,6 +5,8 @@ import type {
   RebuildSummary__Output,
   ReplicaExecutionState__Output,
   ReplicaStatus__Output,
+  ResyncProgress__Output,
+  ResyncSummary__Output,
   StatusReport__Output,
   VolumeStatus__Output,
 } from "@blockship/rpc";
@@ -21,6 +23,38 @@ export function wireEnum(short: string, prefix: string): string {
   return `${prefix}${short.toUpperCase()}`;
 }
 
+export function resyncProgressJson(r: ResyncProgress__Output | null | undefined) {
+  if (r === null || r === undefined) return null;
+  return {
+    fork_lsn: r.fork_lsn,
+    pass: r.pass,
+    blocks_left: r.blocks_left,
+    committed: r.committed,
+    base_lsn: r.base_lsn,
+    consistent_lsn: r.consistent_lsn,
+    sent_blocks: r.sent_blocks,
+    sent_bytes: r.sent_bytes,
+  };
+}
+
+export function resyncSummaryJson(r: ResyncSummary__Output | null | undefined) {
+  if (r === null || r === undefined) return null;
+  return {
+    base_lsn: r.base_lsn,
+    consistent_lsn: r.consistent_lsn,
+    passes: r.passes,
+    sent_blocks: r.sent_blocks,
+    sent_bytes: r.sent_bytes,
+    duration_ms: r.duration_ms,
+  };
+}
+
+/** `pass 2, 130 blocks left, 5.2 MB sent` (a resync in transfer) or `committed at 812 → 840`. */
+export function resyncText(r: NonNullable<ReturnType<typeof resyncProgressJson>>): string {
+  if (r.committed) return `resync committed at ${r.base_lsn}, catching up to ${r.consistent_lsn}`;
+  return `resync pass ${r.pass}, ${r.blocks_left} blocks left, ${formatBytes(r.sent_bytes)} sent`;
+}
+
 export function replicaStatusJson(r: ReplicaStatus__Output) {
   return {
     replica_id: r.replica_id,
@@ -31,6 +65,8 @@ export function replicaStatusJson(r: ReplicaStatus__Output) {
     durable_lsn: r.durable_lsn,
     live_eligible: r.live_eligible,
     reason: r.reason,
+    resync: resyncProgressJson(r.resync),
+    last_resync: resyncSummaryJson(r.last_resync),
   };
 }
 
@@ -72,6 +108,9 @@ export function volumeStatusJson(v: VolumeStatus__Output) {
     rebuild_stage: v.rebuild_stage,
     rebuild_resumes: v.rebuild_resumes,
     last_rebuild: v.last_rebuild === null ? null : rebuildSummaryJson(v.last_rebuild),
+    resync_phase: v.resync_phase,
+    resync_fork_lsn: v.resync_fork_lsn,
+    resync_consistent_lsn: v.resync_consistent_lsn,
     replicas: v.replicas.map(replicaStatusJson),
   };
 }
@@ -99,6 +138,7 @@ export function executionStateJson(s: ReplicaExecutionState__Output) {
     session_active: s.session_active,
     live_eligible: s.live_eligible,
     reason: s.reason,
+    resync: resyncProgressJson(s.resync),
   };
 }
 
@@ -174,7 +214,9 @@ export function protocolStateTable(doc: {
   const rows = doc.replicas.map((r) => [
     r.replica_id,
     r.sender_state,
-    r.session_id === "0" ? "-" : `${r.session_kind}#${r.session_id} ${r.session_phase}`,
+    r.session_id === "0"
+      ? "-"
+      : `${r.session_kind}#${r.session_id} ${r.session_phase}${r.resync === null || r.resync.committed ? "" : ` pass ${r.resync.pass} left ${r.resync.blocks_left}`}`,
     `${r.start_lsn}..${r.target_lsn}`,
     r.recovered_to,
     r.live_eligible ? "live" : "gated",

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import { buildAssignment, parseReplicaTarget } from "../src/commands/assign";
 import { quantile } from "../src/commands/bench";
 import { agentWriteLimit, firstDifference, padToBlocks, patternBlocks } from "../src/commands/io";
-import { sessionOutcome, sessionProgress } from "../src/commands/recovery";
+import { resyncPassProgress, sessionOutcome, sessionProgress } from "../src/commands/recovery";
 import { shortEnum, wireEnum } from "../src/format";
 import { runCli } from "../src/program";
 
@@ -187,6 +187,7 @@ describe("helpers behind the verbs", () => {
       session_active: true,
       live_eligible: false,
       reason: "",
+      resync: null,
       ...over,
     });
     const started = state({});
@@ -213,5 +214,24 @@ describe("helpers behind the verbs", () => {
         true,
       ),
     ).toBe("needs_rebuild");
+    // A resync in transfer: blocks of the pass, its total the most blocks left seen in it.
+    const resync = (pass: number, left: string) =>
+      state({
+        session_kind: "resync",
+        session_phase: "transfer",
+        resync: {
+          fork_lsn: "10",
+          pass,
+          blocks_left: left,
+          committed: false,
+          base_lsn: "0",
+          consistent_lsn: "0",
+          sent_blocks: "0",
+          sent_bytes: "0",
+        },
+      });
+    expect(resyncPassProgress(resync(1, "100"), 0)).toEqual([0, 100]);
+    expect(resyncPassProgress(resync(1, "40"), 100)).toEqual([60, 100]);
+    expect(resyncPassProgress(resync(2, "0"), 0)).toEqual([1, 1]);
   });
 });

@@ -54,6 +54,9 @@ function status(over: Partial<VolumeJson> = {}): VolumeJson {
     rebuild_stage: "",
     rebuild_resumes: 0,
     last_rebuild: null,
+    resync_phase: "",
+    resync_fork_lsn: "0",
+    resync_consistent_lsn: "0",
     replicas: [],
     ...over,
   };

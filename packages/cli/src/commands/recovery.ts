@@ -17,7 +17,7 @@ import { type Command, Option } from "commander";
 import type { Context } from "../context";
 import { CliError, RpcFailure } from "../errors";
 import { ExitCode } from "../exit-codes";
-import { executionStateJson } from "../format";
+import { executionStateJson, resyncText } from "../format";
 import { arg, type VerbRunner } from "../program";
 import { parseIntInRange, parseU64 } from "../sizes";
 
@@ -56,6 +56,22 @@ export function sessionProgress(s: ExecutionStateJson): [number, number] {
   return [Number(done < total ? done : total), Number(total)];
 }
 
+/**
+ * Progress of a resync in transfer: [done, total] blocks of the current pass. The pass's total is
+ * the most blocks left seen in it (the first report of a pass names its whole set).
+ */
+export function resyncPassProgress(s: ExecutionStateJson, passTotal: number): [number, number] {
+  const left = Number(s.resync?.blocks_left ?? "0");
+  const total = Math.max(passTotal, left, 1);
+  return [total - left, total];
+}
+
+/** One plain line per change of phase or pass (non-TTY output: no bar). */
+function progressLine(s: ExecutionStateJson): string {
+  const base = `${s.replica_id}: ${s.session_kind} session ${s.session_id} ${s.session_phase}`;
+  return s.resync === null ? base : `${base}: ${resyncText(s.resync)}`;
+}
+
 /** Polls until the session `sessionId` is no longer active; returns its last state. */
 async function follow(
   ctx: Context,
@@ -67,20 +83,39 @@ async function follow(
   const showBar = process.stderr.isTTY === true && !ctx.out.json;
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${replicaId} {phase} [{bar}] {value}/{total} LSNs · {percentage}%`,
+    format: `${replicaId} {phase} [{bar}] {value}/{total} {unit} · {percentage}%`,
     hideCursor: true,
   });
   let state = first;
-  if (showBar) bar.start(Math.max(1, sessionProgress(state)[1]), 0, { phase: state.session_phase });
+  let pass = -1;
+  let passTotal = 0;
+  let lastLine = "";
+  const show = () => {
+    const resyncing = state.resync !== null && !state.resync.committed;
+    if (resyncing && state.resync?.pass !== pass) {
+      pass = state.resync?.pass ?? 0;
+      passTotal = 0;
+    }
+    const [done, total] = resyncing ? resyncPassProgress(state, passTotal) : sessionProgress(state);
+    if (resyncing) passTotal = total;
+    const phase = resyncing ? `resync pass ${pass}` : `${state.session_kind} ${state.session_phase}`;
+    const unit = resyncing ? "blocks" : "LSNs";
+    if (showBar) {
+      bar.setTotal(Math.max(1, total));
+      bar.update(done, { phase, unit });
+      return;
+    }
+    const line = progressLine(state).replace(/, \d+ blocks left, .* sent$/, "");
+    if (line !== lastLine) ctx.out.note(progressLine(state));
+    lastLine = line;
+  };
+  if (showBar) bar.start(1, 0, { phase: state.session_phase, unit: "LSNs" });
+  show();
   try {
     while (state.session_active && state.session_id === sessionId) {
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
       state = executionStateJson(await replicaState(ctx, volume, replicaId));
-      const [done, total] = sessionProgress(state);
-      if (showBar) {
-        bar.setTotal(Math.max(1, total));
-        bar.update(done, { phase: state.session_phase });
-      }
+      if (state.session_id === sessionId) show();
     }
   } finally {
     if (showBar) bar.stop();
@@ -213,6 +248,42 @@ export function registerRecoveryVerbs(program: Command, run: VerbRunner): void {
               : `${replicaId}: ${opts.kind} session ${started.session_id} completed, sender ${final.sender_state}`,
           );
         }),
+    );
+
+  recovery
+    .command("follow")
+    .description(
+      "follow the active recovery session of one replica (catch-up, resync or rebuild, whoever started it) with a progress bar until it ends",
+    )
+    .argument("<volume>", "volume id (PRIMARY on --addr)")
+    .argument("<replicaServerId>", "server id of the replica")
+    .addHelpText("after", "\nExample: blockctl recovery follow vol-1 srv-b")
+    .action((volume: string, serverId: string, _opts: unknown, cmd: Command) =>
+      run(cmd, volume, async (ctx) => {
+        const replicaId = `${volume}/${serverId}`;
+        const started = executionStateJson(await replicaState(ctx, volume, replicaId));
+        if (!started.session_active) {
+          ctx.out.result(
+            { volume_id: volume, outcome: "no_session", started, final: started },
+            () => `${replicaId}: no active session (sender ${started.sender_state})`,
+          );
+          return;
+        }
+        const final = await follow(ctx, volume, replicaId, started.session_id, started);
+        const outcome = sessionOutcome(started, final, true);
+        if (outcome !== "completed") {
+          throw new RpcFailure(
+            10,
+            "session_failed",
+            `${started.session_kind} session ${started.session_id} of ${replicaId} ended ${outcome} (sender ${final.sender_state}${final.reason === "" ? "" : `: ${final.reason}`})`,
+          );
+        }
+        ctx.out.result(
+          { volume_id: volume, outcome, started, final },
+          () =>
+            `${replicaId}: ${started.session_kind} session ${started.session_id} completed, sender ${final.sender_state}`,
+        );
+      }),
     );
 
   recovery
