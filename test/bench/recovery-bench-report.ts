@@ -11,13 +11,31 @@ export interface Measured {
   readonly bytes: number;
   readonly seconds: number;
   readonly details: Record<string, unknown>;
+  /** A baseline measured inside the case (e.g. an idle rebuild), instead of the one given to runCase. */
+  readonly baseline?: { readonly bytes: number; readonly seconds: number };
+}
+
+/** A failed case with what it saw until then: printed in its error line. */
+export class CaseError extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+  }
 }
 
 function printLine(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: "recovery", ...line })}\n`);
 }
 
-function report(name: string, m: Measured, baseline?: BaselineResult, goal?: number): number {
+function report(
+  name: string,
+  m: Measured,
+  given?: { readonly bytes: number; readonly seconds: number },
+  goal?: number,
+): number {
+  const baseline = m.baseline ?? given;
   const value = mbPerSecond(m.bytes, m.seconds);
   const base = baseline === undefined ? undefined : mbPerSecond(baseline.bytes, baseline.seconds);
   printLine({
@@ -51,14 +69,14 @@ export interface Outcome {
 export async function runCase(
   name: string,
   goal: number,
-  baseline: BaselineResult,
+  baseline: BaselineResult | undefined,
   run: () => Promise<Measured>,
 ): Promise<Outcome> {
   try {
     return { name, goal, ratio: report(name, await run(), baseline, goal) };
   } catch (err) {
     const error = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    printLine({ case: name, error });
+    printLine({ case: name, error, ...(err instanceof CaseError ? err.details : {}) });
     process.stderr.write(`${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     return { name, goal, error };
   }

@@ -15,32 +15,48 @@
  *             epoch (no rate limit). Timed from the assignment until the replica reports
  *             ROLE_REPLICA (it switches by itself on commit). Goal ≥ 0.60 × raw.
  *
+ *   resync_away (changed-block resync, case a): primary + replica in sync on an 8 GiB volume with the
+ *             agent's default WAL (64 MiB); SIGKILL the replica; 2 GiB of 1 MiB writes over 256 MiB
+ *             of distinct blocks (256 regions of 1 MiB spread evenly over the volume, 8 rounds, a
+ *             flush per round: the WAL is recycled many times over); restart the replica and
+ *             re-assign it. Timed from the re-assignment until the primary reports it IN_SYNC at
+ *             its head; value = distinct MB / s against the raw copy of 256 MiB (goal ≥ 0.6).
+ *             Bytes sent = the primary's blockship_resync_last_sent_bytes (its --metrics-listen),
+ *             against the distinct bytes. Then a full rebuild of the same volume onto the same
+ *             copy (ROLE_REBUILDING, no rate limit, until IN_SYNC at the head) in the same run:
+ *             full_rebuild_over_resync (goal ≥ 5). The primary's extent is sparse outside the
+ *             written regions; the rebuild still sends and stores every byte of the volume.
+ *             BENCH_RESYNC_SCALE=k divides the three sizes of this case by k (--quick: 16).
+ *   resync_failover (case b): pair in sync on a 1 GiB volume (default WAL), 16 MiB common history;
+ *             SIGKILL the replica; the primary takes 64 MiB of acknowledged (flushed), never
+ *             replicated writes; SIGKILL it; the old replica becomes primary at epoch + 1 and
+ *             writes 16 MiB of its own; the old primary restarts and is assigned its replica.
+ *             Timed until the new primary reports it IN_SYNC at its head, against the raw copy of
+ *             the 80 MiB the two copies differ in, and a full rebuild of the same volume.
+ *   rebuild_under_load (case c): pair on a 1 GiB volume (default WAL), volume filled while the
+ *             replica is away; an idle full rebuild (the baseline), then a second one while a
+ *             writer loads the primary at a fifth of the idle rebuild's rate (256 KiB writes at
+ *             random offsets). Timed until the copy commits (role REPLICA); reports resumes and
+ *             restarts from byte 0 seen. A rebuild pins the WAL at its base, so today it may not
+ *             converge: after max(60 s, 8 × idle) (≤ 300 s) the case prints an error line with
+ *             the same figures. Every case also has an overall time limit (15-20 min).
+ *
  *   node --import tsx test/bench/recovery-bench.ts [--quick] [--logs DIR]
- * --quick (or BENCH_QUICK=1): 64 MiB gap and a 256 MiB rebuilt volume, for a smoke run.
+ * --quick (or BENCH_QUICK=1): 64 MiB gap and a 256 MiB rebuilt volume, resync cases scaled down
+ * (a: 512 MiB volume, 128 MiB over 16 MiB; b: 16 MiB tail on 256 MiB; c: 256 MiB), for a smoke run.
  * --logs DIR (or BENCH_LOG_DIR): each case's agent output (last lines) goes to DIR/<case>.log.
  * BENCH_BASELINE_RUNS (3): raw baseline runs per case, the median is the figure.
- * BENCH_CASE=catchup|rebuild runs one case only; BENCH_LOG_LEVEL sets the agents' log level (info);
+ * BENCH_CASE=catchup|rebuild|resync_away|resync_failover|rebuild_under_load runs matching cases; BENCH_LOG_LEVEL sets the agents' log level (info);
  * BENCH_PROFILE_DIR=DIR runs the agents with --cpu-prof (the replica's profile covers its second life).
  *
  * Prints one JSON line per figure,
  *   {"bench":"recovery","case","value","unit":"MB/s","baseline","ratio","goal", ...details}
  * (an {"case","error"} line when a case fails), then one human summary line. MB = 10^6 bytes.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Assignment, VolumeStatus__Output } from "@blockship/rpc";
-import { AgentFleet, type AgentHandle } from "../support/agents";
-import { flush, patternBytes, prng, write } from "../support/io";
-import {
-  allocate,
-  assign,
-  MiB,
-  primaryAssignment,
-  replicaAssignment,
-  replicasInSync,
-  volumeStatus,
-} from "../support/master";
+import { assign, MiB, replicaAssignment, volumeStatus } from "../support/master";
 import { cpuMeter } from "./process-cpu";
 import { createSourceFile, medianBaseline } from "./recovery-baseline-run";
 import {
@@ -52,6 +68,19 @@ import {
   runCase,
   summary,
 } from "./recovery-bench-report";
+import {
+  BLOCKS,
+  caughtUp,
+  EPOCH,
+  liveFleets,
+  pairInSync,
+  pollUntil,
+  rebuildingAssignment,
+  throwIfNeedsRebuild,
+  withPair,
+  writeSequential,
+} from "./recovery-harness";
+import { resyncCases, resyncSizes } from "./resync-cases";
 
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const GAP_BYTES = (QUICK ? 64 : 256) * MiB;
@@ -67,126 +96,8 @@ const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS ?? 3);
 if (!(Number.isInteger(BASELINE_RUNS) && BASELINE_RUNS >= 1 && BASELINE_RUNS % 2 === 1))
   throw new Error(`BENCH_BASELINE_RUNS must be an odd integer >= 1, got ${process.env.BENCH_BASELINE_RUNS}`);
 const REBUILD_GOAL = 0.6;
-const EPOCH = 1;
-const LEASE_TTL_MS = 600_000;
-/** Status polling period while a recovery runs (a hot loop would steal one of the two cores). */
-const POLL_MS = 20;
-/** 1 MiB client writes in flight while preparing a case (not timed). */
-const WRITE_WINDOW = 8;
-const WRITE_BYTES = MiB;
-const BLOCK_BYTES = 4096;
 const RECOVERY_TIMEOUT_MS = 180_000;
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "info";
-const LOG_DIR = argValue("--logs") ?? process.env.BENCH_LOG_DIR;
 const ONLY = process.env.BENCH_CASE;
-/** When set, the agents run with `--cpu-prof` into DIR/<case>-<kind> (SIGTERM at the end writes them). */
-const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** 16 distinct incompressible 1 MiB blocks, cycled by every writer of the run. */
-const BLOCKS: readonly Buffer[] = Array.from({ length: 16 }, (_, i) =>
-  patternBytes(WRITE_BYTES, prng(100 + i)),
-);
-
-/** Sequential 1 MiB writes over [0, bytes) with WRITE_WINDOW in flight, then one flush. */
-async function writeSequential(agent: AgentHandle, volumeId: string, bytes: number): Promise<void> {
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    while (next < bytes) {
-      const offset = next;
-      next += WRITE_BYTES;
-      const block = BLOCKS[(offset / WRITE_BYTES) % BLOCKS.length] as Buffer;
-      await write(agent, volumeId, offset / BLOCK_BYTES, block);
-    }
-  };
-  await Promise.all(Array.from({ length: WRITE_WINDOW }, writer));
-  await flush(agent, volumeId);
-}
-
-/** Polls `read` every POLL_MS until `done`; `onSample` sees every sample. */
-async function pollUntil<T>(
-  read: () => Promise<T>,
-  done: (sample: T) => boolean,
-  what: string,
-  timeoutMs: number,
-  onSample: (sample: T) => void = () => undefined,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const sample = await read();
-    onSample(sample);
-    if (done(sample)) return sample;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-}
-
-/** Fleets of the running case: `main` kills them if the run is interrupted. */
-const liveFleets = new Set<AgentFleet>();
-
-/** A fresh primary + replica pair for one case (isolated WAL/extent state), always cleaned up. */
-async function withPair<T>(name: string, run: (p: AgentHandle, r: AgentHandle) => Promise<T>): Promise<T> {
-  const fleet = new AgentFleet();
-  liveFleets.add(fleet);
-  try {
-    const args = ["--log-level", LOG_LEVEL];
-    const nodeArgs = (kind: string) =>
-      PROFILE_DIR === undefined
-        ? []
-        : ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE_DIR, `${name}-${kind}`)}`];
-    const [primary, replica] = await Promise.all([
-      fleet.start({ kind: "primary", serverId: `${name}-p`, args, nodeArgs: nodeArgs("primary") }),
-      fleet.start({ kind: "replica", serverId: `${name}-r`, args, nodeArgs: nodeArgs("replica") }),
-    ]);
-    const result = await run(primary, replica);
-    if (PROFILE_DIR !== undefined) await fleet.stopAll("SIGTERM");
-    return result;
-  } finally {
-    if (LOG_DIR !== undefined) {
-      mkdirSync(LOG_DIR, { recursive: true });
-      writeFileSync(join(LOG_DIR, `${name}.log`), `${fleet.logs()}\n`);
-    }
-    await fleet.cleanup();
-    liveFleets.delete(fleet);
-  }
-}
-
-/** Allocates on both, assigns the pair at EPOCH and waits until the replica is in sync. */
-async function pairInSync(
-  primary: AgentHandle,
-  replica: AgentHandle,
-  volumeId: string,
-  sizeBytes: number,
-  walSizeBytes: number,
-): Promise<void> {
-  for (const a of [primary, replica])
-    await allocate(a, { volumeId, sizeBytes, walSizeBytes, mode: "best_effort" });
-  await assign(replica, replicaAssignment(volumeId, EPOCH, primary));
-  await assign(primary, primaryAssignment(volumeId, EPOCH, [replica], { lease_ttl_ms: LEASE_TTL_MS }));
-  await pollUntil(
-    () => replicasInSync(primary, volumeId, 1),
-    (ok) => ok,
-    `${volumeId} in sync`,
-    30_000,
-  );
-}
-
-/** In sync and confirmed durable at the primary's head. */
-function caughtUp(s: VolumeStatus__Output): boolean {
-  const r = s.replicas[0];
-  return r !== undefined && r.sender_state === "SENDER_STATE_IN_SYNC" && r.durable_lsn === s.head_lsn;
-}
-
-function throwIfNeedsRebuild(s: VolumeStatus__Output): void {
-  const r = s.replicas[0];
-  if (r?.sender_state === "SENDER_STATE_NEEDS_REBUILD") throw new Error(`replica needs rebuild: ${r.reason}`);
-}
 
 async function catchUpCase(): Promise<Measured> {
   return withPair("catchup", async (primary, replica) => {
@@ -237,17 +148,6 @@ async function catchUpCase(): Promise<Measured> {
       },
     };
   });
-}
-
-function rebuildingAssignment(volumeId: string, primary: AgentHandle): Assignment {
-  return {
-    volume_id: volumeId,
-    epoch: String(EPOCH),
-    role: "ROLE_REBUILDING",
-    primary_server_id: primary.serverId,
-    primary_address: primary.address,
-    rebuild_rate_limit_bytes_per_second: "0",
-  };
 }
 
 async function rebuildCase(): Promise<Measured> {
@@ -324,7 +224,7 @@ async function main(): Promise<void> {
   try {
     const wanted = (name: string) => ONLY === undefined || name.includes(ONLY);
     const source = join(workDir, "source.bin");
-    await createSourceFile(source, Math.max(GAP_BYTES, REBUILD_VOLUME_BYTES), BLOCKS);
+    await createSourceFile(source, Math.max(GAP_BYTES, REBUILD_VOLUME_BYTES, 256 * MiB), BLOCKS);
     const sink = join(workDir, "sink.bin");
     const outcomes: Outcome[] = [];
     const gapName = `catchup_${GAP_BYTES / MiB}MiB_gap`;
@@ -339,6 +239,16 @@ async function main(): Promise<void> {
       reportBaseline(`raw_tcp_file_fdatasync_${REBUILD_VOLUME_BYTES / MiB}MiB`, raw);
       outcomes.push(await runCase(rebuildName, REBUILD_GOAL, raw, rebuildCase));
     }
+    const scale = Number(process.env.BENCH_RESYNC_SCALE ?? (QUICK ? 16 : 1));
+    outcomes.push(
+      ...(await resyncCases({
+        sizes: resyncSizes(scale, QUICK),
+        source,
+        sink,
+        baselineRuns: BASELINE_RUNS,
+        wanted,
+      })),
+    );
     process.stdout.write(`${summary(`recovery bench${QUICK ? " (quick)" : ""}`, outcomes)}\n`);
     if (outcomes.some((o) => o.error !== undefined)) process.exitCode = 1;
   } finally {
