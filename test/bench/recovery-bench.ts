@@ -36,7 +36,7 @@
  *   rebuild_under_load (case c): pair on a 1 GiB volume (default WAL), volume filled while the
  *             replica is away; an idle full rebuild (the baseline), then a second one while a
  *             writer loads the primary at a fifth of the idle rebuild's rate (256 KiB writes at
- *             random offsets). Timed until the copy commits (role REPLICA); reports resumes and
+ *             random offsets, 4 in flight, paced to a schedule). Timed until the copy commits (role REPLICA); reports resumes and
  *             restarts from byte 0 seen. A rebuild pins the WAL at its base, so today it may not
  *             converge: after max(60 s, 8 × idle) (≤ 300 s) the case prints an error line with
  *             the same figures. Every case also has an overall time limit (15-20 min).

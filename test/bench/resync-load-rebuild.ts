@@ -21,25 +21,30 @@ import { CaseClock, copyCaughtUp, timedFullRebuild } from "./resync-support";
 
 const WAL_DEFAULT = 0;
 const WRITE_CHUNK_BYTES = 256 * 1024;
+const WRITER_LANES = 4;
 /** The loaded rebuild may take this many times the idle one before the case calls it not converging. */
 const LOAD_SLOWDOWN_LIMIT = 8;
 const LOAD_MIN_LIMIT_MS = 60_000;
 const LOAD_MAX_LIMIT_MS = 300_000;
 const CASE_LIMIT_MS = 15 * 60_000;
 
-/** A paced writer: WRITE_CHUNK_BYTES at pseudo-random offsets, `rateBytesPerSecond` on average. */
+/** A paced writer: WRITE_CHUNK_BYTES at pseudo-random offsets, `rateBytesPerSecond` on average
+ * (WRITER_LANES in flight, so one slow write does not lower the rate). */
 function startWriter(agent: AgentHandle, volumeId: string, volumeBytes: number, rateBytesPerSecond: number) {
   let stopped = false;
+  let issued = 0;
   let bytes = 0;
   let errors = 0;
   const rand = prng(77);
   const data = patternBytes(WRITE_CHUNK_BYTES, prng(78));
   const chunks = volumeBytes / WRITE_CHUNK_BYTES;
   const started = performance.now();
-  const done = (async () => {
+  const lane = async (): Promise<void> => {
     while (!stopped) {
-      const dueMs = (bytes / rateBytesPerSecond) * 1000 - (performance.now() - started);
+      const slot = issued++;
+      const dueMs = ((slot * WRITE_CHUNK_BYTES) / rateBytesPerSecond) * 1000 - (performance.now() - started);
       if (dueMs > 0) await sleep(dueMs);
+      if (stopped) return;
       const offset = Math.floor(rand() * chunks) * WRITE_CHUNK_BYTES;
       try {
         await write(agent, volumeId, offset / BLOCK_BYTES, data);
@@ -49,12 +54,13 @@ function startWriter(agent: AgentHandle, volumeId: string, volumeBytes: number, 
         await sleep(100);
       }
     }
-  })();
+  };
+  const done = Promise.all(Array.from({ length: WRITER_LANES }, lane));
   return {
     async stop() {
+      const seconds = (performance.now() - started) / 1000;
       stopped = true;
       await done;
-      const seconds = (performance.now() - started) / 1000;
       return { bytes_written: bytes, mb_s: round(bytes / 1e6 / seconds), write_errors: errors };
     },
   };
