@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import { showLogsOnFailure } from "./support/failures";
-import { BLOCK_BYTES, flush, read, write } from "./support/io";
+import { BLOCK_BYTES, flush, read, textBlock, write } from "./support/io";
 import {
   allocate,
   assign,
@@ -43,12 +43,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function block(text: string): Buffer {
-  const data = Buffer.alloc(BLOCK_BYTES);
-  data.write(text, "ascii");
-  return data;
-}
-
 describe("divergent history at equal head LSNs (real agents)", () => {
   it("the rejoining old primary is never counted while divergent; a resync repairs it", async () => {
     showLogsOnFailure(fleet);
@@ -58,16 +52,16 @@ describe("divergent history at equal head LSNs (real agents)", () => {
     await assign(b, replicaAssignment(volumeId, 1, a));
     await assign(a, primaryAssignment(volumeId, 1, [b]));
     await waitFor(() => replicasInSync(a, volumeId, 1), "b in sync at epoch 1");
-    await write(a, volumeId, 0, block("BASE"));
+    await write(a, volumeId, 0, textBlock("BASE"));
     await flush(a, volumeId); // LSN 1 on both copies
     await b.kill("SIGKILL");
-    await write(a, volumeId, 1, block("OLD")); // LSN 2 (epoch 1) on a only, acknowledged, not flushed
+    await write(a, volumeId, 1, textBlock("OLD")); // LSN 2 (epoch 1) on a only, acknowledged, not flushed
     await a.kill("SIGKILL");
 
     // b becomes primary at epoch 2 and writes its own LSN 2.
     await b.restart();
     await assign(b, primaryAssignment(volumeId, 2, [a]));
-    await write(b, volumeId, 1, block("NEW"));
+    await write(b, volumeId, 1, textBlock("NEW"));
     await a.restart();
     await assign(a, replicaAssignment(volumeId, 2, b));
     expect((await volumeStatus(a, volumeId)).head_lsn).toBe("2");

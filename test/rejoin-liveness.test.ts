@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import { showLogsOnFailure } from "./support/failures";
-import { BLOCK_BYTES, flush, read, write } from "./support/io";
+import { BLOCK_BYTES, flush, read, textBlock, write } from "./support/io";
 import {
   allocate,
   assign,
@@ -44,12 +44,6 @@ afterAll(async () => {
   await fleet.cleanup();
 });
 
-function block(text: string): Buffer {
-  const data = Buffer.alloc(BLOCK_BYTES);
-  data.write(text, "ascii");
-  return data;
-}
-
 function chunk(text: string): Buffer {
   const data = Buffer.alloc(CHUNK_BLOCKS * BLOCK_BYTES);
   data.write(text, "ascii");
@@ -65,10 +59,10 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     await assign(b, replicaAssignment(volumeId, 1, a));
     await assign(a, primaryAssignment(volumeId, 1, [b]));
     await waitFor(() => replicasInSync(a, volumeId, 1), "b in sync at epoch 1");
-    await write(a, volumeId, 0, block("BASE"));
+    await write(a, volumeId, 0, textBlock("BASE"));
     await flush(a, volumeId); // LSN 1 on both copies
     await b.kill("SIGKILL");
-    await write(a, volumeId, 1, block("OLD")); // LSN 2 (epoch 1) on a only, acknowledged, not flushed
+    await write(a, volumeId, 1, textBlock("OLD")); // LSN 2 (epoch 1) on a only, acknowledged, not flushed
     await a.kill("SIGKILL");
 
     // b becomes primary at epoch 2 and writes nothing: a's LSN 2 is beyond b's head (1).
@@ -86,7 +80,7 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     };
     await untilResynced(b, volumeId, a, { whileWaiting: flushNeverLies(b, volumeId, holdsB) });
     await holdsB();
-    await write(b, volumeId, 2, block("NEW"));
+    await write(b, volumeId, 2, textBlock("NEW"));
     expect(Number((await flush(b, volumeId)).durable_lsn)).toBeGreaterThanOrEqual(2);
     const lba2 = await read(a, volumeId, 2, BLOCK_BYTES, { allowCopyRead: true });
     expect(lba2.subarray(0, 3).toString("ascii")).toBe("NEW");
@@ -103,7 +97,7 @@ describe("a copy that rejoins after a failover is never left waiting (real agent
     await assign(c, replicaAssignment(volumeId, 1, a));
     await assign(a, primaryAssignment(volumeId, 1, [b, c]));
     await waitFor(() => replicasInSync(a, volumeId, 2), "b and c in sync at epoch 1");
-    await write(a, volumeId, 0, block("BASE"));
+    await write(a, volumeId, 0, textBlock("BASE"));
     await flush(a, volumeId); // LSN 1 on every copy
     await a.kill("SIGKILL");
 

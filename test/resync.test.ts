@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentFleet, type AgentHandle, waitFor } from "./support/agents";
 import { showLogsOnFailure } from "./support/failures";
-import { BLOCK_BYTES, flush, prng, read, VolumeModel, write } from "./support/io";
+import { BLOCK_BYTES, flush, prng, read, textBlock, VolumeModel, write } from "./support/io";
 import {
   allocate,
   assign,
@@ -37,12 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet.cleanup();
 });
-
-function block(text: string): Buffer {
-  const data = Buffer.alloc(BLOCK_BYTES);
-  data.write(text, "ascii");
-  return data;
-}
 
 describe("changed-block resync (real agents)", () => {
   it("a replica away while more than the WAL is written is resynced, not rebuilt", async () => {
@@ -90,17 +84,17 @@ describe("changed-block resync (real agents)", () => {
     await assign(b, replicaAssignment(volumeId, 1, a));
     await assign(a, primaryAssignment(volumeId, 1, [b]));
     await waitFor(() => replicasInSync(a, volumeId, 1), "b in sync at epoch 1");
-    await write(a, volumeId, 0, block("BASE"));
+    await write(a, volumeId, 0, textBlock("BASE"));
     await flush(a, volumeId); // LSN 1 on both copies
     await b.kill("SIGKILL");
-    await write(a, volumeId, 1, block("OLD")); // epoch 1, on a only: acknowledged, never flushed
-    await write(a, volumeId, 5, block("OLD5"));
+    await write(a, volumeId, 1, textBlock("OLD")); // epoch 1, on a only: acknowledged, never flushed
+    await write(a, volumeId, 5, textBlock("OLD5"));
     await a.kill("SIGKILL");
 
     // b becomes primary at epoch 2 and writes its own history over the fork point.
     await b.restart();
     await assign(b, primaryAssignment(volumeId, 2, [a]));
-    await write(b, volumeId, 2, block("NEW"));
+    await write(b, volumeId, 2, textBlock("NEW"));
     await a.restart();
     await assign(a, replicaAssignment(volumeId, 2, b));
     await untilResynced(b, volumeId, a);

@@ -111,6 +111,13 @@ export async function readAll(agent: AgentHandle, volumeId: string, sizeBytes: n
 }
 
 /** First differing byte offset of two equal-length buffers, or -1 (for a readable failure). */
+/** One block holding `text` (ASCII) at its start, zeros after: a block a test can recognise. */
+export function textBlock(text: string): Buffer {
+  const data = Buffer.alloc(BLOCK_BYTES);
+  data.write(text, "ascii");
+  return data;
+}
+
 export function firstDifference(a: Buffer, b: Buffer): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
   if (a.equals(b)) return -1;
