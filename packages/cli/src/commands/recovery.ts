@@ -123,6 +123,9 @@ async function follow(
   return state;
 }
 
+/** How many replacing sessions `recovery follow` follows before it reports "superseded". */
+const MAX_SUCCESSORS_FOLLOWED = 8;
+
 /**
  * How a followed session ended. The engine clears a finished session (id 0), so "completed"
  * is judged by the sender: in sync (or phase completed) after the session left.
@@ -269,8 +272,16 @@ export function registerRecoveryVerbs(program: Command, run: VerbRunner): void {
           );
           return;
         }
-        const final = await follow(ctx, volume, replicaId, started.session_id, started);
-        const outcome = sessionOutcome(started, final, true);
+        // A session the engine replaced (a retry after a cut stream, a new plan) is the same
+        // recovery of the replica: follow its successor, a bounded number of times.
+        let current = started;
+        let final = await follow(ctx, volume, replicaId, current.session_id, current);
+        let outcome = sessionOutcome(current, final, true);
+        for (let i = 0; i < MAX_SUCCESSORS_FOLLOWED && outcome === "superseded"; i++) {
+          current = final;
+          final = await follow(ctx, volume, replicaId, current.session_id, current);
+          outcome = sessionOutcome(current, final, true);
+        }
         if (outcome !== "completed") {
           throw new RpcFailure(
             10,
